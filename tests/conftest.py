@@ -1,0 +1,52 @@
+"""Isolation for every test: no real HOME, ~/.claude, tmux server or config."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.hosts import FAKE_CLAUDE_COMMAND, ControlServer
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """Point HOME, XDG dirs, the CLI's config dir and tclaude's dirs into temp dirs."""
+    home = tmp_path / "home"
+    home.mkdir()
+    # unix socket paths must stay short: keep the runtime dir near /tmp's root
+    runtime = tempfile.mkdtemp(prefix="tc-")
+    values = {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "CLAUDE_CONFIG_DIR": str(home / ".claude"),
+        "TCLAUDE_RUNTIME_DIR": runtime,
+        "TCLAUDE_STATE_DIR": str(home / ".local" / "state" / "tclaude"),
+        "TCLAUDE_TMUX_SOCKET": f"tclaude-test-{os.getpid()}-{Path(runtime).name}",
+        "TCLAUDE_CLAUDE_COMMAND": FAKE_CLAUDE_COMMAND,
+        "SHELL": "/bin/sh",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    for key in ("TMUX", "TMUX_PANE", "XDG_RUNTIME_DIR", "TCLAUDE_CONFIG_FILE",
+                "CLAUDE_CODE_SSE_PORT", "CLAUDECODE", "TCLAUDE_INSTANCE"):
+        monkeypatch.delenv(key, raising=False)
+    yield dict(os.environ)
+    shutil.rmtree(runtime, ignore_errors=True)
+
+
+@pytest.fixture
+async def control(isolated_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ControlServer]:
+    """A control socket that fake claudes started by hosts dial into."""
+    path = os.path.join(isolated_env["TCLAUDE_RUNTIME_DIR"], "control.sock")
+    server = ControlServer(path)
+    await server.start()
+    monkeypatch.setenv("FAKE_CLAUDE_CONTROL", path)
+    yield server
+    await server.close()

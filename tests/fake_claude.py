@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""A stand-in for the Claude Code CLI, run by the host as its child in tests.
+
+It discovers its IDE server the way the CLI does (``CLAUDE_CODE_SSE_PORT``,
+then ``<config>/ide/<port>.lock`` for the token), connects with the
+``mcp`` subprotocol and the auth header, and sends the CLI's four opening
+messages. With ``FAKE_CLAUDE_CONTROL`` set to a unix socket path it then
+relays: every frame from the host becomes a line on the control socket, and
+every line from the control socket is sent to the host (``{"__fake__":
+"exit", "code": N}`` makes it exit with N instead).
+
+Other knobs: ``FAKE_CLAUDE_EXIT=N`` exits at once with N (a claude that fails
+at start); ``FAKE_CLAUDE_PID`` claims another pid in ``ide_connected``;
+``FAKE_CLAUDE_ARGS_FILE`` records argv and selected environment as JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+
+
+def _config_dir() -> str:
+    return os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
+
+
+async def _connect() -> object:
+    from websockets.asyncio.client import connect
+
+    port = os.environ["CLAUDE_CODE_SSE_PORT"]
+    lock_path = os.path.join(_config_dir(), "ide", f"{port}.lock")
+    for _ in range(100):
+        if os.path.exists(lock_path):
+            break
+        await asyncio.sleep(0.05)
+    with open(lock_path, encoding="utf-8") as handle:
+        lock = json.load(handle)
+    return await connect(
+        f"ws://127.0.0.1:{port}/",
+        subprotocols=["mcp"],  # type: ignore[list-item]
+        additional_headers={"X-Claude-Code-Ide-Authorization": lock["authToken"]},
+        max_size=None,
+        compression=None,
+    )
+
+
+async def main() -> int:
+    args_file = os.environ.get("FAKE_CLAUDE_ARGS_FILE")
+    if args_file:
+        keep = [k for k in os.environ if k.startswith(("CLAUDE", "ENABLE_IDE", "FORCE_CODE", "TCLAUDE", "no_proxy", "NO_PROXY"))]
+        with open(args_file, "w", encoding="utf-8") as handle:
+            json.dump({"argv": sys.argv[1:], "env": {k: os.environ[k] for k in keep}, "cwd": os.getcwd(), "pid": os.getpid(), "ppid": os.getppid()}, handle)
+    if "FAKE_CLAUDE_EXIT" in os.environ:
+        return int(os.environ["FAKE_CLAUDE_EXIT"])
+    ws = await _connect()
+    pid = int(os.environ.get("FAKE_CLAUDE_PID", os.getpid()))
+    opening = [
+        {"method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "claude-code", "version": "fake"}}, "jsonrpc": "2.0", "id": 0},
+        {"method": "notifications/initialized", "jsonrpc": "2.0"},
+        {"method": "ide_connected", "params": {"pid": pid}, "jsonrpc": "2.0"},
+        {"method": "tools/list", "jsonrpc": "2.0", "id": 1},
+    ]
+    for msg in opening:
+        await ws.send(json.dumps(msg))  # type: ignore[attr-defined]
+    control_path = os.environ.get("FAKE_CLAUDE_CONTROL")
+    if not control_path:
+        async for _ in ws:  # type: ignore[attr-defined]
+            pass
+        await asyncio.Event().wait()
+        return 0
+    reader, writer = await asyncio.open_unix_connection(control_path, limit=2**28)
+    writer.write((json.dumps({"__fake__": "hello", "pid": os.getpid()}) + "\n").encode())
+    exit_code: list[int] = []
+
+    async def host_to_control() -> None:
+        try:
+            async for frame in ws:  # type: ignore[attr-defined]
+                writer.write((frame if isinstance(frame, str) else frame.decode()).encode() + b"\n")
+                await writer.drain()
+        finally:
+            writer.write((json.dumps({"__fake__": "closed"}) + "\n").encode())
+
+    async def control_to_host() -> None:
+        while line := await reader.readline():
+            msg = json.loads(line)
+            if isinstance(msg, dict) and msg.get("__fake__") == "exit":
+                exit_code.append(int(msg.get("code", 0)))
+                return
+            if isinstance(msg, dict) and "__raw__" in msg:
+                await ws.send(msg["__raw__"])  # type: ignore[attr-defined]
+            else:
+                await ws.send(json.dumps(msg))  # type: ignore[attr-defined]
+
+    relay = asyncio.ensure_future(host_to_control())
+    await control_to_host()
+    relay.cancel()
+    return exit_code[0] if exit_code else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

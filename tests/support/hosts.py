@@ -1,0 +1,229 @@
+"""Run real hosts with the fake claude as child, and talk to both ends."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tmuxclaude.ready import ReadyFifo
+
+FAKE_CLAUDE = Path(__file__).resolve().parent.parent / "fake_claude.py"
+FAKE_CLAUDE_COMMAND = f"{sys.executable} {FAKE_CLAUDE}"
+
+
+class FakeCli:
+    """The test's end of a fake claude: send frames as the CLI, read the host's."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.pid = 0
+        self.notifications: list[dict[str, Any]] = []
+        self._ids = itertools.count(100)
+        self.responses: dict[Any, dict[str, Any]] = {}
+
+    async def send(self, msg: dict[str, Any]) -> None:
+        self.writer.write(json.dumps(msg).encode() + b"\n")
+        await self.writer.drain()
+
+    async def send_raw(self, text: str) -> None:
+        await self.send({"__raw__": text})
+
+    async def recv(self, timeout: float = 10) -> dict[str, Any]:
+        line = await asyncio.wait_for(self.reader.readline(), timeout)
+        if not line:
+            raise ConnectionError("fake claude went away")
+        msg: dict[str, Any] = json.loads(line)
+        return msg
+
+    async def next_frame(self, timeout: float = 10) -> dict[str, Any]:
+        """The next frame from the host, sorting it into responses or notifications."""
+        msg = await self.recv(timeout)
+        if msg.get("__fake__") == "closed":
+            raise ConnectionError("the host closed the connection")
+        if "id" in msg and "method" not in msg:
+            self.responses[msg["id"]] = msg
+        elif "method" in msg:
+            self.notifications.append(msg)
+        return msg
+
+    async def response(self, msg_id: Any, timeout: float = 10) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while msg_id not in self.responses:
+            await self.next_frame(max(0.01, deadline - loop.time()))
+        return self.responses.pop(msg_id)
+
+    async def notification(self, method: str, timeout: float = 10) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            for i, msg in enumerate(self.notifications):
+                if msg["method"] == method:
+                    return self.notifications.pop(i)
+            await self.next_frame(max(0.01, deadline - loop.time()))
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        msg_id = next(self._ids)
+        msg: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id, "method": method}
+        if params is not None:
+            msg["params"] = params
+        await self.send(msg)
+        return msg_id
+
+    async def call(self, method: str, params: dict[str, Any] | None = None, timeout: float = 10) -> dict[str, Any]:
+        return await self.response(await self.request(method, params), timeout)
+
+    async def tool(self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 10) -> dict[str, Any]:
+        """Call a tool; return the JSON-RPC response (result or error)."""
+        return await self.call("tools/call", {"name": name, "arguments": arguments or {}}, timeout)
+
+    async def exit(self, code: int = 0) -> None:
+        await self.send({"__fake__": "exit", "code": code})
+
+
+class ControlServer:
+    """Where fake claudes dial in; ``accept`` gives the next one, handshake done."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._queue: asyncio.Queue[FakeCli] = asyncio.Queue()
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_unix_server(self._on_client, self.path, limit=2**28)
+
+    async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        cli = FakeCli(reader, writer)
+        hello = await cli.recv()
+        cli.pid = int(hello["pid"])
+        await self._queue.put(cli)
+
+    async def accept(self, timeout: float = 15) -> FakeCli:
+        cli = await asyncio.wait_for(self._queue.get(), timeout)
+        # the opening: initialize (id 0) and tools/list (id 1) are answered
+        await cli.response(0)
+        await cli.response(1)
+        return cli
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+
+@dataclass
+class HostProcess:
+    proc: asyncio.subprocess.Process
+    ready: dict[str, Any]
+    env: dict[str, str] = field(repr=False)
+
+    @property
+    def port(self) -> int:
+        return int(self.ready["port"])
+
+    @property
+    def socket(self) -> str:
+        return str(self.ready["socket"])
+
+    @property
+    def lockfile(self) -> str:
+        return str(self.ready["lockfile"])
+
+    @classmethod
+    async def start(
+        cls,
+        env: dict[str, str],
+        cwd: str,
+        *,
+        name: str = "test",
+        instance_id: str | None = None,
+        claude_args: list[str] | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> HostProcess:
+        instance_id = instance_id or uuid.uuid4().hex[:8]
+        full_env = {**env, **(extra_env or {})}
+        fifo_path = os.path.join(full_env["TCLAUDE_RUNTIME_DIR"], f"ready-{instance_id}")
+        os.makedirs(full_env["TCLAUDE_RUNTIME_DIR"], mode=0o700, exist_ok=True)
+        with ReadyFifo(fifo_path) as fifo:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "tmuxclaude", "host", "--id", instance_id, "--name", name,
+                "--cwd", cwd, "--ready-fifo", fifo_path, "--", *(claude_args or []),
+                env=full_env,
+                stdin=asyncio.subprocess.DEVNULL,
+            )
+            ready = await asyncio.to_thread(fifo.wait, 20, lambda: proc.returncode is None)
+        return cls(proc, ready, full_env)
+
+    def signal(self, sig: int) -> None:
+        self.proc.send_signal(sig)
+
+    async def wait(self, timeout: float = 15) -> int:
+        return await asyncio.wait_for(self.proc.wait(), timeout)
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.terminate()
+            try:
+                await self.wait(10)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+
+
+class EditorClient:
+    """A raw client of a host's editor socket (NDJSON JSON-RPC)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self._ids = itertools.count(1)
+        self.inbox: list[dict[str, Any]] = []
+
+    @classmethod
+    async def connect(cls, path: str) -> EditorClient:
+        reader, writer = await asyncio.open_unix_connection(path, limit=2**28)
+        return cls(reader, writer)
+
+    async def send(self, msg: dict[str, Any]) -> None:
+        self.writer.write(json.dumps(msg).encode() + b"\n")
+        await self.writer.drain()
+
+    async def read(self, timeout: float = 10) -> dict[str, Any]:
+        line = await asyncio.wait_for(self.reader.readline(), timeout)
+        if not line:
+            raise ConnectionError("host closed the editor socket")
+        msg: dict[str, Any] = json.loads(line)
+        return msg
+
+    async def call(self, method: str, params: dict[str, Any] | None = None, timeout: float = 10) -> dict[str, Any]:
+        msg_id = next(self._ids)
+        await self.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params or {}})
+        while True:
+            msg = await self.read(timeout)
+            if msg.get("id") == msg_id and "method" not in msg:
+                return msg
+            self.inbox.append(msg)
+
+    async def next_request(self, method: str | None = None, timeout: float = 10) -> dict[str, Any]:
+        """The next message from the host with a method (request or notification)."""
+        for i, msg in enumerate(self.inbox):
+            if "method" in msg and (method is None or msg["method"] == method):
+                return self.inbox.pop(i)
+        while True:
+            msg = await self.read(timeout)
+            if "method" in msg and (method is None or msg["method"] == method):
+                return msg
+            self.inbox.append(msg)
+
+    async def reply(self, msg_id: Any, result: dict[str, Any]) -> None:
+        await self.send({"jsonrpc": "2.0", "id": msg_id, "result": result})
+
+    async def close(self) -> None:
+        self.writer.close()

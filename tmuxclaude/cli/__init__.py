@@ -1,0 +1,85 @@
+"""``tclaude``: the command line. Thin: parse, call the package, print.
+
+Only the subcommand that runs is imported, so that ``tclaude list`` does not
+pay for what ``tclaude new`` needs. Each subcommand module has
+``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# name -> (module, one-line summary); the order is the order of --help
+COMMANDS: dict[str, tuple[str, str]] = {
+    "new": ("new", "start an instance in a tmux window or pane"),
+    "list": ("list_cmd", "list the instances and their state"),
+    "switch": ("switch", "focus an instance (name, id, or - for the previous one)"),
+    "next": ("switch", "focus the next instance"),
+    "prev": ("switch", "focus the previous instance"),
+    "attach": ("attach", "attach to the instances' tmux session"),
+    "kill": ("kill", "stop instances and remove everything they left"),
+    "layout": ("layout", "arrange the instances as tabs (windows) or split panes"),
+    "send": ("send", "send an at-mention or text to an instance"),
+    "broadcast": ("send", "send text to every running instance"),
+    "status": ("status_cmd", "show one instance's host status"),
+    "config": ("config_cmd", "print the effective configuration and where each value came from"),
+    "doctor": ("doctor", "check tmux, claude, directories and stale files"),
+    "host": ("host", "run one instance host (what an instance's pane runs)"),
+}
+
+EPILOG = """examples:
+  tclaude                      focus (or create) the instance for this directory
+  tclaude new --name api       start an instance named api in the current directory
+  tclaude list --json          every instance as JSON
+  tclaude switch api           jump to it
+  tclaude kill --all           stop everything, leave nothing behind
+"""
+
+
+def _root_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tclaude",
+        description="Run many Claude Code sessions side by side in tmux.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version="tclaude 0.1.0")
+    lines = "\n".join(f"  {name:<10} {summary}" for name, (_, summary) in COMMANDS.items())
+    parser.add_argument("command", nargs="?", help="one of:\n" + lines)
+    parser.formatter_class = argparse.RawTextHelpFormatter
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    from ..errors import TclaudeError
+
+    if not args or args[0] not in COMMANDS:
+        if args and not args[0].startswith("-"):
+            print(f"tclaude: unknown command {args[0]!r}; see tclaude --help", file=sys.stderr)
+            return 2
+        if args:
+            _root_parser().parse_args(args)  # --help / --version exit here
+        args = ["__default__"]
+    name = args[0]
+    module_name = COMMANDS[name][0] if name in COMMANDS else "default"
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    parser = argparse.ArgumentParser(
+        prog=f"tclaude {name}" if name in COMMANDS else "tclaude",
+        description=module.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    module.add_arguments(parser, name)
+    try:
+        namespace = module.parse(parser, args[1:]) if hasattr(module, "parse") else parser.parse_args(args[1:])
+        namespace.command = name
+        code: int = module.run(namespace)
+        return code
+    except TclaudeError as err:
+        print(f"tclaude: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130

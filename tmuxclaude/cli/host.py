@@ -1,0 +1,56 @@
+"""Run one instance host: the IDE server, editor socket and lock file, with claude as its child.
+
+This is what an instance's tmux pane runs; it also works outside tmux:
+
+  tclaude host --id a1 --name api --cwd ~/src/api -- --model sonnet
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+
+from ..errors import TclaudeError
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.add_argument("--id", required=True, dest="instance_id", help="instance id")
+    parser.add_argument("--name", help="instance name (default: the id)")
+    parser.add_argument("--cwd", default=".", help="working directory (default: .)")
+    parser.add_argument("--port-range", default=None, help="LOW-HIGH (default 10000-65535)")
+    parser.add_argument("--ready-fifo", help="FIFO to write one JSON line to once ready")
+    parser.add_argument(
+        "--claude-command",
+        default=None,
+        help="the claude command, split like a shell would (default: $TCLAUDE_CLAUDE_COMMAND or claude)",
+    )
+    parser.add_argument("claude_args", nargs=argparse.REMAINDER, help="-- then claude's arguments")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..host import ports
+    from ..host.lifecycle import HostOptions, run as run_host
+
+    if not ID_PATTERN.match(args.instance_id):
+        raise TclaudeError(f"bad instance id {args.instance_id!r}: use letters, digits, - and _")
+    claude_args = list(args.claude_args)
+    if claude_args and claude_args[0] == "--":
+        claude_args = claude_args[1:]
+    range_text = args.port_range or os.environ.get("TCLAUDE_PORT_RANGE")
+    try:
+        port_range = ports.parse_range(range_text) if range_text else ports.DEFAULT_RANGE
+    except ValueError as exc:
+        raise TclaudeError(str(exc)) from None
+    options = HostOptions(
+        instance_id=args.instance_id,
+        name=args.name or args.instance_id,
+        cwd=args.cwd,
+        claude_args=claude_args,
+        claude_command=args.claude_command or os.environ.get("TCLAUDE_CLAUDE_COMMAND") or "claude",
+        port_range=port_range,
+        ready_fifo=args.ready_fifo,
+    )
+    return run_host(options)

@@ -1,0 +1,1 @@
+"""The per-instance host process: IDE server, editor socket, lock file, claude child."""

@@ -1,0 +1,198 @@
+"""The editor socket: newline-delimited JSON-RPC 2.0 on a unix socket (0600).
+
+Any client may push context (``selection_changed``, ``at_mentioned``) and ask
+``status``; a client that sends ``attach`` becomes an editor and is then sent
+tool requests. ``docs/editor-protocol.md`` is the contract.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ..protocol import jsonrpc
+from ..protocol.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, JsonObject, RpcError
+from .router import EditorGoneError, Router
+
+logger = logging.getLogger(__name__)
+
+MAX_LINE = 128 * 1024 * 1024
+StatusFn = Callable[[], JsonObject]
+
+
+class EditorLink:
+    """One client on the editor socket; an editor once it has attached."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self.name = "client"
+        self.attached = False
+        self.last_active = time.monotonic()
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, asyncio.Future[JsonObject]] = {}
+
+    def write(self, text: str) -> None:
+        if not self.writer.is_closing():
+            self.writer.write(text.encode() + b"\n")
+
+    def notify(self, method: str, params: JsonObject) -> None:
+        self.write(jsonrpc.notification(method, params))
+
+    async def request(self, method: str, params: JsonObject) -> JsonObject:
+        """Send a request and wait for the editor's result (an MCP tool result)."""
+        msg_id = next(self._ids)
+        future: asyncio.Future[JsonObject] = asyncio.get_running_loop().create_future()
+        if self.writer.is_closing():
+            raise EditorGoneError()
+        self._waiting[msg_id] = future
+        try:
+            self.write(jsonrpc.request(msg_id, method, params))
+            try:
+                await self.writer.drain()
+            except ConnectionError:
+                raise EditorGoneError() from None
+            return await future
+        finally:
+            self._waiting.pop(msg_id, None)
+
+    def answered(self, msg: JsonObject) -> None:
+        future = self._waiting.get(msg["id"]) if isinstance(msg["id"], int) else None
+        if future is None or future.done():
+            return  # late answer to a request that was resolved elsewhere
+        if "error" in msg:
+            err = msg["error"] if isinstance(msg["error"], dict) else {}
+            future.set_exception(
+                RpcError(int(err.get("code", -32000)), str(err.get("message", "editor error")))
+            )
+            return
+        value = msg.get("result")
+        if not isinstance(value, dict) or not isinstance(value.get("content"), list):
+            future.set_exception(RpcError(-32603, "editor answered without a content list"))
+            return
+        future.set_result(value)
+
+    def gone(self) -> None:
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(EditorGoneError())
+
+
+class EditorSocket:
+    """Accepts editor clients and dispatches their messages."""
+
+    def __init__(self, router: Router, status: StatusFn) -> None:
+        self.router = router
+        self._status = status
+        self._server: asyncio.AbstractServer | None = None
+        self.links: set[EditorLink] = set()
+        self._methods: dict[str, Callable[[EditorLink, Any], Awaitable[Any]]] = {
+            "selection_changed": self._selection,
+            "at_mentioned": self._mention,
+            "status": self._status_method,
+            "attach": self._attach,
+            "detach": self._detach,
+            "focus": self._focus,
+        }
+
+    async def start(self, path: str) -> None:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        old = os.umask(0o177)
+        try:
+            self._server = await asyncio.start_unix_server(self._handle, path, limit=MAX_LINE)
+        finally:
+            os.umask(old)
+        os.chmod(path, 0o600)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for link in list(self.links):
+            link.writer.close()
+
+    def notify_editors(self, method: str, params: JsonObject) -> None:
+        for link in self.links:
+            if link.attached:
+                link.notify(method, params)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        link = EditorLink(writer)
+        self.links.add(link)
+        try:
+            while True:
+                try:
+                    line = await reader.readline()
+                except ValueError:  # a line longer than MAX_LINE
+                    link.write(jsonrpc.error(None, RpcError(-32600, "message too large")))
+                    break
+                if not line:
+                    break
+                if line.strip():
+                    await self._dispatch(link, line)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self.links.discard(link)
+            link.gone()
+            self.router.editor_detached(link)
+            writer.close()
+
+    async def _dispatch(self, link: EditorLink, line: bytes) -> None:
+        try:
+            msg = jsonrpc.parse(line)
+        except RpcError as err:
+            link.write(jsonrpc.error(None, err))
+            return
+        method = msg.get("method")
+        if method is None:
+            link.answered(msg)
+            return
+        link.last_active = time.monotonic()
+        msg_id = msg.get("id")
+        try:
+            handler = self._methods.get(method)
+            if handler is None:
+                raise RpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
+            value = await handler(link, msg.get("params") or {})
+        except RpcError as err:
+            if msg_id is not None:
+                link.write(jsonrpc.error(msg_id, err))
+            else:
+                link.write(jsonrpc.error(None, err))  # say why a notification was dropped
+            return
+        if msg_id is not None:
+            link.write(jsonrpc.result(msg_id, value))
+
+    async def _selection(self, link: EditorLink, params: Any) -> JsonObject:
+        return {"delivered": await self.router.push_selection(params)}
+
+    async def _mention(self, link: EditorLink, params: Any) -> JsonObject:
+        return {"delivered": await self.router.push_at_mention(params)}
+
+    async def _status_method(self, link: EditorLink, params: Any) -> JsonObject:
+        return self._status()
+
+    async def _attach(self, link: EditorLink, params: Any) -> JsonObject:
+        name = params.get("name", "editor")
+        if not isinstance(name, str):
+            raise RpcError(INVALID_PARAMS, "attach: name must be a string")
+        link.name = name
+        link.attached = True
+        self.router.editor_attached(link)
+        logger.info("editor attached: %s", name)
+        return self._status()
+
+    async def _detach(self, link: EditorLink, params: Any) -> JsonObject:
+        link.attached = False
+        self.router.editor_detached(link)
+        return {"detached": True}
+
+    async def _focus(self, link: EditorLink, params: Any) -> JsonObject:
+        return {"active": link.attached}

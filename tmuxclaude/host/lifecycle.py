@@ -1,0 +1,106 @@
+"""One instance host from start to exit.
+
+Order matters and is the contract with ``tclaude new``: bind the port, write
+the lock file, open the editor socket, write the runtime record, signal
+ready, and only then start claude. Every way out removes the lock file,
+socket and record. The heavy imports (asyncio, websockets) come after the
+lock file is on disk, so the CLI can find the server as early as possible.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import paths
+from ..errors import TclaudeError
+from . import child, lockfile, ports, record
+
+VERSION = "0.1.0"
+
+
+@dataclass
+class HostOptions:
+    instance_id: str
+    name: str
+    cwd: str
+    claude_args: list[str] = field(default_factory=list)
+    claude_command: str = child.DEFAULT_COMMAND
+    port_range: tuple[int, int] = ports.DEFAULT_RANGE
+    ready_fifo: str | None = None
+
+
+@dataclass
+class HostFiles:
+    """What this host created and must remove on the way out."""
+
+    lockfile: str | None = None
+    socket: str | None = None
+    record: str | None = None
+
+    def remove(self) -> None:
+        for path in (self.lockfile, self.socket, self.record):
+            paths.remove_quietly(path)
+
+
+def _signal_ready(fifo: str | None, message: dict[str, Any]) -> None:
+    if not fifo:
+        return
+    try:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        return  # nobody waits any more
+    try:
+        os.write(fd, (json.dumps(message) + "\n").encode())
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def run(options: HostOptions) -> int:
+    """Run the host; return the exit status (claude's own, or 1/127 on failure)."""
+    files = HostFiles()
+    try:
+        argv = child.resolve_command(options.claude_command, options.claude_args)
+        cwd = os.path.realpath(options.cwd)
+        if not os.path.isdir(cwd):
+            raise TclaudeError(f"working directory does not exist: {options.cwd}")
+        sock = ports.bind_loopback(options.port_range)
+        port = sock.getsockname()[1]
+        token = secrets.token_hex(16)
+        files.lockfile = lockfile.write(
+            port, pid=os.getpid(), cwd=cwd, ide_name=f"tclaude:{options.name}", token=token
+        )
+        return _serve(options, argv, cwd, sock, token, files)
+    except TclaudeError as err:
+        print(f"tclaude host: {err}", file=sys.stderr)
+        _signal_ready(options.ready_fifo, {"error": str(err)})
+        return 127 if "not found" in str(err) else 1
+    except OSError as err:
+        print(f"tclaude host: {err}", file=sys.stderr)
+        _signal_ready(options.ready_fifo, {"error": str(err)})
+        return 1
+    finally:
+        files.remove()
+
+
+def _serve(
+    options: HostOptions,
+    argv: list[str],
+    cwd: str,
+    sock: socket.socket,
+    token: str,
+    files: HostFiles,
+) -> int:
+    import asyncio
+
+    from .session import HostSession
+
+    session = HostSession(options, argv, cwd, sock, token, files)
+    return asyncio.run(session.main())

@@ -1,0 +1,258 @@
+"""Where tool calls, editor context and pending diffs meet inside one host.
+
+The router is the host's ``ToolBackend``: a tool call goes to the most
+recently active attached editor when there is one, and is answered by the
+host itself otherwise. ``openDiff`` is held here as a pending diff so that
+``close_tab``, ``closeAllDiffTabs`` and a closing CLI connection can resolve
+it whoever is showing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..protocol import context
+from ..protocol.jsonrpc import INTERNAL_ERROR, JsonObject, RpcError, notification
+from ..protocol.mcp import McpSession
+from ..protocol.tools import text_result
+
+logger = logging.getLogger(__name__)
+
+# Tools an attached editor serves; the rest the host always answers itself.
+EDITOR_TOOLS = frozenset(
+    {
+        "openFile",
+        "openDiff",
+        "getCurrentSelection",
+        "getOpenEditors",
+        "getDiagnostics",
+        "checkDocumentDirty",
+        "saveDocument",
+    }
+)
+EDITOR_TIMEOUT = 5.0  # seconds an editor has for a non-diff tool before the host answers
+
+
+class EditorGoneError(Exception):
+    """The editor went away before it answered."""
+
+
+class CliLink(Protocol):
+    """One connected Claude Code CLI, as the IDE server holds it."""
+
+    session: McpSession
+
+    async def send(self, text: str) -> None: ...
+
+
+class EditorPeer(Protocol):
+    """One attached editor, as the editor socket holds it."""
+
+    name: str
+    last_active: float
+
+    async def request(self, method: str, params: JsonObject) -> JsonObject: ...
+
+    def notify(self, method: str, params: JsonObject) -> None: ...
+
+
+@dataclass(eq=False)
+class PendingDiff:
+    tab_name: str
+    session: McpSession
+    future: asyncio.Future[JsonObject] = field(repr=False)
+
+    def resolve(self, value: JsonObject) -> bool:
+        if self.future.done():
+            return False
+        self.future.set_result(value)
+        return True
+
+
+def _json_text(value: Any) -> JsonObject:
+    return text_result(json.dumps(value, ensure_ascii=False))
+
+
+class Router:
+    """The host's shared state: CLIs, editors, latest selection, pending diffs."""
+
+    def __init__(self, cwd: str, accept_pid: Callable[[int], bool]) -> None:
+        self.cwd = cwd
+        self._accept_pid = accept_pid
+        self.clis: set[CliLink] = set()
+        self.editors: list[EditorPeer] = []
+        self.latest_selection: JsonObject | None = None
+        self.pending: dict[str, PendingDiff] = {}
+        self._editors_changed = asyncio.Event()
+        name = os.path.basename(cwd.rstrip("/")) or cwd
+        self._folders = _json_text(
+            {
+                "success": True,
+                "folders": [{"name": name, "uri": "file://" + cwd, "path": cwd}],
+                "rootPath": cwd,
+            }
+        )
+
+    # --- ToolBackend -------------------------------------------------------
+
+    def accept_ide_connected(self, pid: int) -> bool:
+        return self._accept_pid(pid)
+
+    def call_now(self, name: str, arguments: JsonObject) -> JsonObject | None:
+        if name == "getWorkspaceFolders":
+            return self._folders
+        if name == "getLatestSelection":
+            return self._latest_selection()
+        if name == "close_tab":
+            self.close_diff(arguments["tab_name"])
+            return text_result("TAB_CLOSED")
+        if name == "closeAllDiffTabs":
+            return text_result(f"CLOSED_{self.close_all_diffs()}_DIFF_TABS")
+        if name == "openDiff" or self.editors:
+            return None
+        return self.fallback(name, arguments)
+
+    async def call_later(self, name: str, arguments: JsonObject, session: McpSession) -> JsonObject:
+        if name == "openDiff":
+            return await self._open_diff(arguments, session)
+        while self.editors:
+            editor = self.active_editor()
+            assert editor is not None
+            try:
+                return await asyncio.wait_for(editor.request(name, arguments), EDITOR_TIMEOUT)
+            except EditorGoneError:
+                continue
+            except TimeoutError:
+                logger.warning("editor %s did not answer %s in time", editor.name, name)
+                break
+        return self.fallback(name, arguments)
+
+    # --- answers without an editor -----------------------------------------
+
+    def _latest_selection(self) -> JsonObject:
+        if self.latest_selection is None:
+            return _json_text({"success": False, "message": "No selection available"})
+        return _json_text({"success": True, **self.latest_selection})
+
+    def fallback(self, name: str, arguments: JsonObject) -> JsonObject:
+        """The host's own answer to an editor tool when no editor serves it."""
+        if name == "getCurrentSelection":
+            if self.latest_selection is None:
+                return _json_text({"success": False, "message": "No active editor found"})
+            return self._latest_selection()
+        if name == "getOpenEditors":
+            return _json_text({"tabs": []})
+        if name == "getDiagnostics":
+            return _json_text([])
+        if name in ("checkDocumentDirty", "saveDocument"):
+            path = arguments["filePath"]
+            return _json_text(
+                {"success": False, "filePath": path, "message": f"Document not open: {path}"}
+            )
+        if name == "openFile":
+            path = arguments["filePath"]
+            return _json_text(
+                {"success": False, "filePath": path, "message": "No editor attached: not opened"}
+            )
+        raise RpcError(INTERNAL_ERROR, f"no fallback for {name}")
+
+    # --- diffs ---------------------------------------------------------------
+
+    async def _open_diff(self, arguments: JsonObject, session: McpSession) -> JsonObject:
+        tab = arguments["tab_name"]
+        self.close_diff(tab)  # a reused tab name replaces the older proposal
+        diff = PendingDiff(tab, session, asyncio.get_running_loop().create_future())
+        self.pending[tab] = diff
+        try:
+            while not diff.future.done():
+                editor = self.active_editor()
+                if editor is None:
+                    changed = asyncio.ensure_future(self._editors_changed.wait())
+                    await asyncio.wait({diff.future, changed}, return_when="FIRST_COMPLETED")
+                    changed.cancel()
+                    continue
+                ask = asyncio.ensure_future(editor.request("openDiff", arguments))
+                await asyncio.wait({diff.future, ask}, return_when="FIRST_COMPLETED")
+                if not ask.done():
+                    ask.cancel()
+                    continue
+                try:
+                    diff.resolve(ask.result())
+                except EditorGoneError:
+                    continue
+            return diff.future.result()
+        finally:
+            if self.pending.get(tab) is diff:
+                del self.pending[tab]
+
+    def close_diff(self, tab_name: str) -> bool:
+        """Resolve a pending diff as rejected and tell the editors to close it."""
+        diff = self.pending.pop(tab_name, None)
+        if diff is None:
+            return False
+        diff.resolve(text_result("DIFF_REJECTED", tab_name))
+        for editor in self.editors:
+            editor.notify("close_tab", {"tab_name": tab_name})
+        return True
+
+    def close_all_diffs(self) -> int:
+        return sum(self.close_diff(tab) for tab in list(self.pending))
+
+    # --- connections ---------------------------------------------------------
+
+    def cli_connected(self, cli: CliLink) -> None:
+        self.clis.add(cli)
+
+    def cli_closed(self, cli: CliLink) -> None:
+        self.clis.discard(cli)
+        for tab, diff in list(self.pending.items()):
+            if diff.session is cli.session:
+                self.close_diff(tab)
+
+    def editor_attached(self, editor: EditorPeer) -> None:
+        if editor not in self.editors:
+            self.editors.append(editor)
+        self._signal_editors_changed()
+
+    def editor_detached(self, editor: EditorPeer) -> None:
+        if editor in self.editors:
+            self.editors.remove(editor)
+            self._signal_editors_changed()
+
+    def _signal_editors_changed(self) -> None:
+        self._editors_changed.set()
+        self._editors_changed = asyncio.Event()
+
+    def active_editor(self) -> EditorPeer | None:
+        if not self.editors:
+            return None
+        return max(self.editors, key=lambda e: e.last_active)
+
+    # --- context to the CLIs -------------------------------------------------
+
+    async def push_selection(self, params: Any) -> int:
+        selection = context.selection_changed(params)
+        self.latest_selection = selection
+        return await self._broadcast("selection_changed", selection)
+
+    async def push_at_mention(self, params: Any) -> int:
+        return await self._broadcast("at_mentioned", context.at_mentioned(params))
+
+    async def _broadcast(self, method: str, params: JsonObject) -> int:
+        text = notification(method, params)
+        delivered = 0
+        for cli in list(self.clis):
+            if not cli.session.initialized and cli.session.client_pid is None:
+                continue
+            try:
+                await cli.send(text)
+                delivered += 1
+            except Exception:  # the connection is closing; its handler cleans up
+                logger.debug("send to a closing cli failed", exc_info=True)
+        return delivered

@@ -1,0 +1,133 @@
+"""The asyncio side of a host: servers up, claude running, signals handled."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import time
+from typing import Any
+
+from .. import paths
+from ..protocol.jsonrpc import JsonObject
+from . import child, record
+from .editor_socket import EditorSocket
+from .ide_server import IdeServer
+from .lifecycle import VERSION, HostFiles, HostOptions, _signal_ready
+from .router import Router
+
+logger = logging.getLogger(__name__)
+
+STOP_GRACE = 5.0  # seconds claude has after SIGTERM/SIGHUP before SIGKILL
+QUIET_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP)  # the terminal's, for claude
+
+
+class HostSession:
+    """Everything a running host holds; ``main`` returns the exit status."""
+
+    def __init__(
+        self,
+        options: HostOptions,
+        argv: list[str],
+        cwd: str,
+        sock: socket.socket,
+        token: str,
+        files: HostFiles,
+    ) -> None:
+        self.options = options
+        self.argv = argv
+        self.cwd = cwd
+        self.sock = sock
+        self.port: int = sock.getsockname()[1]
+        self.token = token
+        self.files = files
+        self.started = time.time()
+        self.state = "starting"
+        self.claude: asyncio.subprocess.Process | None = None
+        self.router = Router(cwd, self._is_our_claude)
+        self.ide = IdeServer(self.router, token, f"tclaude:{options.name}", VERSION)
+        self.editors = EditorSocket(self.router, self.status)
+        self._stop_signal: int | None = None
+
+    def _is_our_claude(self, pid: int) -> bool:
+        return child.is_descendant(pid, os.getpid())
+
+    def status(self) -> JsonObject:
+        return {
+            "id": self.options.instance_id,
+            "name": self.options.name,
+            "cwd": self.cwd,
+            "port": self.port,
+            "pid": os.getpid(),
+            "claude_pid": self.claude.pid if self.claude else None,
+            "state": self.state,
+            "clis": len(self.router.clis),
+            "editors": [e.name for e in self.router.editors],
+            "pending_diffs": sorted(self.router.pending),
+            "lockfile": self.files.lockfile,
+            "socket": self.files.socket,
+            "started": self.started,
+        }
+
+    def _record(self) -> dict[str, Any]:
+        status = self.status()
+        return {k: status[k] for k in ("id", "name", "cwd", "port", "pid", "claude_pid",
+                                         "lockfile", "socket", "started")}
+
+    async def main(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in QUIET_SIGNALS:
+            loop.add_signal_handler(sig, lambda: None)
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, self._on_stop_signal, sig)
+        paths.ensure_private_dir(paths.runtime_dir())
+        _setup_logging(self.options.instance_id)
+        await self.ide.start(self.sock)
+        self.files.socket = record.socket_path(self.options.instance_id)
+        await self.editors.start(self.files.socket)
+        self.files.record = record.write(self.options.instance_id, self._record())
+        _signal_ready(self.options.ready_fifo, {"ready": True, **self._record()})
+        try:
+            return await self._run_claude()
+        finally:
+            await self.editors.close()
+            await self.ide.close()
+
+    def _on_stop_signal(self, sig: int) -> None:
+        self._stop_signal = sig
+        if self.claude is not None and self.claude.returncode is None:
+            try:
+                self.claude.send_signal(sig)
+            except ProcessLookupError:
+                pass
+            asyncio.get_running_loop().call_later(STOP_GRACE, self._kill_claude)
+
+    def _kill_claude(self) -> None:
+        if self.claude is not None and self.claude.returncode is None:
+            logger.warning("claude ignored the stop signal; killed")
+            self.claude.kill()
+
+    async def _run_claude(self) -> int:
+        if self._stop_signal is not None:
+            return 128 + self._stop_signal
+        env = child.environment(dict(os.environ), port=self.port, instance_id=self.options.instance_id)
+        self.claude = await asyncio.create_subprocess_exec(*self.argv, cwd=self.cwd, env=env)
+        if self._stop_signal is not None:  # arrived while claude was being spawned
+            self._on_stop_signal(self._stop_signal)
+        self.state = "running"
+        self.files.record = record.write(self.options.instance_id, self._record())
+        logger.info("claude started, pid %s", self.claude.pid)
+        code = await self.claude.wait()
+        logger.info("claude exited with %s", code)
+        return code if code >= 0 else 128 - code
+
+
+def _setup_logging(instance_id: str) -> None:
+    level = os.environ.get("TCLAUDE_LOG_LEVEL", "WARNING").upper()
+    handler = logging.FileHandler(record.log_path(instance_id), encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("tmuxclaude")
+    root.addHandler(handler)
+    root.setLevel(level if level in logging.getLevelNamesMapping() else "WARNING")

@@ -1,0 +1,85 @@
+"""Where tclaude keeps its files. Cheap to import: the host's start path uses it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+
+def _env_dir(var: str, default: str) -> str:
+    value = os.environ.get(var)
+    return value if value and os.path.isabs(value) else default
+
+
+def claude_config_dir() -> str:
+    """``$CLAUDE_CONFIG_DIR`` if set, else ``~/.claude``: where the CLI looks for IDEs."""
+    return os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
+
+
+def lock_dir() -> str:
+    return os.path.join(claude_config_dir(), "ide")
+
+
+def runtime_dir() -> str:
+    """Sockets and runtime records: ``TCLAUDE_RUNTIME_DIR``, else under XDG or the temp dir."""
+    override = os.environ.get("TCLAUDE_RUNTIME_DIR")
+    if override:
+        return override
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg and os.path.isdir(xdg):
+        return os.path.join(xdg, "tclaude")
+    return os.path.join(tempfile.gettempdir(), f"tclaude-{os.getuid()}")
+
+
+def state_dir() -> str:
+    override = os.environ.get("TCLAUDE_STATE_DIR")
+    if override:
+        return override
+    home = os.path.expanduser("~")
+    return os.path.join(_env_dir("XDG_STATE_HOME", os.path.join(home, ".local", "state")), "tclaude")
+
+
+def config_file() -> str:
+    override = os.environ.get("TCLAUDE_CONFIG_FILE")
+    if override:
+        return override
+    home = os.path.expanduser("~")
+    base = _env_dir("XDG_CONFIG_HOME", os.path.join(home, ".config"))
+    return os.path.join(base, "tclaude", "config.toml")
+
+
+def ensure_private_dir(path: str) -> str:
+    """Create ``path`` (0700) if missing; refuse one that others can write or own."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    st = os.stat(path)
+    if st.st_uid != os.getuid():
+        raise PermissionError(f"{path} belongs to another user")
+    if st.st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
+def write_atomic(path: str, data: str, mode: int = 0o600) -> None:
+    """Write ``data`` to ``path`` through a temp file and a rename."""
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def remove_quietly(path: str | None) -> None:
+    if not path:
+        return
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
