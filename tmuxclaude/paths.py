@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -36,7 +37,9 @@ def state_dir() -> str:
     if override:
         return override
     home = os.path.expanduser("~")
-    return os.path.join(_env_dir("XDG_STATE_HOME", os.path.join(home, ".local", "state")), "tclaude")
+    return os.path.join(
+        _env_dir("XDG_STATE_HOME", os.path.join(home, ".local", "state")), "tclaude"
+    )
 
 
 def config_file() -> str:
@@ -69,17 +72,13 @@ def write_atomic(path: str, data: str, mode: int = 0o600) -> None:
             handle.write(data)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 
 def remove_quietly(path: str | None) -> None:
     if not path:
         return
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    except FileNotFoundError:
-        pass

@@ -7,6 +7,7 @@ blocks in ``select`` until the host writes its one JSON line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -60,10 +61,8 @@ class ReadyFifo:
 
     def close(self) -> None:
         os.close(self._fd)
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
-        except FileNotFoundError:
-            pass
 
     def __enter__(self) -> ReadyFifo:
         return self

@@ -25,14 +25,15 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument(
         "--claude-command",
         default=None,
-        help="the claude command, split like a shell would (default: $TCLAUDE_CLAUDE_COMMAND or claude)",
+        help="claude command, split as a shell would (default: $TCLAUDE_CLAUDE_COMMAND or claude)",
     )
     parser.add_argument("claude_args", nargs=argparse.REMAINDER, help="-- then claude's arguments")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..host import ports
-    from ..host.lifecycle import HostOptions, run as run_host
+    from ..host.lifecycle import HostOptions
+    from ..host.lifecycle import run as run_host
 
     if not ID_PATTERN.match(args.instance_id):
         raise TclaudeError(f"bad instance id {args.instance_id!r}: use letters, digits, - and _")

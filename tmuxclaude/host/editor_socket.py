@@ -8,6 +8,7 @@ tool requests. ``docs/editor-protocol.md`` is the contract.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -16,13 +17,39 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..protocol import jsonrpc
-from ..protocol.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, JsonObject, RpcError
+from ..protocol.jsonrpc import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    METHOD_NOT_FOUND,
+    TOOL_FAILED,
+    JsonObject,
+    RpcError,
+)
 from .router import EditorGoneError, Router
 
 logger = logging.getLogger(__name__)
 
 MAX_LINE = 128 * 1024 * 1024
 StatusFn = Callable[[], JsonObject]
+
+
+def _is_tool_result(value: Any) -> bool:
+    """An MCP tool result the CLI will accept: text blocks with string text.
+
+    The CLI validates strictly and drops the connection on a wrong shape,
+    so an editor's answer is checked before it is relayed.
+    """
+    if not isinstance(value, dict):
+        return False
+    content = value.get("content")
+    if not isinstance(content, list):
+        return False
+    for block in content:
+        if not isinstance(block, dict) or not isinstance(block.get("type"), str):
+            return False
+        if block["type"] == "text" and not isinstance(block.get("text"), str):
+            return False
+    return True
 
 
 class EditorLink:
@@ -61,22 +88,31 @@ class EditorLink:
             self._waiting.pop(msg_id, None)
 
     def answered(self, msg: JsonObject) -> None:
-        future = self._waiting.get(msg["id"]) if isinstance(msg["id"], int) else None
+        msg_id = msg["id"]
+        future = self._waiting.get(msg_id) if type(msg_id) is int else None
         if future is None or future.done():
             return  # late answer to a request that was resolved elsewhere
         if "error" in msg:
             err = msg["error"] if isinstance(msg["error"], dict) else {}
+            code = err.get("code")
+            message = err.get("message")
             future.set_exception(
-                RpcError(int(err.get("code", -32000)), str(err.get("message", "editor error")))
+                RpcError(
+                    code if type(code) is int else TOOL_FAILED,
+                    message if isinstance(message, str) else "the editor failed",
+                )
             )
             return
         value = msg.get("result")
-        if not isinstance(value, dict) or not isinstance(value.get("content"), list):
-            future.set_exception(RpcError(-32603, "editor answered without a content list"))
+        if not _is_tool_result(value):
+            future.set_exception(
+                RpcError(INTERNAL_ERROR, "the editor answered with no valid content list")
+            )
             return
         future.set_result(value)
 
     def gone(self) -> None:
+        """Fail every request still waiting on this editor (it left or detached)."""
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(EditorGoneError())
@@ -100,10 +136,8 @@ class EditorSocket:
         }
 
     async def start(self, path: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
-        except FileNotFoundError:
-            pass
         old = os.umask(0o177)
         try:
             self._server = await asyncio.start_unix_server(self._handle, path, limit=MAX_LINE)
@@ -148,7 +182,7 @@ class EditorSocket:
         try:
             msg = jsonrpc.parse(line)
         except RpcError as err:
-            link.write(jsonrpc.error(None, err))
+            link.write(jsonrpc.error(err.request_id, err))
             return
         method = msg.get("method")
         if method is None:
@@ -192,6 +226,7 @@ class EditorSocket:
     async def _detach(self, link: EditorLink, params: Any) -> JsonObject:
         link.attached = False
         self.router.editor_detached(link)
+        link.gone()  # what it was asked goes to the next editor or the host
         return {"detached": True}
 
     async def _focus(self, link: EditorLink, params: Any) -> JsonObject:

@@ -7,6 +7,7 @@ Authentication happens before the upgrade: a missing or wrong
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import socket
@@ -112,7 +113,5 @@ class IdeServer:
 
     async def _finish(self, cli: CliConnection, deferred: Deferred) -> None:
         text = await deferred.reply
-        try:
+        with contextlib.suppress(ConnectionClosed):
             await cli.send(text)
-        except ConnectionClosed:
-            pass

@@ -19,7 +19,7 @@ from typing import Any
 
 from .. import paths
 from ..errors import TclaudeError
-from . import child, lockfile, ports, record
+from . import child, lockfile, ports
 
 VERSION = "0.1.0"
 

@@ -32,7 +32,9 @@ def bind_loopback(port_range: tuple[int, int] = DEFAULT_RANGE) -> socket.socket:
     lo, hi = port_range
     span = hi - lo + 1
     tries = min(ATTEMPTS, span)
-    candidates = random.sample(range(lo, hi + 1), tries) if span > tries else list(range(lo, hi + 1))
+    candidates = (
+        random.sample(range(lo, hi + 1), tries) if span > tries else list(range(lo, hi + 1))
+    )
     if span <= tries:
         random.shuffle(candidates)
     for port in candidates:

@@ -36,7 +36,8 @@ EDITOR_TOOLS = frozenset(
         "saveDocument",
     }
 )
-EDITOR_TIMEOUT = 5.0  # seconds an editor has for a non-diff tool before the host answers
+# seconds an editor has for a non-diff tool before the host answers (env: for tests)
+EDITOR_TIMEOUT = float(os.environ.get("TCLAUDE_EDITOR_TIMEOUT") or 5.0)
 
 
 class EditorGoneError(Exception):
@@ -173,11 +174,15 @@ class Router:
             while not diff.future.done():
                 editor = self.active_editor()
                 if editor is None:
-                    changed = asyncio.ensure_future(self._editors_changed.wait())
+                    changed: asyncio.Future[Any] = asyncio.ensure_future(
+                        self._editors_changed.wait()
+                    )
                     await asyncio.wait({diff.future, changed}, return_when="FIRST_COMPLETED")
                     changed.cancel()
                     continue
-                ask = asyncio.ensure_future(editor.request("openDiff", arguments))
+                ask: asyncio.Future[JsonObject] = asyncio.ensure_future(
+                    editor.request("openDiff", arguments)
+                )
                 await asyncio.wait({diff.future, ask}, return_when="FIRST_COMPLETED")
                 if not ask.done():
                     ask.cancel()

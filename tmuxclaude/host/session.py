@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -16,12 +17,14 @@ from . import child, record
 from .editor_socket import EditorSocket
 from .ide_server import IdeServer
 from .lifecycle import VERSION, HostFiles, HostOptions, _signal_ready
+from .pane_options import PaneOptions
 from .router import Router
 
 logger = logging.getLogger(__name__)
 
 STOP_GRACE = 5.0  # seconds claude has after SIGTERM/SIGHUP before SIGKILL
 QUIET_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP)  # the terminal's, for claude
+FAILED_START = 5.0  # a claude that fails within this many seconds failed at start
 
 
 class HostSession:
@@ -50,6 +53,7 @@ class HostSession:
         self.ide = IdeServer(self.router, token, f"tclaude:{options.name}", VERSION)
         self.editors = EditorSocket(self.router, self.status)
         self._stop_signal: int | None = None
+        self.pane = PaneOptions()
 
     def _is_our_claude(self, pid: int) -> bool:
         return child.is_descendant(pid, os.getpid())
@@ -73,8 +77,20 @@ class HostSession:
 
     def _record(self) -> dict[str, Any]:
         status = self.status()
-        return {k: status[k] for k in ("id", "name", "cwd", "port", "pid", "claude_pid",
-                                         "lockfile", "socket", "started")}
+        return {
+            k: status[k]
+            for k in (
+                "id",
+                "name",
+                "cwd",
+                "port",
+                "pid",
+                "claude_pid",
+                "lockfile",
+                "socket",
+                "started",
+            )
+        }
 
     async def main(self) -> int:
         loop = asyncio.get_running_loop()
@@ -88,20 +104,48 @@ class HostSession:
         self.files.socket = record.socket_path(self.options.instance_id)
         await self.editors.start(self.files.socket)
         self.files.record = record.write(self.options.instance_id, self._record())
+        self.pane.set_now(
+            {
+                "@tclaude-id": self.options.instance_id,
+                "@tclaude-name": self.options.name,
+                "@tclaude-cwd": self.cwd,
+                "@tclaude-port": str(self.port),
+                "@tclaude-pid": str(os.getpid()),
+                "@tclaude-state": self.state,
+                "@tclaude-state-since": str(int(time.time())),
+                "@tclaude-clis": "0",
+            }
+        )
         _signal_ready(self.options.ready_fifo, {"ready": True, **self._record()})
         try:
-            return await self._run_claude()
+            code = await self._run_claude()
         finally:
             await self.editors.close()
             await self.ide.close()
+        failed_at_start = (
+            code != 0 and self._stop_signal is None and (time.time() - self.started < FAILED_START)
+        )
+        self.set_state("error" if failed_at_start else "stopped")
+        if failed_at_start:
+            # keep the pane and what claude printed, marked error, for the user to read
+            self.pane.set_later({"remain-on-exit": "on"})
+        await self.pane.flush()
+        return code
+
+    def set_state(self, state: str) -> None:
+        """Record the instance's state and publish it to tmux and the editors."""
+        if state == self.state:
+            return
+        self.state = state
+        since = int(time.time())
+        self.pane.set_later({"@tclaude-state": state, "@tclaude-state-since": str(since)})
+        self.editors.notify_editors("state_changed", {"state": state, "since": since})
 
     def _on_stop_signal(self, sig: int) -> None:
         self._stop_signal = sig
         if self.claude is not None and self.claude.returncode is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 self.claude.send_signal(sig)
-            except ProcessLookupError:
-                pass
             asyncio.get_running_loop().call_later(STOP_GRACE, self._kill_claude)
 
     def _kill_claude(self) -> None:
@@ -112,11 +156,13 @@ class HostSession:
     async def _run_claude(self) -> int:
         if self._stop_signal is not None:
             return 128 + self._stop_signal
-        env = child.environment(dict(os.environ), port=self.port, instance_id=self.options.instance_id)
+        env = child.environment(
+            dict(os.environ), port=self.port, instance_id=self.options.instance_id
+        )
         self.claude = await asyncio.create_subprocess_exec(*self.argv, cwd=self.cwd, env=env)
         if self._stop_signal is not None:  # arrived while claude was being spawned
             self._on_stop_signal(self._stop_signal)
-        self.state = "running"
+        self.set_state("running")
         self.files.record = record.write(self.options.instance_id, self._record())
         logger.info("claude started, pid %s", self.claude.pid)
         code = await self.claude.wait()
@@ -126,7 +172,7 @@ class HostSession:
 
 def _setup_logging(instance_id: str) -> None:
     level = os.environ.get("TCLAUDE_LOG_LEVEL", "WARNING").upper()
-    handler = logging.FileHandler(record.log_path(instance_id), encoding="utf-8")
+    handler = logging.FileHandler(record.log_path(instance_id), encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("tmuxclaude")
     root.addHandler(handler)

@@ -15,17 +15,25 @@ TOOL_FAILED = -32000
 JsonObject = dict[str, Any]
 RequestId = int | str | None
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# allow_nan=False: NaN/Infinity are not JSON and a peer would fail to parse them
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
 class RpcError(Exception):
-    """An error answer: raised by handlers, turned into a JSON-RPC error object."""
+    """An error answer: raised by handlers, turned into a JSON-RPC error object.
 
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
+    ``request_id`` is the id of the offending message when ``parse`` could
+    read one, so that the error answer can echo it.
+    """
+
+    def __init__(
+        self, code: int, message: str, data: Any = None, request_id: RequestId = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.data = data
+        self.request_id = request_id
 
     def to_json(self) -> JsonObject:
         err: JsonObject = {"code": self.code, "message": self.message}
@@ -63,23 +71,25 @@ def parse(text: str | bytes) -> JsonObject:
     """
     try:
         msg = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RpcError(PARSE_ERROR, f"Parse error: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise RpcError(PARSE_ERROR, f"Parse error: {str(exc)[:200]}") from None
     if not isinstance(msg, dict):
         raise RpcError(INVALID_REQUEST, "Invalid Request: expected a JSON object")
     method = msg.get("method")
     if method is None:
         if "id" in msg and ("result" in msg or "error" in msg):
             return msg
-        raise RpcError(INVALID_REQUEST, "Invalid Request: no method")
+        raise RpcError(INVALID_REQUEST, "Invalid Request: no method", request_id=request_id(msg))
     if not isinstance(method, str):
-        raise RpcError(INVALID_REQUEST, "Invalid Request: method must be a string")
+        raise RpcError(
+            INVALID_REQUEST, "Invalid Request: method must be a string", request_id=request_id(msg)
+        )
     msg_id = msg.get("id")
     if msg_id is not None and (isinstance(msg_id, bool) or not isinstance(msg_id, int | str)):
         raise RpcError(INVALID_REQUEST, "Invalid Request: id must be a string or a number")
     params = msg.get("params")
     if params is not None and not isinstance(params, dict):
-        raise RpcError(INVALID_PARAMS, "Invalid params: expected an object")
+        raise RpcError(INVALID_PARAMS, "Invalid params: expected an object", request_id=msg_id)
     return msg
 
 

@@ -63,7 +63,7 @@ class McpSession:
         try:
             msg = jsonrpc.parse(text)
         except RpcError as err:
-            return jsonrpc.error(None, err)
+            return jsonrpc.error(err.request_id, err)
         method = msg.get("method")
         if method is None:
             return None  # a response to a request we never send: ignore

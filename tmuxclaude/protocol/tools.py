@@ -94,7 +94,7 @@ def check_arguments(name: str, arguments: Any) -> JsonObject:
         raise RpcError(INVALID_PARAMS, f"{name}: arguments must be an object")
     spec = schema["inputSchema"]
     for key in spec["required"]:
-        if key not in arguments:
+        if arguments.get(key) is None:  # absent or null: both would reach handlers as None
             raise RpcError(INVALID_PARAMS, f"{name}: missing required argument {key!r}")
     for key, prop in spec["properties"].items():
         value = arguments.get(key)

@@ -1,0 +1,41 @@
+"""What every subcommand starts from: config, the tmux server, the registry."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from .. import config as config_module
+from ..config import Config
+from ..registry import Registry
+from ..state import StateFile
+from ..tmux import Tmux
+
+
+@dataclass
+class App:
+    config: Config
+
+    @classmethod
+    def load(cls, overrides: dict[str, Any] | None = None) -> App:
+        cfg = config_module.load(overrides)
+        config_module.apply_dirs(cfg)
+        return cls(cfg)
+
+    @cached_property
+    def tmux(self) -> Tmux:
+        return Tmux(self.config.tmux_socket)
+
+    @cached_property
+    def state(self) -> StateFile:
+        return StateFile()
+
+    @cached_property
+    def registry(self) -> Registry:
+        return Registry(self.tmux, self.state)
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts and tools")

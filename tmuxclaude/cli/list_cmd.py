@@ -1,0 +1,47 @@
+"""List the instances: running ones from tmux, stopped ones from the state file.
+
+examples:
+  tclaude list
+  tclaude list --json | jq '.[] | select(.state == "waiting") | .name'
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .app import App, add_json_flag
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    add_json_flag(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .output import age, print_json, state_style, table
+
+    app = App.load()
+    rows = [i.to_json() for i in app.registry.instances()]
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print("no instances; start one with: tclaude new")
+        return 0
+    table(
+        ["name", "id", "state", "port", "clis", "age", "target", "cwd"],
+        [
+            [
+                ("* " if r["active"] else "  ") + r["name"],
+                r["id"],
+                r["state"],
+                str(r["port"] or "-"),
+                str(r["clis"]),
+                age(r["age"]),
+                r["target"] or "-",
+                r["cwd"],
+            ]
+            for r in rows
+        ],
+        styles=[{2: state_style(r["state"])} for r in rows],
+    )
+    return 0

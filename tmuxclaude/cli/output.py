@@ -1,0 +1,78 @@
+"""Human and JSON output. rich is imported only when a table is printed."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+STATE_STYLES = {
+    "busy": "yellow",
+    "waiting": "bold magenta",
+    "idle": "green",
+    "running": "cyan",
+    "starting": "blue",
+    "error": "bold red",
+    "stopped": "dim",
+    "stale": "red",
+}
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+def age(seconds: float) -> str:
+    if seconds < 60:
+        return f"{int(seconds)}s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    return f"{int(seconds // 86400)}d"
+
+
+def since(epoch: float) -> str:
+    return age(max(0.0, time.time() - epoch))
+
+
+def table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    styles: Sequence[dict[int, str]] | None = None,
+) -> None:
+    """A plain table when stdout is not a terminal, a rich one when it is.
+
+    ``styles[row]`` maps a column index to a rich style for that cell.
+    """
+    if not sys.stdout.isatty():
+        widths = [
+            max(len(c), *(len(r[i]) for r in rows)) if rows else len(c)
+            for i, c in enumerate(columns)
+        ]
+        lines = [
+            "  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()
+        ]
+        lines += [
+            "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        ]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    grid = Table(box=None, pad_edge=False, header_style="bold")
+    for column in columns:
+        grid.add_column(column.upper())
+    for number, row in enumerate(rows):
+        cells = list(row)
+        for index, style in (styles[number] if styles else {}).items():
+            cells[index] = f"[{style}]{cells[index]}[/]"
+        grid.add_row(*cells)
+    Console().print(grid)
+
+
+def state_style(state: str) -> str:
+    return STATE_STYLES.get(state, "")

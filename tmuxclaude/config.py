@@ -1,0 +1,123 @@
+"""Settings: ``config.toml``, then ``TCLAUDE_*`` environment, then flags.
+
+``Config`` is a plain dataclass so that commands on the hot path stay fast;
+validation is done by a pydantic-settings model derived from it, which is
+imported only when the sources changed since the last validated load (the
+result is cached in the runtime dir, keyed by the config file's stat and the
+``TCLAUDE_*`` environment). A bad value names its key and the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
+
+from . import paths
+
+Layout = Literal["tabbed", "split"]
+NotifyVia = Literal["message", "bell", "osc777", "notify-send"]
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective settings. Field names are the TOML keys; env is ``TCLAUDE_<KEY>``."""
+
+    claude_command: str = "claude"
+    claude_args: list[str] = field(default_factory=list)
+    session_name: str = "tclaude"
+    tmux_socket: str | None = None
+    layout: Layout = "tabbed"
+    port_range: str = "10000-65535"
+    state_dir: str | None = None
+    runtime_dir: str | None = None
+    beside_width: str = "40%"
+    ready_timeout: float = 20.0
+    notify: list[NotifyVia] = field(default_factory=lambda: ["message"])
+
+
+DESCRIPTIONS = {
+    "claude_command": "the claude command, split like a shell would",
+    "claude_args": "arguments added to every claude launch",
+    "session_name": "tmux session for instances when tclaude runs outside tmux",
+    "tmux_socket": "tmux -L socket name; overrides the caller's and the default server",
+    "layout": "tabbed (a window each) or split (panes of one window)",
+    "port_range": "IDE server ports, LOW-HIGH",
+    "state_dir": "where the state file lives (default $XDG_STATE_HOME/tclaude)",
+    "runtime_dir": "sockets and runtime records (default $XDG_RUNTIME_DIR/tclaude)",
+    "beside_width": "size of an instance pane placed beside an editor (tmux -l)",
+    "ready_timeout": "seconds tclaude new waits for a host to be ready",
+    "notify": "how to tell about an instance that needs you: message, bell, osc777, notify-send",
+}
+
+ENV_PREFIX = "TCLAUDE_"
+
+
+def _cache_key(config_path: str) -> str:
+    try:
+        st = os.stat(config_path)
+        stamp = f"{config_path}:{st.st_mtime_ns}:{st.st_size}"
+    except OSError:
+        stamp = f"{config_path}:absent"
+    env = sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX))
+    return hashlib.sha1(json.dumps([stamp, env]).encode()).hexdigest()
+
+
+def _cache_path() -> str:
+    return os.path.join(paths.runtime_dir(), "config-cache.json")
+
+
+def load(overrides: dict[str, Any] | None = None) -> Config:
+    """The effective config; ``overrides`` are command-line flags (None = not given)."""
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    config_path = paths.config_file()
+    key = _cache_key(config_path)
+    values: dict[str, Any] | None = None
+    try:
+        with open(_cache_path(), encoding="utf-8") as handle:
+            cached = json.load(handle)
+        if cached.get("key") == key:
+            values = cached["values"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        values = None
+    if values is None:
+        values = validated_values(config_path)
+        try:
+            paths.ensure_private_dir(paths.runtime_dir())
+            paths.write_atomic(_cache_path(), json.dumps({"key": key, "values": values}))
+        except OSError:
+            pass
+    # flags arrive typed and checked by argparse: they are merged, not re-validated
+    return Config(**{**values, **overrides})
+
+
+def validated_values(config_path: str) -> dict[str, Any]:
+    """Validate the file and environment with pydantic-settings; ConfigError names the key."""
+    from .config_model import build
+
+    return build(config_path)
+
+
+def sources(config_path: str | None = None) -> dict[str, tuple[Any, str]]:
+    """Each key's effective value and where it came from: flag, env, file or default."""
+    from .config_model import explain
+
+    return explain(config_path or paths.config_file())
+
+
+def as_dict(config: Config) -> dict[str, Any]:
+    return asdict(config)
+
+
+def field_names() -> list[str]:
+    return [f.name for f in fields(Config)]
+
+
+def apply_dirs(config: Config) -> None:
+    """Make configured state/runtime dirs visible to everything through the environment."""
+    if config.state_dir and not os.environ.get("TCLAUDE_STATE_DIR"):
+        os.environ["TCLAUDE_STATE_DIR"] = os.path.expanduser(config.state_dir)
+    if config.runtime_dir and not os.environ.get("TCLAUDE_RUNTIME_DIR"):
+        os.environ["TCLAUDE_RUNTIME_DIR"] = os.path.expanduser(config.runtime_dir)

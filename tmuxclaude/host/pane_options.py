@@ -1,0 +1,90 @@
+"""The host's voice in tmux: the ``@tclaude-*`` options of its own pane.
+
+tmux is the registry: ``tclaude list``, key bindings and status lines read
+these options with no process of ours running. The pane is ``$TMUX_PANE``
+and the server the one ``$TMUX`` names; outside tmux this does nothing.
+Updates are queued and applied in order by one task; a burst of changes is
+coalesced into one tmux call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+
+from ..tmux import Tmux, pane_option_commands
+
+logger = logging.getLogger(__name__)
+
+
+class PaneOptions:
+    def __init__(self) -> None:
+        self.pane = os.environ.get("TMUX_PANE") if os.environ.get("TMUX") else None
+        self._tmux: Tmux | None = None
+        self._pending: dict[str, str] = {}
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.pane is not None
+
+    def _argv(self, options: dict[str, str]) -> list[str]:
+        if self._tmux is None:
+            self._tmux = Tmux(None)
+        assert self.pane is not None
+        args: list[str] = []
+        for command in pane_option_commands(self.pane, options):
+            if args:
+                args.append(";")
+            args += command
+        return self._tmux.argv(*args)
+
+    def set_now(self, options: dict[str, str]) -> None:
+        """Set options before returning (used once, before the host reports ready)."""
+        if not self.enabled:
+            return
+        try:
+            subprocess.run(self._argv(options), capture_output=True, check=False, timeout=5)
+        except (OSError, subprocess.SubprocessError) as exc:
+            logger.warning("pane options not set: %s", exc)
+
+    def set_later(self, options: dict[str, str]) -> None:
+        """Queue options; the latest value of each key wins."""
+        if not self.enabled:
+            return
+        self._pending.update(options)
+        if self._task is None:
+            self._wake = asyncio.Event()
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        assert self._wake is not None
+        self._wake.set()
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            options, self._pending = self._pending, {}
+            if not options:
+                continue
+            try:
+                proc = await asyncio.create_subprocess_exec(
+                    *self._argv(options),
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.DEVNULL,
+                )
+                await proc.wait()
+            except OSError as exc:
+                logger.warning("pane options not set: %s", exc)
+
+    async def flush(self) -> None:
+        """Apply what is queued now (on the way out)."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        if self._pending:
+            self.set_now(self._pending)
+            self._pending = {}

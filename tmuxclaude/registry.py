@@ -1,0 +1,137 @@
+"""Instances as tmux holds them, completed by the state file.
+
+A running instance is a pane with ``@tclaude-id``; one ``list-panes -a``
+call finds them all. Instances in the state file without a pane are
+``stopped``. Targets resolve by exact name, id or pane id, never by prefix.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from . import paths
+from .errors import InstanceNotFoundError
+from .host import record
+from .state import InstanceState, StateFile
+from .tmux import Pane, Tmux
+
+
+@dataclass
+class Instance:
+    id: str
+    name: str
+    cwd: str
+    state: str
+    layout: str
+    created: float
+    pane: Pane | None = None
+    saved: InstanceState | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.pane is not None and not self.pane.dead
+
+    @property
+    def port(self) -> int | None:
+        return self.pane.port if self.pane else None
+
+    @property
+    def socket(self) -> str:
+        return record.socket_path(self.id)
+
+    @property
+    def lockfile(self) -> str | None:
+        port = self.port
+        return os.path.join(paths.lock_dir(), f"{port}.lock") if port else None
+
+    def to_json(self) -> dict[str, Any]:
+        pane = self.pane
+        return {
+            "id": self.id,
+            "name": self.name,
+            "state": self.state,
+            "cwd": self.cwd,
+            "port": self.port,
+            "pane": pane.pane_id if pane else None,
+            "window": pane.window_id if pane else None,
+            "session": pane.session if pane else None,
+            "target": pane.target if pane else None,
+            "socket": self.socket if pane else None,
+            "lockfile": self.lockfile,
+            "clis": pane.clis if pane else 0,
+            "pid": pane.host_pid if pane else None,
+            "layout": self.layout,
+            "created": self.created,
+            "age": max(0.0, time.time() - self.created),
+            "running": self.running,
+            "active": bool(pane and pane.active and pane.window_active),
+            "session_id": self.saved.session_id if self.saved else None,
+        }
+
+
+class Registry:
+    """Reads instances from tmux and the state file; resolves targets."""
+
+    def __init__(self, tmux: Tmux, state: StateFile | None = None) -> None:
+        self.tmux = tmux
+        self.state = state or StateFile()
+
+    def instances(self) -> list[Instance]:
+        panes = self.tmux.instance_panes()
+        saved = self.state.read()
+        found: list[Instance] = []
+        seen: set[str] = set()
+        panes.sort(key=lambda p: (p.session, p.window_index, p.pane_index))
+        for pane in panes:
+            if pane.instance_id in seen:
+                continue
+            seen.add(pane.instance_id)
+            entry = saved.get(pane.instance_id)
+            found.append(
+                Instance(
+                    id=pane.instance_id,
+                    name=pane.name or (entry.name if entry else pane.instance_id),
+                    cwd=pane.cwd or (entry.cwd if entry else ""),
+                    state="stopped" if pane.dead else pane.state,
+                    layout=entry.layout if entry else "tabbed",
+                    created=entry.created if entry else 0.0,
+                    pane=pane,
+                    saved=entry,
+                )
+            )
+        found.extend(
+            Instance(e.id, e.name, e.cwd, "stopped", e.layout, e.created, None, e)
+            for e in sorted(saved.values(), key=lambda e: e.created)
+            if e.id not in seen
+        )
+        return found
+
+    def resolve(self, target: str, instances: list[Instance] | None = None) -> Instance:
+        """The instance named ``target`` exactly, or with that id or pane id."""
+        instances = self.instances() if instances is None else instances
+        name = target[1:] if target.startswith("=") else target
+        for instance in instances:
+            if instance.name == name:
+                return instance
+        for instance in instances:
+            if instance.id == target or (instance.pane and instance.pane.pane_id == target):
+                return instance
+        raise InstanceNotFoundError(target, [i.name for i in instances])
+
+    def for_directory(self, cwd: str, instances: list[Instance] | None = None) -> Instance | None:
+        """The running instance whose cwd holds ``cwd`` most closely (worktrees nest)."""
+        instances = self.instances() if instances is None else instances
+        cwd = os.path.realpath(cwd)
+        best: Instance | None = None
+        for instance in instances:
+            if not instance.running or not instance.cwd:
+                continue
+            root = instance.cwd.rstrip("/") or "/"
+            if (cwd == root or cwd.startswith(root + "/")) and (
+                best is None or len(root) > len(best.cwd)
+            ):
+                best = instance
+        return best

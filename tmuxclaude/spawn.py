@@ -1,0 +1,275 @@
+"""Creating an instance: state entry first, then the pane, then wait until ready.
+
+Names are allocated under the state file's lock, so concurrent ``tclaude new``
+calls get distinct names; ports are the hosts' own business (bind first).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import paths
+from .config import Config
+from .errors import TclaudeError, TmuxError
+from .state import InstanceState, StateFile
+from .tmux import Tmux, inside_tmux
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_+-]{0,47}$")
+SPLIT_WINDOW_OPTION = "@tclaude-split"
+# Not passed to a pane: tmux's own, the terminal's, and what pins a claude elsewhere.
+ENV_DENY = frozenset(
+    {
+        "TMUX",
+        "TMUX_PANE",
+        "TERM",
+        "TERM_PROGRAM",
+        "TERM_PROGRAM_VERSION",
+        "SHLVL",
+        "PWD",
+        "OLDPWD",
+        "_",
+        "COLUMNS",
+        "LINES",
+        "CLAUDECODE",
+        "CLAUDE_CODE_SSE_PORT",
+        "TCLAUDE_INSTANCE",
+        "NVIM",
+        "NVIM_LISTEN_ADDRESS",
+        "MYVIMRC",
+        "VIMRUNTIME",
+    }
+)
+
+
+def check_name(name: str) -> str:
+    """Refuse names that tmux targets or the shell would misread, with the reason."""
+    if not NAME_PATTERN.match(name):
+        raise TclaudeError(
+            f"bad instance name {name!r}: use up to 48 letters, digits, '_', '+' or '-', "
+            "starting with a letter or digit (':', '.', '%' and spaces break tmux targets)"
+        )
+    return name
+
+
+def default_name(cwd: str) -> str:
+    base = re.sub(r"[^A-Za-z0-9_+-]+", "-", os.path.basename(cwd.rstrip("/"))).strip("-_+")
+    return base[:40] or "claude"
+
+
+def unique_name(wanted: str, taken: set[str]) -> str:
+    if wanted not in taken:
+        return wanted
+    n = 2
+    while f"{wanted}-{n}" in taken:
+        n += 1
+    return f"{wanted}-{n}"
+
+
+@dataclass
+class SpawnRequest:
+    cwd: str
+    name: str | None = None
+    layout: str = "tabbed"
+    beside: str | None = None
+    detached: bool = False
+    claude_args: list[str] = field(default_factory=list)
+    instance_id: str | None = None  # restore reuses the old id
+    session_id: str | None = None
+
+
+def pane_environment(config: Config, instance_id: str) -> dict[str, str]:
+    """What the pane's host sees: the caller's environment, less terminal and tmux bits."""
+    env = {k: v for k, v in os.environ.items() if k not in ENV_DENY and "\n" not in v}
+    env["TCLAUDE_RUNTIME_DIR"] = paths.runtime_dir()
+    env["TCLAUDE_STATE_DIR"] = paths.state_dir()
+    if config.tmux_socket:
+        env["TCLAUDE_TMUX_SOCKET"] = config.tmux_socket
+    return env
+
+
+def host_argv(config: Config, instance: InstanceState, fifo: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "tmuxclaude",
+        "host",
+        "--id",
+        instance.id,
+        "--name",
+        instance.name,
+        "--cwd",
+        instance.cwd,
+        "--port-range",
+        config.port_range,
+        "--ready-fifo",
+        fifo,
+        "--claude-command",
+        config.claude_command,
+        "--",
+        *config.claude_args,
+        *instance.claude_args,
+    ]
+
+
+class Spawner:
+    """Creates instance panes on one tmux server."""
+
+    def __init__(self, config: Config, tmux: Tmux, state: StateFile | None = None) -> None:
+        self.config = config
+        self.tmux = tmux
+        self.state = state or StateFile()
+
+    def reserve(self, request: SpawnRequest) -> InstanceState:
+        """Allocate id and unique name and write the state entry, under the lock."""
+        cwd = os.path.realpath(os.path.expanduser(request.cwd))
+        if not os.path.isdir(cwd):
+            raise TclaudeError(f"no such directory: {request.cwd}")
+        with self.state.locked() as instances:
+            if request.instance_id and request.instance_id in instances:
+                entry = instances[request.instance_id]
+                entry.cwd = cwd
+                return entry
+            taken = {entry.name for entry in instances.values()}
+            if request.name is not None:
+                name = check_name(request.name)
+                if name in taken:
+                    raise TclaudeError(f"an instance named {name!r} exists already")
+            else:
+                name = unique_name(default_name(cwd), taken)
+            instance_id = request.instance_id or secrets.token_hex(3)
+            while instance_id in instances:
+                instance_id = secrets.token_hex(3)
+            entry = InstanceState(
+                id=instance_id,
+                name=name,
+                cwd=cwd,
+                layout="beside" if request.beside else request.layout,
+                claude_args=list(request.claude_args),
+                beside=request.beside,
+                session_id=request.session_id,
+            )
+            instances[instance_id] = entry
+            return entry
+
+    def spawn(self, request: SpawnRequest) -> tuple[InstanceState, dict[str, Any]]:
+        """Create the instance and return its state entry and the host's ready record."""
+        from .ready import ReadyFifo
+
+        entry = self.reserve(request)
+        paths.ensure_private_dir(paths.runtime_dir())
+        fifo_path = os.path.join(paths.runtime_dir(), f"ready-{entry.id}-{os.getpid()}")
+        with ReadyFifo(fifo_path) as fifo:
+            try:
+                pane_id = self._create_pane(
+                    entry, request, host_argv(self.config, entry, fifo_path)
+                )
+                ready = fifo.wait(self.config.ready_timeout, lambda: self._pane_alive(pane_id))
+            except TclaudeError:
+                with self.state.locked() as instances:
+                    instances.pop(entry.id, None)
+                raise
+        ready["pane"] = pane_id
+        self._after_ready(entry, request, pane_id)
+        return entry, ready
+
+    def _create_pane(self, entry: InstanceState, request: SpawnRequest, argv: list[str]) -> str:
+        env_args: list[str] = []
+        for key, value in pane_environment(self.config, entry.id).items():
+            env_args += ["-e", f"{key}={value}"]
+        common = ["-d", "-P", "-F", "#{pane_id}", "-c", entry.cwd, *env_args]
+        if request.beside:
+            out = self.tmux.run(
+                "split-window",
+                "-h",
+                "-t",
+                request.beside,
+                "-l",
+                self.config.beside_width,
+                *common,
+                *argv,
+            )
+            return out.strip()
+        session = None if inside_tmux() and not self._foreign_socket() else self.config.session_name
+        if entry.layout == "split":
+            window = self._split_window(session)
+            if window is not None:
+                out = self.tmux.sequence(
+                    [
+                        ["split-window", "-t", window, *common, *argv],
+                        ["select-layout", "-t", window, "tiled"],
+                    ]
+                )
+                return out.strip()
+        window_name = "tclaude" if entry.layout == "split" else entry.name
+        if session is not None and not self.tmux.has_session(session):
+            try:
+                out = self.tmux.run(
+                    "new-session",
+                    "-s",
+                    session,
+                    "-n",
+                    window_name,
+                    "-x",
+                    "200",
+                    "-y",
+                    "50",
+                    *common,
+                    *argv,
+                )
+                return out.strip()
+            except TmuxError as err:
+                if "duplicate session" not in str(err):
+                    raise
+        target = ["-t", f"={session}:"] if session is not None else []
+        out = self.tmux.run("new-window", *target, "-n", window_name, *common, *argv)
+        return out.strip()
+
+    def _foreign_socket(self) -> bool:
+        """Whether a configured socket names another server than the caller's tmux."""
+        if not self.config.tmux_socket:
+            return False
+        current = os.environ.get("TMUX", "").split(",")[0]
+        return os.path.basename(current) != self.config.tmux_socket
+
+    def _split_window(self, session: str | None) -> str | None:
+        fmt = "#{window_id}\t#{session_name}\t#{" + SPLIT_WINDOW_OPTION + "}"
+        out = self.tmux.run("list-windows", "-a", "-F", fmt, check=False)
+        for line in out.splitlines():
+            window_id, window_session, marked = ([*line.split("\t"), "", ""])[:3]
+            if marked == "1" and (session is None or window_session == session):
+                return window_id
+        return None
+
+    def _pane_alive(self, pane_id: str) -> bool:
+        out = self.tmux.run("display-message", "-p", "-t", pane_id, "#{pane_dead}", check=False)
+        return out.strip() == "0"
+
+    def _after_ready(self, entry: InstanceState, request: SpawnRequest, pane_id: str) -> None:
+        commands: list[list[str]] = []
+        if entry.layout == "tabbed":
+            commands += [
+                ["set-option", "-w", "-t", pane_id, "@tclaude-id", entry.id],
+                ["set-option", "-w", "-t", pane_id, "@tclaude-name", entry.name],
+            ]
+        elif entry.layout == "split":
+            commands += [["set-option", "-w", "-t", pane_id, SPLIT_WINDOW_OPTION, "1"]]
+        if not request.detached:
+            commands += focus_commands(pane_id, client=inside_tmux())
+        if commands:
+            self.tmux.sequence(commands)
+        with self.state.locked() as instances:
+            if entry.id in instances:
+                instances[entry.id].session = self.tmux.display("#{session_name}", pane_id)
+
+
+def focus_commands(pane_id: str, client: bool) -> list[list[str]]:
+    """Select the pane's window and the pane (unzooming), and move the client there."""
+    commands = [["select-window", "-t", pane_id], ["select-pane", "-t", pane_id]]
+    if client:
+        commands.append(["switch-client", "-t", pane_id])
+    return commands

@@ -1,0 +1,209 @@
+"""The one place that talks to tmux.
+
+Every call is one ``tmux`` process (a few ms), so reads are batched into a
+single ``list-panes -a -F`` with a format and writes into one command
+sequence. Instances are found by their ``@tclaude-id`` pane option; panes are
+targeted by id (``%N``), never by a name prefix. Import-light: the host uses
+it too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .errors import NotFoundError, TmuxError
+
+SEP = "\t"
+# Fields read for every instance pane; cwd last as it is the only free text.
+PANE_FIELDS = (
+    "pane_id",
+    "window_id",
+    "session_name",
+    "window_index",
+    "pane_index",
+    "pane_active",
+    "window_active",
+    "session_attached",
+    "window_zoomed_flag",
+    "pane_dead",
+    "pane_pid",
+    "@tclaude-id",
+    "@tclaude-name",
+    "@tclaude-port",
+    "@tclaude-state",
+    "@tclaude-state-since",
+    "@tclaude-clis",
+    "@tclaude-pid",
+    "@tclaude-cwd",
+)
+PANE_FORMAT = SEP.join("#{" + field + "}" for field in PANE_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Pane:
+    """One instance pane as tmux reported it."""
+
+    pane_id: str
+    window_id: str
+    session: str
+    window_index: int
+    pane_index: int
+    active: bool
+    window_active: bool
+    session_attached: bool
+    zoomed: bool
+    dead: bool
+    pane_pid: int
+    instance_id: str
+    name: str
+    port: int | None
+    state: str
+    state_since: str
+    clis: int
+    host_pid: int | None
+    cwd: str
+
+    @property
+    def target(self) -> str:
+        return f"{self.session}:{self.window_index}.{self.pane_index}"
+
+
+def _int_or_none(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
+
+
+def _parse_pane(line: str) -> Pane | None:
+    parts = line.split(SEP, len(PANE_FIELDS) - 1)
+    if len(parts) != len(PANE_FIELDS) or not parts[11]:
+        return None
+    return Pane(
+        pane_id=parts[0],
+        window_id=parts[1],
+        session=parts[2],
+        window_index=int(parts[3]),
+        pane_index=int(parts[4]),
+        active=parts[5] == "1",
+        window_active=parts[6] == "1",
+        session_attached=parts[7] not in ("", "0"),
+        zoomed=parts[8] == "1",
+        dead=parts[9] == "1",
+        pane_pid=int(parts[10] or 0),
+        instance_id=parts[11],
+        name=parts[12],
+        port=_int_or_none(parts[13]),
+        state=parts[14] or "starting",
+        state_since=parts[15],
+        clis=_int_or_none(parts[16]) or 0,
+        host_pid=_int_or_none(parts[17]),
+        cwd=parts[18],
+    )
+
+
+class Tmux:
+    """A tmux server: the caller's (inside tmux), a named socket, or the default."""
+
+    def __init__(self, socket_name: str | None = None) -> None:
+        self.socket_name = socket_name
+        binary = shutil.which("tmux")
+        if binary is None:
+            raise NotFoundError(
+                "tmux not found; install it (Debian/Ubuntu: apt install tmux, "
+                "macOS: brew install tmux)"
+            )
+        self.binary = binary
+
+    def argv(self, *args: str) -> list[str]:
+        base = [self.binary]
+        if self.socket_name:
+            base += ["-L", self.socket_name]
+        return [*base, *args]
+
+    def run(self, *args: str, check: bool = True, stdin: str | None = None) -> str:
+        """Run one tmux command (or a ``;``-separated sequence); return stdout."""
+        proc = subprocess.run(
+            self.argv(*args),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=self._env(),
+        )
+        if check and proc.returncode != 0:
+            message = proc.stderr.strip() or f"tmux {args[0]} failed"
+            raise TmuxError(f"tmux: {message}")
+        return proc.stdout
+
+    def _env(self) -> dict[str, str] | None:
+        # With a named socket, $TMUX must not redirect us to the caller's server.
+        if self.socket_name and "TMUX" in os.environ:
+            env = dict(os.environ)
+            del env["TMUX"]
+            return env
+        return None
+
+    def sequence(self, commands: Iterable[Sequence[str]]) -> str:
+        """Run several commands in one tmux process, joined with ``;``."""
+        args: list[str] = []
+        for command in commands:
+            if args:
+                args.append(";")
+            args.extend(command)
+        return self.run(*args) if args else ""
+
+    def is_running(self) -> bool:
+        proc = subprocess.run(
+            self.argv("list-sessions", "-F", "#{session_name}"),
+            capture_output=True,
+            check=False,
+            env=self._env(),
+        )
+        return proc.returncode == 0
+
+    def instance_panes(self) -> list[Pane]:
+        """Every instance pane on the server, in one call; [] when no server runs."""
+        proc = subprocess.run(
+            self.argv("list-panes", "-a", "-f", "#{@tclaude-id}", "-F", PANE_FORMAT),
+            capture_output=True,
+            text=True,
+            check=False,
+            env=self._env(),
+        )
+        if proc.returncode != 0:
+            err = proc.stderr
+            if "no server running" in err or "error connecting" in err or "No such file" in err:
+                return []
+            raise TmuxError(f"tmux: {err.strip()}")
+        panes = []
+        for line in proc.stdout.splitlines():
+            pane = _parse_pane(line)
+            if pane is not None:
+                panes.append(pane)
+        return panes
+
+    def display(self, fmt: str, target: str | None = None) -> str:
+        args = ["display-message", "-p"]
+        if target:
+            args += ["-t", target]
+        return self.run(*args, fmt).rstrip("\n")
+
+    def has_session(self, name: str) -> bool:
+        proc = subprocess.run(
+            self.argv("has-session", "-t", f"={name}"),
+            capture_output=True,
+            check=False,
+            env=self._env(),
+        )
+        return proc.returncode == 0
+
+
+def pane_option_commands(target: str, options: dict[str, str]) -> list[list[str]]:
+    """``set-option -p`` commands for options of one pane."""
+    return [["set-option", "-p", "-t", target, key, value] for key, value in options.items()]
+
+
+def inside_tmux() -> bool:
+    return bool(os.environ.get("TMUX"))
