@@ -269,7 +269,11 @@ class Spawner:
 
 def focus_commands(pane_id: str, client: bool) -> list[list[str]]:
     """Select the pane's window and the pane (unzooming), and move the client there."""
-    commands = [["select-window", "-t", pane_id], ["select-pane", "-t", pane_id]]
+    commands = [
+        ["select-window", "-t", pane_id],
+        ["select-pane", "-t", pane_id],
+        ["set-option", "-pu", "-t", pane_id, "@tclaude-unseen"],  # seen now
+    ]
     if client:
         commands.append(["switch-client", "-t", pane_id])
     return commands

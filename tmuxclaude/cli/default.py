@@ -1,9 +1,13 @@
-"""Focus the instance for the current directory, creating it when there is none."""
+"""Focus the instance for the current directory, creating it when there is none.
+
+Outside tmux, on a terminal, it then attaches to the instances' session.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from .app import App
 
@@ -13,17 +17,23 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..spawn import Spawner, SpawnRequest
+    from ..spawn import SpawnRequest, Spawner, focus_commands
+    from ..tmux import inside_tmux
     from .switch import _current, focus
 
     app = App.load()
     instances = app.registry.instances()
     found = app.registry.for_directory(os.getcwd(), instances)
-    if found is not None:
-        running = [i for i in instances if i.running]
-        return focus(app, found, _current(app, running))
-    entry, ready = Spawner(app.config, app.tmux, app.state).spawn(
-        SpawnRequest(cwd=os.getcwd(), layout=app.config.layout)
-    )
-    print(f"{entry.name} started in {entry.cwd} (port {ready.get('port')})")
+    if found is None:
+        entry, ready = Spawner(app.config, app.tmux, app.state).spawn(
+            SpawnRequest(cwd=os.getcwd(), layout=app.config.layout)
+        )
+        print(f"{entry.name} started in {entry.cwd} (port {ready.get('port')})")
+        found = app.registry.resolve(entry.id)
+    elif inside_tmux() or not sys.stdout.isatty():
+        return focus(app, found, _current(app, [i for i in instances if i.running]))
+    if not inside_tmux() and sys.stdin.isatty() and sys.stdout.isatty() and found.pane:
+        app.tmux.sequence(focus_commands(found.pane.pane_id, client=False))
+        argv = app.tmux.argv("attach-session", "-t", f"={found.pane.session}")
+        os.execv(argv[0], argv)
     return 0
