@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli_runner import Tclaude
 from tests.support.hosts import FAKE_CLAUDE_COMMAND, ControlServer
 
 
@@ -34,15 +36,28 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
-    for key in ("TMUX", "TMUX_PANE", "XDG_RUNTIME_DIR", "TCLAUDE_CONFIG_FILE",
-                "CLAUDE_CODE_SSE_PORT", "CLAUDECODE", "TCLAUDE_INSTANCE"):
+    for key in (
+        "TMUX",
+        "TMUX_PANE",
+        "XDG_RUNTIME_DIR",
+        "TCLAUDE_CONFIG_FILE",
+        "CLAUDE_CODE_SSE_PORT",
+        "CLAUDECODE",
+        "TCLAUDE_INSTANCE",
+    ):
         monkeypatch.delenv(key, raising=False)
     yield dict(os.environ)
     shutil.rmtree(runtime, ignore_errors=True)
+    # tmux 3.3 leaves the socket file of a killed server behind
+    tmux_dir = os.path.join(os.environ.get("TMUX_TMPDIR", "/tmp"), f"tmux-{os.getuid()}")
+    with contextlib.suppress(OSError):
+        os.unlink(os.path.join(tmux_dir, values["TCLAUDE_TMUX_SOCKET"]))
 
 
 @pytest.fixture
-async def control(isolated_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ControlServer]:
+async def control(
+    isolated_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[ControlServer]:
     """A control socket that fake claudes started by hosts dial into."""
     path = os.path.join(isolated_env["TCLAUDE_RUNTIME_DIR"], "control.sock")
     server = ControlServer(path)
@@ -50,3 +65,12 @@ async def control(isolated_env: dict[str, str], monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("FAKE_CLAUDE_CONTROL", path)
     yield server
     await server.close()
+
+
+@pytest.fixture
+def tclaude(isolated_env: dict[str, str]) -> Iterator[Tclaude]:
+    """The CLI on a private tmux server, which is killed (with its instances) afterwards."""
+    runner = Tclaude(isolated_env["TCLAUDE_TMUX_SOCKET"])
+    yield runner
+    runner.run("kill", "--all", check=False)
+    runner.tmux("kill-server", check=False)

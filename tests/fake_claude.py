@@ -11,7 +11,15 @@ every line from the control socket is sent to the host (``{"__fake__":
 
 Other knobs: ``FAKE_CLAUDE_EXIT=N`` exits at once with N (a claude that fails
 at start); ``FAKE_CLAUDE_PID`` claims another pid in ``ide_connected``;
-``FAKE_CLAUDE_ARGS_FILE`` records argv and selected environment as JSON.
+``FAKE_CLAUDE_ARGS_FILE`` records argv and selected environment as JSON;
+``FAKE_CLAUDE_IGNORE_TERM=1`` ignores SIGTERM and SIGHUP (a claude that hangs).
+
+Hooks: with ``--settings FILE`` (as the host passes it) the fake runs the
+file's hooks the way the CLI does: ``command`` hooks with the payload on
+stdin, ``http`` hooks as a POST. It fires SessionStart (``source`` startup,
+or resume with ``--resume ID``) before connecting, SessionEnd on a control
+``exit``, and any event on ``{"__fake__": "hook", "event": E, "payload": {...}}``
+(answered on the control socket with ``{"__fake__": "hooked", "event": E}``).
 """
 
 from __future__ import annotations
@@ -19,7 +27,49 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
+import subprocess
 import sys
+import urllib.request
+import uuid
+from typing import Any
+
+SESSION_ID = str(uuid.uuid4())
+
+
+def _settings() -> dict[str, Any]:
+    args = sys.argv[1:]
+    if "--settings" not in args:
+        return {}
+    with open(args[args.index("--settings") + 1], encoding="utf-8") as handle:
+        data: dict[str, Any] = json.load(handle)
+    return data
+
+
+def _fire(event: str, extra: dict[str, Any] | None = None) -> None:
+    """Run every hook the settings give for ``event``, as the CLI would."""
+    session_id = SESSION_ID
+    args = sys.argv[1:]
+    if "--resume" in args:
+        session_id = args[args.index("--resume") + 1]
+    payload = {
+        "session_id": session_id,
+        "transcript_path": "",
+        "cwd": os.getcwd(),
+        "hook_event_name": event,
+        **(extra or {}),
+    }
+    body = json.dumps(payload).encode()
+    for entry in _settings().get("hooks", {}).get(event, []):
+        for hook in entry.get("hooks", []):
+            if hook.get("type") == "command":
+                subprocess.run(hook["command"], shell=True, input=body, check=False, timeout=10)
+            elif hook.get("type") == "http":
+                request = urllib.request.Request(
+                    hook["url"], data=body, headers={"Content-Type": "application/json"}
+                )
+                with urllib.request.urlopen(request, timeout=10) as reply:
+                    reply.read()
 
 
 def _config_dir() -> str:
@@ -49,15 +99,45 @@ async def _connect() -> object:
 async def main() -> int:
     args_file = os.environ.get("FAKE_CLAUDE_ARGS_FILE")
     if args_file:
-        keep = [k for k in os.environ if k.startswith(("CLAUDE", "ENABLE_IDE", "FORCE_CODE", "TCLAUDE", "no_proxy", "NO_PROXY"))]
+        keep = [
+            k
+            for k in os.environ
+            if k.startswith(
+                ("CLAUDE", "ENABLE_IDE", "FORCE_CODE", "TCLAUDE", "no_proxy", "NO_PROXY")
+            )
+        ]
         with open(args_file, "w", encoding="utf-8") as handle:
-            json.dump({"argv": sys.argv[1:], "env": {k: os.environ[k] for k in keep}, "cwd": os.getcwd(), "pid": os.getpid(), "ppid": os.getppid()}, handle)
+            json.dump(
+                {
+                    "argv": sys.argv[1:],
+                    "env": {k: os.environ[k] for k in keep},
+                    "cwd": os.getcwd(),
+                    "pid": os.getpid(),
+                    "ppid": os.getppid(),
+                },
+                handle,
+            )
+    if os.environ.get("FAKE_CLAUDE_IGNORE_TERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if "FAKE_CLAUDE_EXIT" in os.environ:
         return int(os.environ["FAKE_CLAUDE_EXIT"])
+    await asyncio.to_thread(
+        _fire, "SessionStart", {"source": "resume" if "--resume" in sys.argv else "startup"}
+    )
     ws = await _connect()
     pid = int(os.environ.get("FAKE_CLAUDE_PID", os.getpid()))
     opening = [
-        {"method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "claude-code", "version": "fake"}}, "jsonrpc": "2.0", "id": 0},
+        {
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "claude-code", "version": "fake"},
+            },
+            "jsonrpc": "2.0",
+            "id": 0,
+        },
         {"method": "notifications/initialized", "jsonrpc": "2.0"},
         {"method": "ide_connected", "params": {"pid": pid}, "jsonrpc": "2.0"},
         {"method": "tools/list", "jsonrpc": "2.0", "id": 1},
@@ -87,7 +167,14 @@ async def main() -> int:
             msg = json.loads(line)
             if isinstance(msg, dict) and msg.get("__fake__") == "exit":
                 exit_code.append(int(msg.get("code", 0)))
+                await asyncio.to_thread(_fire, "SessionEnd", {"reason": "prompt_input_exit"})
                 return
+            if isinstance(msg, dict) and msg.get("__fake__") == "hook":
+                await asyncio.to_thread(_fire, str(msg["event"]), msg.get("payload") or {})
+                ack = {"__fake__": "hooked", "event": msg["event"]}
+                writer.write((json.dumps(ack) + "\n").encode())
+                await writer.drain()
+                continue
             if isinstance(msg, dict) and "__raw__" in msg:
                 await ws.send(msg["__raw__"])  # type: ignore[attr-defined]
             else:

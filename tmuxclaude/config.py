@@ -19,6 +19,7 @@ from . import paths
 
 Layout = Literal["tabbed", "split"]
 NotifyVia = Literal["message", "bell", "osc777", "notify-send"]
+IncludeMode = Literal["copy", "symlink"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ class Config:
     beside_width: str = "40%"
     ready_timeout: float = 20.0
     notify: list[NotifyVia] = field(default_factory=lambda: ["message"])
+    worktree_dir: str = "{repo}-worktrees/{branch}"
+    worktree_include: list[str] = field(default_factory=list)
+    worktree_include_mode: IncludeMode = "copy"
+    worktree_setup: str | None = None
 
 
 DESCRIPTIONS = {
@@ -50,6 +55,12 @@ DESCRIPTIONS = {
     "beside_width": "size of an instance pane placed beside an editor (tmux -l)",
     "ready_timeout": "seconds tclaude new waits for a host to be ready",
     "notify": "how to tell about an instance that needs you: message, bell, osc777, notify-send",
+    "worktree_dir": "where new --worktree puts a worktree: {repo}, {root}, {branch}; "
+    "relative to the repository's parent directory",
+    "worktree_include": "gitignore patterns of ignored files carried into a new worktree "
+    "(with the repository's .worktreeinclude)",
+    "worktree_include_mode": "copy or symlink the included files",
+    "worktree_setup": "command run with sh -c in a new worktree before its instance starts",
 }
 
 ENV_PREFIX = "TCLAUDE_"

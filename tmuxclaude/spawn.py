@@ -80,6 +80,7 @@ class SpawnRequest:
     claude_args: list[str] = field(default_factory=list)
     instance_id: str | None = None  # restore reuses the old id
     session_id: str | None = None
+    worktree: str | None = None  # the git worktree the instance was made for
 
 
 def pane_environment(config: Config, instance_id: str) -> dict[str, str]:
@@ -110,6 +111,8 @@ def host_argv(config: Config, instance: InstanceState, fifo: str) -> list[str]:
         fifo,
         "--claude-command",
         config.claude_command,
+        "--notify",
+        ",".join(config.notify),
         "--",
         *config.claude_args,
         *instance.claude_args,
@@ -152,6 +155,7 @@ class Spawner:
                 claude_args=list(request.claude_args),
                 beside=request.beside,
                 session_id=request.session_id,
+                worktree=request.worktree,
             )
             instances[instance_id] = entry
             return entry

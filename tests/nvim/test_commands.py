@@ -57,7 +57,7 @@ async def test_focus_creates_then_new_list_status_kill(
     await nv.wait_lua("return #require('tclaude').attached() == 2", 20)
     assert await nv.lua("return require('tclaude').statusline()") in (
         "✻ docs starting",
-        "✻ docs running",
+        "✻ docs idle",
     )
     assert await records(nv) == ["docs", "project"]
 

@@ -44,7 +44,7 @@ async def test_checkhealth_reports_programs_and_instances(
     assert "not inside tmux" in report
     assert f"instance api ({proc.ready['id']}) in {project}" in report
     assert f"instance docs ({other.ready['id']}) in {elsewhere}" in report
-    assert f"OK attached to api ({proc.ready['id']}), running, paired" in report
+    assert f"OK attached to api ({proc.ready['id']}), idle, paired" in report
     assert "ERROR" not in report
 
 

@@ -49,11 +49,11 @@ async def test_nested_worktree_pairs_with_its_own_instance(
         reply = await cli.tool("getOpenEditors")
         tabs = json.loads(reply["result"]["content"][0]["text"])["tabs"]
         assert [tab["label"] for tab in tabs] == [name]
-    assert await in_wt.lua("return require('tclaude').statusline()") == "✻ wt running"
+    assert await in_wt.lua("return require('tclaude').statusline()") == "✻ wt idle"
     # changing directory pairs again
     await in_main.command("cd wt")
     await in_main.wait_attached([wt_host.ready["id"]])
-    assert await in_main.lua("return require('tclaude').statusline()") == "✻ wt running"
+    assert await in_main.lua("return require('tclaude').statusline()") == "✻ wt idle"
 
 
 async def test_neovim_restarted_attaches_again(
@@ -121,7 +121,7 @@ async def test_stale_and_unrelated_records_are_ignored(
     # the one the user switches to is attached too (switching the pane itself needs tmux)
     await nv.command("TClaudeSwitch other")
     await nv.wait_attached(sorted([proc.ready["id"], other.ready["id"]]))
-    assert await nv.lua("return require('tclaude').statusline()") == "✻ other running"
+    assert await nv.lua("return require('tclaude').statusline()") == "✻ other idle"
 
 
 async def test_completion_offers_running_instances(

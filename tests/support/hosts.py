@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -10,9 +11,14 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from websockets.typing import Subprotocol
 
 from tmuxclaude.ready import ReadyFifo
+
+if TYPE_CHECKING:
+    from websockets.asyncio.client import ClientConnection
 
 FAKE_CLAUDE = Path(__file__).resolve().parent.parent / "fake_claude.py"
 FAKE_CLAUDE_COMMAND = f"{sys.executable} {FAKE_CLAUDE}"
@@ -78,12 +84,28 @@ class FakeCli:
         await self.send(msg)
         return msg_id
 
-    async def call(self, method: str, params: dict[str, Any] | None = None, timeout: float = 10) -> dict[str, Any]:
+    async def call(
+        self, method: str, params: dict[str, Any] | None = None, timeout: float = 10
+    ) -> dict[str, Any]:
         return await self.response(await self.request(method, params), timeout)
 
-    async def tool(self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 10) -> dict[str, Any]:
+    async def tool(
+        self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 10
+    ) -> dict[str, Any]:
         """Call a tool; return the JSON-RPC response (result or error)."""
         return await self.call("tools/call", {"name": name, "arguments": arguments or {}}, timeout)
+
+    async def hook(self, event: str, payload: dict[str, Any] | None = None) -> None:
+        """Make the fake claude run its hooks for ``event``; return once they ran."""
+        await self.send({"__fake__": "hook", "event": event, "payload": payload or {}})
+        while True:
+            msg = await self.recv()
+            if msg.get("__fake__") == "hooked":
+                return
+            if "id" in msg and "method" not in msg:
+                self.responses[msg["id"]] = msg
+            elif "method" in msg:
+                self.notifications.append(msg)
 
     async def exit(self, code: int = 0) -> None:
         await self.send({"__fake__": "exit", "code": code})
@@ -105,6 +127,10 @@ class ControlServer:
         hello = await cli.recv()
         cli.pid = int(hello["pid"])
         await self._queue.put(cli)
+
+    async def accept_raw(self, timeout: float = 15) -> FakeCli:
+        """The next fake claude, before its opening is answered (or refused)."""
+        return await asyncio.wait_for(self._queue.get(), timeout)
 
     async def accept(self, timeout: float = 15) -> FakeCli:
         cli = await asyncio.wait_for(self._queue.get(), timeout)
@@ -146,17 +172,33 @@ class HostProcess:
         instance_id: str | None = None,
         claude_args: list[str] | None = None,
         extra_env: dict[str, str] | None = None,
+        stderr_path: str | None = None,
     ) -> HostProcess:
+        """Start a host and wait until it is ready; ``stderr_path`` captures its stderr."""
         instance_id = instance_id or uuid.uuid4().hex[:8]
         full_env = {**env, **(extra_env or {})}
         fifo_path = os.path.join(full_env["TCLAUDE_RUNTIME_DIR"], f"ready-{instance_id}")
         os.makedirs(full_env["TCLAUDE_RUNTIME_DIR"], mode=0o700, exist_ok=True)
-        with ReadyFifo(fifo_path) as fifo:
+        with ReadyFifo(fifo_path) as fifo, contextlib.ExitStack() as stack:
+            stderr = stack.enter_context(open(stderr_path, "wb")) if stderr_path else None
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "tmuxclaude", "host", "--id", instance_id, "--name", name,
-                "--cwd", cwd, "--ready-fifo", fifo_path, "--", *(claude_args or []),
+                sys.executable,
+                "-m",
+                "tmuxclaude",
+                "host",
+                "--id",
+                instance_id,
+                "--name",
+                name,
+                "--cwd",
+                cwd,
+                "--ready-fifo",
+                fifo_path,
+                "--",
+                *(claude_args or []),
                 env=full_env,
                 stdin=asyncio.subprocess.DEVNULL,
+                stderr=stderr,
             )
             ready = await asyncio.to_thread(fifo.wait, 20, lambda: proc.returncode is None)
         return cls(proc, ready, full_env)
@@ -175,6 +217,41 @@ class HostProcess:
             except TimeoutError:
                 self.proc.kill()
                 await self.proc.wait()
+
+
+def lock_token(host: HostProcess) -> str:
+    """The auth token a CLI would read from the host's lock file."""
+    with open(host.lockfile, encoding="utf-8") as handle:
+        token: str = json.load(handle)["authToken"]
+    return token
+
+
+async def connect_ide(host: HostProcess, token: str | None = None) -> ClientConnection:
+    """A WebSocket straight to the host's IDE server, as a CLI would open it.
+
+    ``token`` defaults to the lock file's. Not the host's child: its
+    ``ide_connected`` is refused unless it claims no pid at all.
+    """
+    from websockets.asyncio.client import connect
+
+    return await connect(
+        f"ws://127.0.0.1:{host.port}/",
+        subprotocols=[Subprotocol("mcp")],
+        additional_headers={
+            "X-Claude-Code-Ide-Authorization": lock_token(host) if token is None else token
+        },
+        max_size=None,
+        compression=None,
+    )
+
+
+async def ws_call(ws: ClientConnection, msg: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
+    """Send a request on a direct connection; return its response, skipping notifications."""
+    await ws.send(json.dumps(msg))
+    while True:
+        reply: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if reply.get("id") == msg.get("id") and "method" not in reply:
+            return reply
 
 
 class EditorClient:
@@ -202,7 +279,9 @@ class EditorClient:
         msg: dict[str, Any] = json.loads(line)
         return msg
 
-    async def call(self, method: str, params: dict[str, Any] | None = None, timeout: float = 10) -> dict[str, Any]:
+    async def call(
+        self, method: str, params: dict[str, Any] | None = None, timeout: float = 10
+    ) -> dict[str, Any]:
         msg_id = next(self._ids)
         await self.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params or {}})
         while True:

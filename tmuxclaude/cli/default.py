@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..spawn import SpawnRequest, Spawner, focus_commands
+    from ..spawn import Spawner, SpawnRequest, focus_commands
     from ..tmux import inside_tmux
     from .switch import _current, focus
 

@@ -27,6 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         default=None,
         help="claude command, split as a shell would (default: $TCLAUDE_CLAUDE_COMMAND or claude)",
     )
+    parser.add_argument(
+        "--notify", default="message", help="comma list: message,bell,osc777,notify-send"
+    )
+    parser.add_argument("--no-hooks", action="store_true", help="do not track state via hooks")
     parser.add_argument("claude_args", nargs=argparse.REMAINDER, help="-- then claude's arguments")
 
 
@@ -53,5 +57,7 @@ def run(args: argparse.Namespace) -> int:
         claude_command=args.claude_command or os.environ.get("TCLAUDE_CLAUDE_COMMAND") or "claude",
         port_range=port_range,
         ready_fifo=args.ready_fifo,
+        notify=[way for way in args.notify.split(",") if way],
+        hooks=not args.no_hooks,
     )
     return run_host(options)

@@ -9,6 +9,9 @@ examples:
   tclaude new --layout split           a pane in the shared instances window
   tclaude new --beside $TMUX_PANE      next to your editor's pane
   tclaude new --json -- --model sonnet arguments after -- go to claude
+  tclaude new --worktree feat/login    a git worktree (new branch from HEAD) and
+                                       an instance in it named feat-login
+  tclaude new --worktree fix --base origin/main --path /tmp/fix
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from ..errors import TclaudeError
+from ..spawn import SpawnRequest
 from .app import App, add_json_flag
 
 
@@ -25,17 +30,27 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--layout", choices=["tabbed", "split"], default=None)
     parser.add_argument("--beside", metavar="PANE", help="split this tmux pane (e.g. an editor's)")
     parser.add_argument("--detached", action="store_true", help="do not focus the new instance")
+    group = parser.add_argument_group("git worktree")
+    group.add_argument(
+        "--worktree",
+        metavar="BRANCH",
+        help="run in a git worktree of BRANCH (created, with a new branch when needed)",
+    )
+    group.add_argument("--base", metavar="REF", help="start a new branch from REF (default HEAD)")
+    group.add_argument("--path", metavar="DIR", help="the worktree's directory (default: config)")
     add_json_flag(parser)
     parser.add_argument("claude_args", nargs=argparse.REMAINDER, help="-- then claude's arguments")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..spawn import Spawner, SpawnRequest
+    from ..spawn import Spawner
 
     app = App.load({"layout": args.layout})
     claude_args = list(args.claude_args)
     if claude_args and claude_args[0] == "--":
         claude_args = claude_args[1:]
+    if (args.base or args.path) and not args.worktree:
+        raise TclaudeError("--base and --path go with --worktree BRANCH")
     request = SpawnRequest(
         cwd=args.cwd or os.getcwd(),
         name=args.name,
@@ -44,18 +59,81 @@ def run(args: argparse.Namespace) -> int:
         detached=args.detached,
         claude_args=claude_args,
     )
+    made: dict[str, object] | None = None
+    if args.worktree:
+        made = _make_worktree(app, args, request)
     entry, ready = Spawner(app.config, app.tmux, app.state).spawn(request)
-    print_instance(app, entry.id, ready, args.json)
+    print_instance(app, entry.id, ready, args.json, made)
     return 0
 
 
-def print_instance(app: App, instance_id: str, ready: dict[str, object], as_json: bool) -> None:
+def _make_worktree(app: App, args: argparse.Namespace, request: SpawnRequest) -> dict[str, object]:
+    """Create (or reuse) the branch's worktree and point ``request`` at it."""
+    from .. import worktree as wt
+    from ..spawn import unique_name
+
+    repo = wt.Repository.discover(request.cwd)
+    added = repo.add(args.worktree, args.base, args.path, app.config.worktree_dir)
+    path = added.worktree.path
+    copied: list[str] = []
+    if added.created:
+        others = [w.path for w in repo.worktrees() if w.path != path and not w.main]
+        copied = wt.copy_includes(
+            repo.root,
+            path,
+            app.config.worktree_include,
+            app.config.worktree_include_mode,
+            skip=others,
+        )
+        if not args.json:
+            print(f"worktree {path}: branch {args.worktree} ({added.how})")
+            if copied:
+                verb = "linked" if app.config.worktree_include_mode == "symlink" else "copied"
+                print(f"{verb} " + ", ".join(copied))
+        if app.config.worktree_setup:
+            if not args.json:
+                print(f"setup: {app.config.worktree_setup}", flush=True)
+            wt.run_setup(app.config.worktree_setup, path, args.worktree, repo.root)
+    else:
+        instances = app.registry.instances()
+        running = app.registry.for_directory(path, instances)
+        if running is not None and running.cwd == path and request.name is None:
+            raise TclaudeError(
+                f"instance {running.name!r} runs in the worktree {path} already; "
+                f"focus it with `tclaude switch {running.name}`, or give --name to start another"
+            )
+        if not args.json:
+            print(f"worktree {path}: branch {args.worktree} (existing worktree)")
+    if request.name is None:
+        taken = {i.name for i in app.registry.instances()}
+        request.name = unique_name(wt.sanitise(args.worktree), taken)
+    request.cwd = path
+    request.worktree = path
+    return {
+        "path": path,
+        "branch": args.worktree,
+        "created": added.created,
+        "how": added.how,
+        "copied": copied,
+        "setup": app.config.worktree_setup if added.created else None,
+    }
+
+
+def print_instance(
+    app: App,
+    instance_id: str,
+    ready: dict[str, object],
+    as_json: bool,
+    made: dict[str, object] | None = None,
+) -> None:
     from .output import print_json
 
     instance = app.registry.resolve(instance_id)
     data = instance.to_json()
     data["lockfile"] = ready.get("lockfile", data["lockfile"])
     data["socket"] = ready.get("socket", data["socket"])
+    if made is not None:
+        data["worktree"] = made
     if as_json:
         print_json(data)
     else:

@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import (
@@ -33,7 +33,7 @@ MAX_LINE = 128 * 1024 * 1024
 StatusFn = Callable[[], JsonObject]
 
 
-def _is_tool_result(value: Any) -> bool:
+def _is_tool_result(value: Any) -> TypeGuard[JsonObject]:
     """An MCP tool result the CLI will accept: text blocks with string text.
 
     The CLI validates strictly and drops the connection on a wrong shape,

@@ -33,6 +33,8 @@ class HostOptions:
     claude_command: str = child.DEFAULT_COMMAND
     port_range: tuple[int, int] = ports.DEFAULT_RANGE
     ready_fifo: str | None = None
+    notify: list[str] = field(default_factory=lambda: ["message"])
+    hooks: bool = True  # pass claude a --settings file whose hooks report state
 
 
 @dataclass
@@ -42,9 +44,10 @@ class HostFiles:
     lockfile: str | None = None
     socket: str | None = None
     record: str | None = None
+    settings: str | None = None
 
     def remove(self) -> None:
-        for path in (self.lockfile, self.socket, self.record):
+        for path in (self.lockfile, self.socket, self.record, self.settings):
             paths.remove_quietly(path)
 
 

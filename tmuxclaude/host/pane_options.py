@@ -20,7 +20,8 @@ logger = logging.getLogger(__name__)
 
 
 class PaneOptions:
-    def __init__(self) -> None:
+    def __init__(self, channel: str | None = None) -> None:
+        self.channel = channel  # `tmux wait-for -S` after each change, for `tclaude wait`
         self.pane = os.environ.get("TMUX_PANE") if os.environ.get("TMUX") else None
         self._tmux: Tmux | None = None
         self._pending: dict[str, str] = {}
@@ -36,7 +37,10 @@ class PaneOptions:
             self._tmux = Tmux(None)
         assert self.pane is not None
         args: list[str] = []
-        for command in pane_option_commands(self.pane, options):
+        commands = pane_option_commands(self.pane, options)
+        if self.channel:
+            commands.append(["wait-for", "-S", self.channel])
+        for command in commands:
             if args:
                 args.append(";")
             args += command

@@ -12,10 +12,10 @@ ATTEMPTS = 200
 
 def parse_range(text: str) -> tuple[int, int]:
     """``"10000-65535"`` → ``(10000, 65535)``; a single port is a range of one."""
-    lo_text, _, hi_text = text.partition("-")
+    lo_text, dash, hi_text = text.partition("-")
     try:
         lo = int(lo_text)
-        hi = int(hi_text) if hi_text else lo
+        hi = int(hi_text) if dash else lo
     except ValueError:
         raise ValueError(f"port range {text!r} is not LOW-HIGH") from None
     if not 1024 <= lo <= hi <= 65535:
@@ -49,4 +49,7 @@ def bind_loopback(port_range: tuple[int, int] = DEFAULT_RANGE) -> socket.socket:
             raise
         sock.setblocking(False)
         return sock
-    raise OSError(errno.EADDRINUSE, f"no free port in {lo}-{hi} after {tries} tries")
+    raise OSError(
+        errno.EADDRINUSE,
+        f"no free port in {lo}-{hi} after {tries} tries; widen --port-range/TCLAUDE_PORT_RANGE",
+    )

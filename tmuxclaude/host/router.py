@@ -76,6 +76,12 @@ class PendingDiff:
         return True
 
 
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark an exception as seen: the caller may have left before it came."""
+    if not future.cancelled():
+        future.exception()
+
+
 def _json_text(value: Any) -> JsonObject:
     return text_result(json.dumps(value, ensure_ascii=False))
 
@@ -128,6 +134,9 @@ class Router:
             try:
                 return await asyncio.wait_for(editor.request(name, arguments), EDITOR_TIMEOUT)
             except EditorGoneError:
+                # drop it now: a closing link fails without yielding, and its reader
+                # (which would detach it) may not run before this loop comes round
+                self.editor_detached(editor)
                 continue
             except TimeoutError:
                 logger.warning("editor %s did not answer %s in time", editor.name, name)
@@ -170,19 +179,20 @@ class Router:
         self.close_diff(tab)  # a reused tab name replaces the older proposal
         diff = PendingDiff(tab, session, asyncio.get_running_loop().create_future())
         self.pending[tab] = diff
+        waiting: asyncio.Future[Any] | None = None  # cancelled if this call is
         try:
             while not diff.future.done():
                 editor = self.active_editor()
                 if editor is None:
-                    changed: asyncio.Future[Any] = asyncio.ensure_future(
-                        self._editors_changed.wait()
-                    )
-                    await asyncio.wait({diff.future, changed}, return_when="FIRST_COMPLETED")
-                    changed.cancel()
+                    waiting = asyncio.ensure_future(self._editors_changed.wait())
+                    await asyncio.wait({diff.future, waiting}, return_when="FIRST_COMPLETED")
+                    waiting.cancel()
                     continue
                 ask: asyncio.Future[JsonObject] = asyncio.ensure_future(
                     editor.request("openDiff", arguments)
                 )
+                ask.add_done_callback(_retrieved)
+                waiting = ask
                 await asyncio.wait({diff.future, ask}, return_when="FIRST_COMPLETED")
                 if not ask.done():
                     ask.cancel()
@@ -190,9 +200,12 @@ class Router:
                 try:
                     diff.resolve(ask.result())
                 except EditorGoneError:
+                    self.editor_detached(editor)
                     continue
             return diff.future.result()
         finally:
+            if waiting is not None:
+                waiting.cancel()
             if self.pending.get(tab) is diff:
                 del self.pending[tab]
 

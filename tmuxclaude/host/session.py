@@ -13,8 +13,11 @@ from typing import Any
 
 from .. import paths
 from ..protocol.jsonrpc import JsonObject
-from . import child, record
+from ..status import ATTENTION, Change, StatusTracker
+from . import child, hook_settings, record
+from .attention import Attention
 from .editor_socket import EditorSocket
+from .hook_server import HookServer
 from .ide_server import IdeServer
 from .lifecycle import VERSION, HostFiles, HostOptions, _signal_ready
 from .pane_options import PaneOptions
@@ -47,13 +50,20 @@ class HostSession:
         self.token = token
         self.files = files
         self.started = time.time()
-        self.state = "starting"
+        self.tracker = StatusTracker()
         self.claude: asyncio.subprocess.Process | None = None
         self.router = Router(cwd, self._is_our_claude)
         self.ide = IdeServer(self.router, token, f"tclaude:{options.name}", VERSION)
         self.editors = EditorSocket(self.router, self.status)
         self._stop_signal: int | None = None
-        self.pane = PaneOptions()
+        self.pane = PaneOptions(channel=f"tclaude-{options.instance_id}")
+        self.hooks = HookServer(token, self._on_hook)
+        self.attention = Attention(self.pane.pane, options.name, options.notify)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def state(self) -> str:
+        return self.tracker.state
 
     def _is_our_claude(self, pid: int) -> bool:
         return child.is_descendant(pid, os.getpid())
@@ -104,6 +114,10 @@ class HostSession:
         self.files.socket = record.socket_path(self.options.instance_id)
         await self.editors.start(self.files.socket)
         self.files.record = record.write(self.options.instance_id, self._record())
+        if self.options.hooks:
+            await self.hooks.start()
+            self.files.settings = hook_settings.write(self.options.instance_id, self.hooks.url)
+            self.argv = [*self.argv, "--settings", self.files.settings]
         self.pane.set_now(
             {
                 "@tclaude-id": self.options.instance_id,
@@ -120,6 +134,7 @@ class HostSession:
         try:
             code = await self._run_claude()
         finally:
+            await self.hooks.close()
             await self.editors.close()
             await self.ide.close()
         failed_at_start = (
@@ -133,13 +148,46 @@ class HostSession:
         return code
 
     def set_state(self, state: str) -> None:
-        """Record the instance's state and publish it to tmux and the editors."""
-        if state == self.state:
-            return
-        self.state = state
-        since = int(time.time())
-        self.pane.set_later({"@tclaude-state": state, "@tclaude-state-since": str(since)})
-        self.editors.notify_editors("state_changed", {"state": state, "since": since})
+        """Set the state from outside the hooks (claude exited, failed at start)."""
+        if state != self.tracker.state:
+            self.tracker.state = state
+            self._apply(Change(state))
+
+    def _on_hook(self, payload: dict[str, Any]) -> None:
+        self._apply(self.tracker.feed(payload))
+
+    def _apply(self, change: Change) -> None:
+        """Publish one change: pane options, editors, the state file, the user."""
+        options: dict[str, str] = {}
+        if change.state is not None:
+            since = int(time.time())
+            options["@tclaude-state"] = change.state
+            options["@tclaude-state-since"] = str(since)
+            self.editors.notify_editors("state_changed", {"state": change.state, "since": since})
+        if change.unseen is not None:
+            options["@tclaude-unseen"] = "1" if change.unseen else ""
+        if options:
+            self.pane.set_later(options)
+        if change.session_id is not None:
+            self._remember_session(change.session_id, change.session_source)
+        notify = change.state in ATTENTION and (change.state != "idle" or change.unseen)
+        if notify and change.state is not None:
+            self._spawn(self.attention.notify(change.state))
+
+    def _remember_session(self, session_id: str, source: str | None) -> None:
+        from ..state import StateFile
+
+        try:
+            StateFile().update(
+                self.options.instance_id, session_id=session_id, session_source=source
+            )
+        except Exception:  # the state file is the CLI's; never die for it
+            logger.warning("session id %s not recorded", session_id, exc_info=True)
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _on_stop_signal(self, sig: int) -> None:
         self._stop_signal = sig
@@ -162,7 +210,6 @@ class HostSession:
         self.claude = await asyncio.create_subprocess_exec(*self.argv, cwd=self.cwd, env=env)
         if self._stop_signal is not None:  # arrived while claude was being spawned
             self._on_stop_signal(self._stop_signal)
-        self.set_state("running")
         self.files.record = record.write(self.options.instance_id, self._record())
         logger.info("claude started, pid %s", self.claude.pid)
         code = await self.claude.wait()

@@ -15,8 +15,10 @@ TOOL_FAILED = -32000
 JsonObject = dict[str, Any]
 RequestId = int | str | None
 
-# allow_nan=False: NaN/Infinity are not JSON and a peer would fail to parse them
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+# ensure_ascii: a lone surrogate (legal in a JSON string, e.g. "\ud800") stays an
+# escape instead of making the frame unencodable; as fast as ensure_ascii=False.
+# allow_nan=False: NaN/Infinity are not JSON and a peer would fail to parse them.
+_dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode
 
 
 class RpcError(Exception):
@@ -43,7 +45,7 @@ class RpcError(Exception):
 
 
 def encode(message: JsonObject) -> str:
-    """Serialise compactly; non-ASCII stays as it is (the peers read UTF-8)."""
+    """Serialise compactly to pure ASCII (non-ASCII as \\u escapes)."""
     return _dumps(message)
 
 

@@ -1,0 +1,205 @@
+"""Hooks from a (fake) claude become pane options, state file entries and notifications."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import pty
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import Tclaude
+from tests.support.hosts import ControlServer, FakeCli
+
+
+def _option(tclaude: Tclaude, pane: str, name: str) -> str:
+    return tclaude.tmux("display-message", "-p", "-t", pane, "#{" + name + "}").strip()
+
+
+async def _until(tclaude: Tclaude, pane: str, name: str, value: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while _option(tclaude, pane, name) != value:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} is {_option(tclaude, pane, name)!r}, not {value!r}")
+        await asyncio.sleep(0.02)
+
+
+async def _new(
+    tclaude: Tclaude, control: ControlServer, name: str, cwd: Path
+) -> tuple[str, FakeCli]:
+    data = await asyncio.to_thread(
+        tclaude.json, "new", "--name", name, "--cwd", str(cwd), "--detached"
+    )
+    cli = await control.accept()
+    return str(data["pane"]), cli
+
+
+async def test_hook_events_drive_the_pane_state(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer, isolated_env: dict[str, str]
+) -> None:
+    pane, cli = await _new(tclaude, control, "api", tmp_path)
+    await _until(tclaude, pane, "@tclaude-state", "idle")  # SessionStart
+    steps = [
+        ("UserPromptSubmit", {}, "busy"),
+        ("PreToolUse", {"tool_name": "Write"}, "busy"),
+        ("PermissionRequest", {"tool_name": "Write"}, "waiting"),
+        ("PostToolUse", {"tool_name": "Write"}, "busy"),
+        ("Stop", {}, "idle"),
+    ]
+    for event, payload, state in steps:
+        await cli.hook(event, payload)
+        await _until(tclaude, pane, "@tclaude-state", state)
+    assert _option(tclaude, pane, "@tclaude-unseen") == "1"
+    assert int(_option(tclaude, pane, "@tclaude-state-since")) >= int(time.time()) - 5
+    listed = await asyncio.to_thread(tclaude.json, "list")
+    assert listed[0]["state"] == "idle"
+    # the SessionStart session id is in the state file, for restore
+    state_file = Path(isolated_env["TCLAUDE_STATE_DIR"]) / "instances.json"
+    entry = json.loads(state_file.read_text())["instances"][listed[0]["id"]]
+    assert entry["session_source"] == "startup"
+    assert entry["session_id"] == listed[0]["session_id"] and len(entry["session_id"]) == 36
+    # focusing the instance marks the finished turn as seen
+    await asyncio.to_thread(tclaude.run, "switch", "api")
+    assert _option(tclaude, pane, "@tclaude-unseen") == ""
+    await cli.hook("StopFailure")
+    await _until(tclaude, pane, "@tclaude-state", "error")
+    # /clear: a new session id replaces the old one
+    await cli.hook("SessionEnd", {"reason": "clear"})
+    await cli.hook("SessionStart", {"source": "clear", "session_id": "0000-new"})
+    await _until(tclaude, pane, "@tclaude-state", "idle")
+    entry = json.loads(state_file.read_text())["instances"][listed[0]["id"]]
+    assert (entry["session_id"], entry["session_source"]) == ("0000-new", "clear")
+
+
+async def test_editors_are_told_of_state_changes(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer
+) -> None:
+    from tests.support.hosts import EditorClient
+
+    _pane, cli = await _new(tclaude, control, "api", tmp_path)
+    data = (await asyncio.to_thread(tclaude.json, "list"))[0]
+    editor = await EditorClient.connect(data["socket"])
+    await editor.call("attach", {"name": "test"})
+    await cli.hook("UserPromptSubmit")
+    note = await editor.next_request("state_changed")
+    assert note["params"]["state"] == "busy" and isinstance(note["params"]["since"], int)
+    await editor.close()
+
+
+async def test_wait_returns_when_the_state_comes(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer
+) -> None:
+    pane, cli = await _new(tclaude, control, "api", tmp_path)
+    await _until(tclaude, pane, "@tclaude-state", "idle")
+    await cli.hook("UserPromptSubmit")
+    await _until(tclaude, pane, "@tclaude-state", "busy")
+    waiter = asyncio.create_task(
+        asyncio.to_thread(
+            tclaude.run, "wait", "api", "--state", "waiting,idle", "--timeout", "20", check=False
+        )
+    )
+    await asyncio.sleep(0.5)
+    assert not waiter.done()
+    await cli.hook("Stop")
+    done = await waiter
+    assert done.returncode == 0 and done.stdout.strip() == "idle"
+    timeout = await asyncio.to_thread(
+        tclaude.run, "wait", "api", "--state", "busy", "--timeout", "0.3", check=False
+    )
+    assert timeout.returncode == 1 and "still idle" in timeout.stderr
+    bad = await asyncio.to_thread(tclaude.run, "wait", "api", "--state", "sleepy", check=False)
+    assert bad.returncode == 2 and "unknown state" in bad.stderr
+
+
+class Client:
+    """A real tmux client on a pty: what tclaude writes to its terminal lands in ``output``."""
+
+    def __init__(self, socket: str) -> None:
+        master, slave = pty.openpty()
+        self.proc = subprocess.Popen(
+            ["tmux", "-L", socket, "attach", "-t", "tclaude"],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env={**os.environ, "TERM": "xterm-256color"},
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.master = master
+        self.output = b""
+        self._lock = threading.Lock()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            with self._lock:
+                self.output += chunk
+
+    def take(self) -> bytes:
+        with self._lock:
+            out, self.output = self.output, b""
+        return out
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(5)
+        os.close(self.master)
+
+
+@pytest.fixture
+def notify_osc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TCLAUDE_NOTIFY", '["osc777", "message"]')
+
+
+@pytest.fixture
+def attached(tclaude: Tclaude) -> Iterator[list[Client]]:
+    clients: list[Client] = []
+    yield clients
+    for client in clients:
+        client.close()
+
+
+async def _osc(client: Client, wait: float = 1.5) -> list[str]:
+    await asyncio.sleep(wait)
+    out = client.take().decode(errors="replace")
+    return [part.split("\x07")[0] for part in out.split("\x1b]777;notify;tclaude;")[1:]]
+
+
+async def test_notifications_once_per_transition_and_not_for_the_focused_one(
+    tclaude: Tclaude,
+    tmp_path: Path,
+    control: ControlServer,
+    notify_osc: None,
+    attached: list[Client],
+) -> None:
+    _pane_a, cli_a = await _new(tclaude, control, "a", tmp_path)
+    pane_b, cli_b = await _new(tclaude, control, "b", tmp_path)
+    await _until(tclaude, pane_b, "@tclaude-state", "idle")
+    await asyncio.to_thread(tclaude.run, "switch", "a")
+    client = Client(tclaude.socket)
+    attached.append(client)
+    await _osc(client, 1.0)  # the first paint
+    await cli_b.hook("UserPromptSubmit")
+    await cli_b.hook("PermissionRequest", {"tool_name": "Write"})
+    await cli_b.hook("Notification", {"notification_type": "permission_prompt"})
+    assert await _osc(client) == ["tclaude: b needs you"]  # once, though told twice
+    await cli_b.hook("PostToolUse")
+    await cli_b.hook("Stop")
+    assert await _osc(client) == ["tclaude: b is done"]
+    await cli_a.hook("UserPromptSubmit")
+    await cli_a.hook("Stop")  # a is in front: no notification
+    assert await _osc(client) == []
+    await cli_a.hook("StopFailure")  # errors always
+    assert await _osc(client) == ["tclaude: a failed"]

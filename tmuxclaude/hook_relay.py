@@ -1,0 +1,32 @@
+"""Relay one Claude Code ``command`` hook to its host's hook server.
+
+Run as ``python -S hook_relay.py URL`` with the hook's JSON on stdin; used
+for SessionStart, which Claude Code does not send to ``http`` hooks. It
+imports only the socket module (no site-packages), so it costs little more
+than the interpreter's own start; it never fails the hook.
+"""
+
+import socket
+import sys
+
+
+def main() -> int:
+    url = sys.argv[1]  # http://127.0.0.1:PORT/hook/TOKEN
+    host_port, _, path = url.removeprefix("http://").partition("/")
+    host, _, port = host_port.partition(":")
+    body = sys.stdin.buffer.read()
+    request = (
+        f"POST /{path} HTTP/1.1\r\nHost: {host_port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+    try:
+        with socket.create_connection((host, int(port)), timeout=2) as conn:
+            conn.sendall(request)
+            conn.recv(64)
+    except OSError:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

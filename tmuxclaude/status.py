@@ -1,0 +1,88 @@
+"""What a Claude Code hook event means for an instance's state. Pure logic, no I/O.
+
+States: ``starting`` (host up, no session yet), ``idle`` (ready, or the turn
+is done), ``busy`` (working), ``waiting`` (needs you: a permission or an
+elicitation), ``error`` (a turn failed, or claude failed at start),
+``stopped`` (the session ended). ``unseen`` marks a finished turn nobody has
+looked at yet; focusing the pane clears it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+STATES = ("starting", "idle", "busy", "waiting", "error", "stopped", "stale")
+ATTENTION = frozenset({"waiting", "idle", "error"})  # transitions into these may notify
+WAITING_NOTIFICATIONS = frozenset({"permission_prompt", "elicitation_dialog"})
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """The outcome of one hook event."""
+
+    state: str | None = None  # new state, None = unchanged
+    unseen: bool | None = None  # True = turn finished unseen, False = seen
+    session_id: str | None = None
+    session_source: str | None = None
+
+
+class StatusTracker:
+    """Folds hook events into the instance's state."""
+
+    def __init__(self) -> None:
+        self.state = "starting"
+        self.session_id: str | None = None
+        self._permission_pending = False
+
+    def feed(self, payload: dict[str, Any]) -> Change:
+        """Apply one hook payload (the JSON a hook receives) and say what changed."""
+        event = payload.get("hook_event_name")
+        change = self._change(event, payload)
+        if change.state == self.state:
+            change = Change(None, change.unseen, change.session_id, change.session_source)
+        elif change.state is not None:
+            self.state = change.state
+        if change.session_id is not None:
+            self.session_id = change.session_id
+        return change
+
+    def _change(self, event: Any, payload: dict[str, Any]) -> Change:
+        if event == "SessionStart":
+            session_id = payload.get("session_id")
+            source = payload.get("source")
+            return Change(
+                "idle",
+                session_id=session_id if isinstance(session_id, str) else None,
+                session_source=source if isinstance(source, str) else None,
+            )
+        if event == "UserPromptSubmit":
+            self._permission_pending = False
+            return Change("busy", unseen=False)
+        if event == "PreToolUse":
+            return Change("busy")
+        if event == "PostToolUse":
+            self._permission_pending = False
+            return Change("busy")
+        if event == "PermissionRequest":
+            self._permission_pending = True
+            return Change("waiting")
+        if event == "Notification":
+            kind = payload.get("notification_type")
+            # the CLI sends permission_prompt seconds after PermissionRequest: only
+            # believe it while that permission is still unanswered
+            if kind == "permission_prompt" and self._permission_pending:
+                return Change("waiting")
+            if kind == "elicitation_dialog" and self.state == "busy":
+                return Change("waiting")
+            return Change()
+        if event == "Stop":
+            self._permission_pending = False
+            return Change("idle", unseen=True)
+        if event == "StopFailure":
+            self._permission_pending = False
+            return Change("error")
+        if event == "SessionEnd":
+            # /clear ends a session and starts the next one at once
+            return Change() if payload.get("reason") == "clear" else Change("stopped")
+        return Change()  # SubagentStop, PreCompact and the rest change nothing
