@@ -6,7 +6,9 @@ import os
 from tests.support.hosts import ControlServer, HostProcess
 
 
-async def test_fake_claude_connects_and_calls_a_tool(isolated_env: dict[str, str], control: ControlServer, tmp_path: object) -> None:
+async def test_fake_claude_connects_and_calls_a_tool(
+    isolated_env: dict[str, str], control: ControlServer, tmp_path: object
+) -> None:
     cwd = os.getcwd()
     host = await HostProcess.start(dict(os.environ), cwd, name="api")
     try:
