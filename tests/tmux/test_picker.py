@@ -1,0 +1,75 @@
+"""tclaude pick in a popup and tclaude menu, driven through a real attached client."""
+
+from __future__ import annotations
+
+import shlex
+
+from tests.tmux.conftest import Client, Server, wait_for
+
+
+def test_picker_lists_filters_switches_kills_and_starts(server: Server, client: Client) -> None:
+    server.source()
+    panes = server.new("api", "docs", "web")
+    server.set_state(panes["docs"], "waiting")
+    client.keys("C-b", "C-f")
+    screen = client.wait_screen("tclaude: 3 instances")
+    for name in ("api", "docs", "web"):
+        screen = client.wait_screen(str(server.root / name))
+    assert "◆ docs" in screen and "waiting" in screen
+    assert "── docs (" in screen  # the waiting one is preselected and previewed
+
+    client.type("/we")
+    screen = client.wait_screen("/we_")
+    assert str(server.root / "web") in screen and str(server.root / "api") not in screen
+    client.keys("Enter", "Enter")  # leave the filter, then switch
+    client.wait_pane(panes["web"])
+    wait_for(lambda: "─ tclaude ─" not in client.screen(), what="the popup to close")
+
+    client.keys("C-b", "C-f")
+    client.wait_screen("tclaude: 3 instances")
+    client.type("/api")
+    client.keys("Enter", "x")
+    client.wait_screen("kill api? (y/n)")
+    client.type("y")
+    client.wait_screen("killed api")
+    assert "api" not in server.panes()
+    client.type("n")
+    client.wait_screen("new instance name")
+    client.type("fresh")
+    client.keys("Enter")
+    wait_for(lambda: "fresh" in server.panes(), what="the new instance")
+    client.wait_pane(server.panes()["fresh"])
+    assert server.option(server.panes()["fresh"], "@tclaude-cwd") == str(server.root / "web")
+
+
+def test_picker_quits_with_q_and_digits_switch(server: Server, client: Client) -> None:
+    server.source()
+    panes = server.new("a1", "b2")
+    client.keys("C-b", "C-f")
+    client.wait_screen("tclaude: 2 instances")
+    client.type("q")
+    wait_for(lambda: "─ tclaude ─" not in client.screen(), what="the popup to close")
+    client.keys("C-b", "C-f")
+    client.wait_screen("tclaude: 2 instances")
+    client.type("2")
+    client.wait_pane(panes[server.order()[1]])
+
+
+def test_menu_prints_outside_tmux_and_switches_from_a_client(
+    server: Server, client: Client
+) -> None:
+    server.source()
+    panes = server.new("a1", "b2")
+    out = server.tclaude.run("menu", "--print").stdout
+    argv = shlex.split(out)
+    assert argv[0].endswith("tmux") and "display-menu" in argv
+    for number, name in enumerate(server.order(), 1):
+        index = next(i for i, word in enumerate(argv) if word.endswith(f" {name}  idle"))
+        instance_id = server.option(panes[name], "@tclaude-id")
+        assert argv[index + 1] == str(number)
+        assert argv[index + 2].endswith(f"switch {instance_id}'")
+
+    client.keys("C-b", "C-e")
+    client.wait_screen("b2  idle")
+    client.type("2")
+    client.wait_pane(panes[server.order()[1]])

@@ -1,0 +1,205 @@
+"""tmux/tclaude.tmux in a fresh tmux 3.3 server: bindings, hooks, status formats."""
+
+from __future__ import annotations
+
+import time
+
+from tests.tmux.conftest import Client, Server
+
+KEYS = {
+    "C-n": "new.sh",
+    "C-f": "pick",
+    "C-e": "menu",
+    "C-j": "focus.sh' next",
+    "C-k": "focus.sh' prev",
+    "C-w": "focus.sh' waiting",
+    "C-d": "focus.sh' finished",
+    "C-x": "kill.sh",
+    "C-t": "beside.sh",
+}
+HOOKS = (
+    "client-attached",
+    "client-session-changed",
+    "session-window-changed",
+    "window-pane-changed",
+)
+
+
+def _bindings(server: Server, table: str = "prefix") -> dict[str, str]:
+    out = server.tmux("list-keys", "-T", table)
+    found = {}
+    for line in out.splitlines():
+        parts = line.split(None, 4)
+        found[parts[3]] = parts[4] if len(parts) > 4 else ""
+    return found
+
+
+def _hook_lines(server: Server) -> list[str]:
+    out = server.tmux("show-hooks", "-g") + server.tmux("show-hooks", "-gw")
+    return [line for line in out.splitlines() if "@tclaude-unseen" in line]
+
+
+def test_sources_cleanly_binds_every_key_and_twice_changes_nothing(server: Server) -> None:
+    server.tmux("set-hook", "-g", "client-attached", "set-option -g @mine 1")
+    server.tmux("set-option", "-g", "status-right", "MINE")
+    server.tmux("set-option", "-gw", "window-status-format", "#I:#W")
+    assert server.source() == ""
+    bindings = _bindings(server)
+    for key, what in KEYS.items():
+        assert what in bindings[key], (key, bindings.get(key))
+    assert "@tclaude-unseen" in server.tmux("show-hooks", "-g", "client-attached")
+    assert "set-option -g @mine 1" in server.tmux("show-hooks", "-g", "client-attached")
+    assert sorted(line.split("[")[0] for line in _hook_lines(server)) == sorted(HOOKS)
+    right = server.tmux("show-option", "-gv", "status-right")
+    window = server.tmux("show-option", "-gwv", "window-status-format")
+    current = server.tmux("show-option", "-gwv", "window-status-current-format")
+    length = server.tmux("show-option", "-gv", "status-right-length")
+    assert right.startswith("MINE#{?") and window.startswith("#I:#W#{?")
+    assert "@tclaude-state" in current
+
+    assert server.source() == ""
+    assert server.tmux("show-option", "-gv", "status-right") == right
+    assert server.tmux("show-option", "-gwv", "window-status-format") == window
+    assert server.tmux("show-option", "-gwv", "window-status-current-format") == current
+    assert server.tmux("show-option", "-gv", "status-right-length") == length
+    assert len(_hook_lines(server)) == len(HOOKS)
+
+
+def test_options_choose_the_table_keys_and_turn_the_status_off(server: Server) -> None:
+    for option, value in (
+        ("key-table", "tclaude"),
+        ("key-enter", "a"),
+        ("key-next", "n"),
+        ("key-menu", "none"),
+        ("key-last", "l"),
+        ("status", "off"),
+    ):
+        server.tmux("set-option", "-g", f"@tclaude-{option}", value)
+    original = server.tmux("show-option", "-gv", "status-right")
+    assert server.source() == ""
+    table = _bindings(server, "tclaude")
+    assert "focus.sh' next" in table["n"] and "focus.sh' last" in table["l"]
+    assert "C-e" not in table and "C-j" not in table and "C-k" in table
+    assert "switch-client -T tclaude" in _bindings(server)["a"]
+    assert server.tmux("show-option", "-gv", "status-right") == original
+
+
+def test_status_formats_show_a_glyph_per_instance_and_counts(server: Server) -> None:
+    server.source()
+    panes = server.new("api", "docs", "web", "ops")
+    server.set_state(panes["api"], "waiting")
+    server.set_state(panes["docs"], "busy")
+    server.set_state(panes["web"], "idle", unseen=True)
+    server.set_state(panes["ops"], "error")
+    server.tmux("split-window", "-d", "-t", panes["api"])  # a shell beside: no glyph of its own
+
+    def window(name: str) -> str:
+        return server.tmux(
+            "display-message", "-p", "-t", panes[name], "#{E:window-status-format}"
+        ).strip()
+
+    assert window("api").endswith("◆") and window("api").count("◆") == 1
+    assert window("docs").endswith("●")
+    assert window("web").endswith("✓")
+    assert window("ops").endswith("✗")
+    assert "#{" not in window("api")
+    right = server.tmux("display-message", "-p", "#{E:status-right}")
+    for glyph in ("◆", "●", "✓", "✗"):
+        assert f"{glyph}#[default]1 " in right, right
+    server.set_state(panes["docs"], "waiting")
+    server.set_state(panes["web"], "idle")  # seen: a plain idle glyph, no count
+    right = server.tmux("display-message", "-p", "#{E:status-right}")
+    assert "◆#[default]2 " in right and "●" not in right and "✓" not in right
+    assert window("web").endswith("○")
+
+    server.tmux("set-option", "-g", "@tclaude-status", "off")
+    assert "◆" not in window("api")
+    assert "◆" not in server.tmux("display-message", "-p", "#{E:status-right}")
+
+
+def test_bindings_switch_next_prev_waiting_finished_and_last(
+    server: Server, client: Client
+) -> None:
+    server.source()
+    panes = server.new("a1", "b2", "c3")
+    a, b, c = (panes[name] for name in server.order())
+    client.keys("C-b", "C-j")  # from a non-instance pane: the first instance
+    client.wait_pane(a)
+    client.keys("C-b", "C-j")
+    client.wait_pane(b)
+    client.keys("C-b", "C-k")
+    client.wait_pane(a)
+    client.keys("C-b", "C-k")  # wraps around
+    client.wait_pane(c)
+    assert server.tmux("show-option", "-gqv", "@tclaude-last").strip() == server.option(
+        a, "@tclaude-id"
+    )
+
+    server.set_state(b, "waiting")
+    client.keys("C-b", "C-w")
+    client.wait_pane(b)
+    server.set_state(a, "waiting")
+    client.keys("C-b", "C-w")  # the next waiting one after b, cycling
+    client.wait_pane(a)
+
+    now = int(time.time())
+    server.set_state(b, "idle", since=now - 50, unseen=True)
+    server.set_state(c, "idle", since=now - 10, unseen=True)
+    client.keys("C-b", "C-d")  # the most recent finished one
+    client.wait_pane(c)
+    assert server.option(c, "@tclaude-unseen") == ""
+    client.keys("C-b", "C-d")
+    client.wait_pane(b)
+    client.keys("C-b", "C-d")
+    client.wait_screen("no finished instance left unseen")
+
+
+def test_focusing_a_finished_instance_by_hand_marks_it_seen(server: Server, client: Client) -> None:
+    server.source()
+    panes = server.new("a1", "b2")
+    server.set_state(panes["a1"], "idle", unseen=True)
+    server.set_state(panes["b2"], "idle", unseen=True)
+    server.tmux("switch-client", "-t", panes["a1"])  # client-session-changed
+    wait_seen = time.monotonic() + 5
+    while server.option(panes["a1"], "@tclaude-unseen") and time.monotonic() < wait_seen:
+        time.sleep(0.02)
+    assert server.option(panes["a1"], "@tclaude-unseen") == ""
+    assert server.option(panes["b2"], "@tclaude-unseen") == "1"  # not looked at
+    client.keys("C-b", "n")  # next-window: session-window-changed
+    client.wait_pane(panes["b2"])
+    assert server.option(panes["b2"], "@tclaude-unseen") == ""
+
+
+def test_kill_binding_asks_then_kills(server: Server, client: Client) -> None:
+    server.source()
+    panes = server.new("a1", "b2")
+    server.tmux("switch-client", "-t", panes["b2"])
+    client.wait_pane(panes["b2"])
+    client.keys("C-b", "C-x")
+    client.wait_screen("kill instance b2? (y/n)")
+    client.keys("y")
+    deadline = time.monotonic() + 15
+    while "b2" in server.panes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(server.panes()) == ["a1"]
+
+
+def test_beside_toggle_shows_and_hides_the_paired_instance(server: Server, client: Client) -> None:
+    server.source()
+    panes = server.new("api")
+    editor = server.tmux(
+        "new-window", "-P", "-F", "#{pane_id}", "-t", "main:", "-c", str(server.root / "api")
+    ).strip()
+    client.wait_pane(editor)
+    client.keys("C-b", "C-t")
+    client.wait_pane(panes["api"])  # joined beside the editor, and focused
+    window = server.option(editor, "window_id")
+    assert server.option(panes["api"], "window_id") == window
+    client.keys("C-b", "C-t")  # from the instance: hide it again
+    client.wait_pane(editor)
+    assert server.option(panes["api"], "window_id") != window
+    assert server.option(panes["api"], "@tclaude-beside") == editor
+    assert server.option(panes["api"], "window_name") == "api"
+    client.keys("C-b", "C-t")  # and back
+    client.wait_pane(panes["api"])
+    assert server.option(panes["api"], "window_id") == window

@@ -1,0 +1,76 @@
+"""Choose an instance from a tmux menu (display-menu); items run tclaude switch.
+
+Items: each running instance with its state glyph and keys 1-9, then "pick"
+(the full-screen picker in a popup) and "new" (an instance in the current
+pane's directory). Outside tmux, or with --print, prints the display-menu
+command instead of showing it.
+
+examples:
+  tclaude menu
+  tclaude menu --print
+  bind-key C-e run-shell -b "tclaude menu --client '#{client_name}'"
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from .app import App
+
+TITLE = "#[align=centre] tclaude "
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.add_argument("--client", help="the tmux client to show the menu on (#{client_name})")
+    parser.add_argument(
+        "--print", action="store_true", help="print the display-menu command, do not show it"
+    )
+
+
+def self_command() -> str:
+    """This tclaude, as a shell command that works whatever the server's PATH is."""
+    return shlex.join([sys.executable, "-m", "tmuxclaude"])
+
+
+def menu_argv(app: App, client: str | None) -> list[str]:
+    """``display-menu`` and its arguments: title, then name/key/command per item."""
+    from ..picker import load_rows
+
+    rows = [row for row in load_rows(app.tmux, app.state) if row.instance.running]
+    command = self_command()
+    argv = ["display-menu", "-T", TITLE, "-x", "C", "-y", "C"]
+    if client:
+        argv[1:1] = ["-c", client]
+    width = max([len(row.instance.name) for row in rows] + [0])
+    for index, row in enumerate(rows):
+        label = f"{row.glyph} {row.instance.name:<{width}}  {row.state}".replace("#", "##")
+        key = str(index + 1) if index < 9 else ""
+        action = f"run-shell -b {shlex.quote(f'{command} switch {row.instance.id}')}"
+        argv += [label, key, action]
+    if rows:
+        argv.append("")  # a separator
+    pick = shlex.quote(f"{command} pick --from #{{pane_id}}")
+    new = shlex.quote(f'{command} new --cwd "#{{pane_current_path}}" >/dev/null')
+    argv += [
+        "pick…",
+        "p",
+        f"display-popup -E -w 90% -h 85% -d '#{{pane_current_path}}' {pick}",
+        "new instance here",
+        "n",
+        f"run-shell -b {new}",
+    ]
+    return argv
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..tmux import inside_tmux
+
+    app = App.load()
+    argv = menu_argv(app, args.client)
+    if args.print or not (args.client or inside_tmux()):
+        print(shlex.join(app.tmux.argv(*argv)))
+        return 0
+    app.tmux.run(*argv)
+    return 0

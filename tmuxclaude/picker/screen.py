@@ -1,0 +1,373 @@
+"""The full-screen picker: instances on top, a live preview of the selected pane below.
+
+Made for ``display-popup -E``: it paints once the first ``list-panes`` and
+``capture-pane`` are back, then refreshes the preview every half second and the
+list every second. Actions run while the screen is up; an error is shown on the
+bottom line and the picker stays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import curses
+import locale
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..cli.app import App
+from ..errors import TclaudeError
+from . import Row, ages, load_rows, urgent_index
+
+PREVIEW_EVERY = 0.5
+LIST_EVERY = 1.0
+HELP = "↑↓/jk move  enter switch  1-9 jump  x kill  n new  / filter  q quit"
+HELP_ASCII = "up/down/jk move  enter switch  1-9 jump  x kill  n new  / filter  q quit"
+ASCII_GLYPHS = {"◆": "!", "✗": "x", "●": "*", "✓": "+", "◌": ".", "■": "-", "○": "o"}
+STATE_COLOURS = {
+    "waiting": curses.COLOR_MAGENTA,
+    "error": curses.COLOR_RED,
+    "busy": curses.COLOR_YELLOW,
+    "done": curses.COLOR_GREEN,
+    "starting": curses.COLOR_BLUE,
+}
+ESC = 27
+ENTER_KEYS = (curses.KEY_ENTER, 10, 13)
+BACKSPACE_KEYS = (curses.KEY_BACKSPACE, 127, 8)
+
+
+@dataclass
+class Outcome:
+    """What the picker did, for the command's exit code and message."""
+
+    switched_to: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Picker:
+    app: App
+    origin: str | None  # the pane the picker was opened from
+    rows: list[Row] = field(default_factory=list)
+    selected: int = 0
+    query: str = ""
+    filtering: bool = False
+    message: str = ""
+    preview: list[str] = field(default_factory=list)
+    preview_of: str | None = None
+    top: int = 0  # first row on screen
+    list_top: int = 1  # screen line of the first row
+    unicode: bool = True
+    outcome: Outcome = field(default_factory=Outcome)
+
+    # --- data -------------------------------------------------------------------
+
+    @property
+    def visible(self) -> list[Row]:
+        if not self.query:
+            return self.rows
+        return [row for row in self.rows if row.matches(self.query)]
+
+    @property
+    def current(self) -> Row | None:
+        visible = self.visible
+        if not visible:
+            return None
+        self.selected = max(0, min(self.selected, len(visible) - 1))
+        return visible[self.selected]
+
+    def reload(self, first: bool = False) -> None:
+        keep = self.current.instance.id if self.current and not first else None
+        self.rows = load_rows(self.app.tmux, self.app.state)
+        if first:
+            self.selected = urgent_index(self.rows, self.origin)
+        elif keep is not None:
+            ids = [row.instance.id for row in self.visible]
+            self.selected = ids.index(keep) if keep in ids else self.selected
+
+    def capture(self) -> None:
+        row = self.current
+        if row is None:
+            self.preview, self.preview_of = [], None
+            return
+        out = self.app.tmux.run("capture-pane", "-p", "-t", row.pane_id, check=False)
+        lines = out.rstrip("\n").split("\n") if out.strip() else []
+        while lines and not lines[-1].strip():
+            lines.pop()
+        self.preview, self.preview_of = lines, row.pane_id
+
+    # --- drawing ----------------------------------------------------------------
+
+    def glyph(self, row: Row) -> str:
+        return row.glyph if self.unicode else ASCII_GLYPHS.get(row.glyph, "?")
+
+    def draw(self, screen: curses.window) -> None:
+        height, width = screen.getmaxyx()
+        screen.erase()
+        visible = self.visible
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            counts[row.state] = counts.get(row.state, 0) + 1
+        summary = "  ".join(
+            f"{n} {state}" for state, n in sorted(counts.items(), key=lambda kv: kv[0])
+        )
+        title = f" tclaude: {len(self.rows)} instance{'s' if len(self.rows) != 1 else ''}"
+        if self.query or self.filtering:
+            title += f"   /{self.query}" + ("_" if self.filtering else "")
+        _put(screen, 0, 0, title, width, curses.A_BOLD)
+        if summary and len(title) + len(summary) + 3 < width:
+            _put(screen, 0, width - len(summary) - 1, summary, width, curses.A_DIM)
+
+        list_height = max(1, min(max(len(visible), 1), (height - 4) * 2 // 5))
+        self.top = min(self.top, self.selected)
+        if self.selected >= self.top + list_height:
+            self.top = self.selected - list_height + 1
+        if not visible:
+            empty = "no match; Esc clears the filter" if self.rows else "no instances; n starts one"
+            _put(screen, self.list_top, 2, empty, width, curses.A_DIM)
+        now = time.time()
+        name_width = max([len(r.instance.name) for r in visible] + [4])
+        for line, index in enumerate(range(self.top, min(len(visible), self.top + list_height))):
+            row = visible[index]
+            in_state, created = ages(row, now)
+            here = "*" if row.pane_id == self.origin else " "
+            number = str(index + 1) if index < 9 else " "
+            text = (
+                f"{number}{here}{self.glyph(row)} {row.instance.name:<{name_width}}  "
+                f"{row.state:<8} {in_state:>4}  {created:>4}  {row.cwd}"
+            )
+            attr = curses.A_REVERSE if index == self.selected else curses.A_NORMAL
+            _put(screen, self.list_top + line, 0, text.ljust(width), width, attr)
+            colour = STATE_COLOURS.get(row.state)
+            if colour is not None and curses.has_colors():
+                _put(
+                    screen,
+                    self.list_top + line,
+                    2,
+                    self.glyph(row),
+                    width,
+                    attr | curses.color_pair(colour + 1) | curses.A_BOLD,
+                )
+
+        rule = self.list_top + list_height
+        chosen = self.current
+        label = f" {chosen.instance.name} ({chosen.pane_id}) " if chosen else ""
+        _put(screen, rule, 0, ("─" if self.unicode else "-") * 2 + label, width, curses.A_DIM)
+        _put(
+            screen,
+            rule,
+            2 + len(label),
+            ("─" if self.unicode else "-") * width,
+            width,
+            curses.A_DIM,
+        )
+        preview_height = height - rule - 2
+        if preview_height > 0 and self.preview_of == (chosen.pane_id if chosen else None):
+            for offset, text in enumerate(self.preview[-preview_height:]):
+                _put(screen, rule + 1 + offset, 0, text.expandtabs(), width)
+        footer = self.message or (HELP if self.unicode else HELP_ASCII)
+        _put(screen, height - 1, 0, footer, width, curses.A_DIM if not self.message else 0)
+        screen.noutrefresh()
+        curses.doupdate()
+
+    # --- actions ----------------------------------------------------------------
+
+    def ask(self, screen: curses.window, prompt: str, validate: Callable[[int], bool]) -> int:
+        """Show ``prompt`` on the bottom line; return the first key ``validate`` accepts."""
+        self.message = prompt
+        self.draw(screen)
+        screen.timeout(-1)
+        while True:
+            key = screen.getch()
+            if validate(key):
+                self.message = ""
+                return key
+
+    def read_line(self, screen: curses.window, prompt: str) -> str | None:
+        """Read a line on the bottom line; None when Esc cancels."""
+        text = ""
+        screen.timeout(-1)
+        while True:
+            self.message = prompt + text + "_"
+            self.draw(screen)
+            key = screen.get_wch()
+            if key == "\x1b" or key == ESC:
+                self.message = ""
+                return None
+            if key in ("\n", "\r") or key in ENTER_KEYS:
+                self.message = ""
+                return text
+            if key in ("\x7f", "\b") or key in BACKSPACE_KEYS:
+                text = text[:-1]
+            elif isinstance(key, str) and key.isprintable():
+                text += key
+
+    def switch(self, row: Row) -> bool:
+        from ..cli.switch import focus
+
+        origin = next((r.instance for r in self.rows if r.pane_id == self.origin), None)
+        try:
+            focus(self.app, row.instance, origin)
+        except TclaudeError as err:
+            self.message = str(err)
+            return False
+        self.outcome.switched_to = row.instance.name
+        return True
+
+    def kill(self, screen: curses.window, row: Row) -> None:
+        name = row.instance.name
+        key = self.ask(screen, f"kill {name}? (y/n)", lambda k: k in (*map(ord, "yYnNq"), ESC))
+        if key not in (ord("y"), ord("Y")):
+            return
+        self.message = f"killing {name}…" if self.unicode else f"killing {name}..."
+        self.draw(screen)
+        from .. import teardown
+
+        try:
+            teardown.stop([row.instance], self.app.tmux, self.app.state)
+        except TclaudeError as err:
+            self.message = str(err)
+            return
+        self.reload()
+        self.message = f"killed {name}"
+
+    def new(self, screen: curses.window) -> bool:
+        import os
+
+        name = self.read_line(screen, "new instance name (empty: the directory's): ")
+        if name is None:
+            return False
+        self.message = f"starting {name or 'an instance'} in {os.getcwd()}"
+        self.draw(screen)
+        from ..spawn import Spawner, SpawnRequest
+
+        request = SpawnRequest(cwd=os.getcwd(), name=name or None, layout=self.app.config.layout)
+        try:
+            entry, _ = Spawner(self.app.config, self.app.tmux, self.app.state).spawn(request)
+        except TclaudeError as err:
+            self.message = str(err)
+            return False
+        self.outcome.switched_to = entry.name
+        return True
+
+    # --- the loop ---------------------------------------------------------------
+
+    def handle(self, screen: curses.window, key: int) -> bool:
+        """Act on one key; True when the picker is done."""
+        visible = self.visible
+        if self.filtering:
+            if key == ESC:
+                self.query, self.filtering = "", False
+            elif key in ENTER_KEYS:
+                self.filtering = False
+            elif key in BACKSPACE_KEYS:
+                self.query = self.query[:-1]
+            elif key == curses.KEY_UP:
+                self.selected -= 1
+            elif key == curses.KEY_DOWN:
+                self.selected += 1
+            elif 32 <= key < 127:
+                self.query += chr(key)
+                self.selected = 0
+            return False
+        if key in (ord("q"), ESC):
+            return True
+        self.message = ""
+        if key in (curses.KEY_UP, ord("k")):
+            self.selected = max(0, self.selected - 1)
+        elif key in (curses.KEY_DOWN, ord("j")):
+            self.selected = min(len(visible) - 1, self.selected + 1)
+        elif key in (curses.KEY_HOME, ord("g")):
+            self.selected = 0
+        elif key in (curses.KEY_END, ord("G")):
+            self.selected = len(visible) - 1
+        elif key == ord("/"):
+            self.filtering = True
+        elif ord("1") <= key <= ord("9") and key - ord("1") < len(visible):
+            return self.switch(visible[key - ord("1")])
+        elif key in ENTER_KEYS and self.current is not None:
+            return self.switch(self.current)
+        elif key == ord("x") and self.current is not None:
+            self.kill(screen, self.current)
+        elif key == ord("n"):
+            return self.new(screen)
+        elif key == curses.KEY_MOUSE:
+            return self.click(visible)
+        return False
+
+    def click(self, visible: list[Row]) -> bool:
+        """A click selects a row; a click on the selected row switches to it."""
+        try:
+            _, _, y, _, buttons = curses.getmouse()
+        except curses.error:
+            return False
+        if buttons & getattr(curses, "BUTTON4_PRESSED", 0):
+            self.selected = max(0, self.selected - 1)
+        elif buttons & getattr(curses, "BUTTON5_PRESSED", 0):
+            self.selected = min(len(visible) - 1, self.selected + 1)
+        elif buttons & (curses.BUTTON1_PRESSED | curses.BUTTON1_CLICKED):
+            index = self.top + y - self.list_top
+            if 0 <= index < len(visible) and y >= self.list_top:
+                if index == self.selected:
+                    return self.switch(visible[index])
+                self.selected = index
+        return False
+
+    def main(self, screen: curses.window) -> None:
+        _init_screen()
+        self.draw(screen)  # the list first: the preview follows within one capture
+        self.capture()
+        self.draw(screen)
+        next_preview = time.monotonic() + PREVIEW_EVERY
+        next_list = time.monotonic() + LIST_EVERY
+        while True:
+            screen.timeout(max(1, int((next_preview - time.monotonic()) * 1000)))
+            key = screen.getch()
+            before = self.current.pane_id if self.current else None
+            if key != -1 and self.handle(screen, key):
+                return
+            now = time.monotonic()
+            if now >= next_list:
+                self.reload()
+                next_list = now + LIST_EVERY
+            after = self.current.pane_id if self.current else None
+            if now >= next_preview or after != before:
+                self.capture()
+                next_preview = now + PREVIEW_EVERY
+            self.draw(screen)
+
+
+def _init_screen() -> None:
+    curses.curs_set(0)
+    curses.set_escdelay(25)
+    curses.mousemask(
+        curses.BUTTON1_PRESSED
+        | curses.BUTTON1_CLICKED
+        | getattr(curses, "BUTTON4_PRESSED", 0)
+        | getattr(curses, "BUTTON5_PRESSED", 0)
+    )
+    curses.mouseinterval(0)
+    if curses.has_colors():
+        curses.use_default_colors()
+        for colour in STATE_COLOURS.values():
+            curses.init_pair(colour + 1, colour, -1)
+
+
+def _put(screen: curses.window, y: int, x: int, text: str, width: int, attr: int = 0) -> None:
+    """Write what fits of ``text``; curses refuses the bottom-right cell, ignore it."""
+    height, _ = screen.getmaxyx()
+    if y < 0 or y >= height or x >= width:
+        return
+    with contextlib.suppress(curses.error):
+        screen.addnstr(y, x, text, width - x, attr)
+
+
+def run(app: App, origin: str | None) -> Outcome:
+    """Show the picker until the user switches, starts, or quits."""
+    locale.setlocale(locale.LC_ALL, "")
+    picker = Picker(
+        app, origin, unicode=locale.getpreferredencoding(False).lower() in ("utf-8", "utf8")
+    )
+    picker.reload(first=True)
+    curses.wrapper(picker.main)
+    return picker.outcome
