@@ -77,14 +77,15 @@ def _make_worktree(app: App, args: argparse.Namespace, request: SpawnRequest) ->
     path = added.worktree.path
     copied: list[str] = []
     if added.created:
-        others = [w.path for w in repo.worktrees() if w.path != path and not w.main]
-        copied = wt.copy_includes(
-            repo.root,
-            path,
-            app.config.worktree_include,
-            app.config.worktree_include_mode,
-            skip=others,
-        )
+        if not repo.main.bare:  # includes come from the main worktree's files
+            others = [w.path for w in repo.worktrees() if w.path != path and not w.main]
+            copied = wt.copy_includes(
+                repo.root,
+                path,
+                app.config.worktree_include,
+                app.config.worktree_include_mode,
+                skip=others,
+            )
         if not args.json:
             print(f"worktree {path}: branch {args.worktree} ({added.how})")
             if copied:
