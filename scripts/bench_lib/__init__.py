@@ -1,0 +1,1 @@
+"""scripts/bench: the tclaude benchmark (run it through scripts/bench)."""
