@@ -68,6 +68,7 @@ class Instance:
             "age": max(0.0, time.time() - self.created),
             "running": self.running,
             "active": bool(pane and pane.active and pane.window_active),
+            "unseen": bool(pane and pane.unseen),
             "session_id": self.saved.session_id if self.saved else None,
         }
 
@@ -90,12 +91,16 @@ class Registry:
                 continue
             seen.add(pane.instance_id)
             entry = saved.get(pane.instance_id)
+            cwd = pane.cwd or (entry.cwd if entry else "")
+            state = "stopped" if pane.dead else pane.state
+            if state != "stopped" and cwd and not os.path.isdir(cwd):
+                state = "stale"  # its directory (a deleted worktree) is gone
             found.append(
                 Instance(
                     id=pane.instance_id,
                     name=pane.name or (entry.name if entry else pane.instance_id),
-                    cwd=pane.cwd or (entry.cwd if entry else ""),
-                    state="stopped" if pane.dead else pane.state,
+                    cwd=cwd,
+                    state=state,
                     layout=entry.layout if entry else "tabbed",
                     created=entry.created if entry else 0.0,
                     pane=pane,

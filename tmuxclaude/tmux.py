@@ -38,8 +38,12 @@ PANE_FIELDS = (
     "@tclaude-state-since",
     "@tclaude-clis",
     "@tclaude-pid",
+    "@tclaude-unseen",
     "@tclaude-cwd",
 )
+# Only the host sets @tclaude-port, and only on its own pane; @tclaude-id is also
+# set on tabbed windows, which a shell split into that window would inherit.
+INSTANCE_FILTER = "#{@tclaude-port}"
 PANE_FORMAT = SEP.join("#{" + field + "}" for field in PANE_FIELDS)
 
 
@@ -65,6 +69,7 @@ class Pane:
     state_since: str
     clis: int
     host_pid: int | None
+    unseen: bool
     cwd: str
 
     @property
@@ -99,7 +104,8 @@ def _parse_pane(line: str) -> Pane | None:
         state_since=parts[15],
         clis=_int_or_none(parts[16]) or 0,
         host_pid=_int_or_none(parts[17]),
-        cwd=parts[18],
+        unseen=parts[18] == "1",
+        cwd=parts[19],
     )
 
 
@@ -166,7 +172,7 @@ class Tmux:
     def instance_panes(self) -> list[Pane]:
         """Every instance pane on the server, in one call; [] when no server runs."""
         proc = subprocess.run(
-            self.argv("list-panes", "-a", "-f", "#{@tclaude-id}", "-F", PANE_FORMAT),
+            self.argv("list-panes", "-a", "-f", INSTANCE_FILTER, "-F", PANE_FORMAT),
             capture_output=True,
             text=True,
             check=False,

@@ -129,8 +129,9 @@ async def test_own_child_is_accepted(instance: Instance, editors: EditorFactory)
 async def test_several_clis_at_once(instance: Instance, editors: EditorFactory) -> None:
     extra = [await connect_ide(instance.host) for _ in range(8)]
     try:
-        for ws in extra:
+        for ws in extra:  # the handshake a CLI makes before it uses the IDE
             await ws.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            await ws_call(ws, {"jsonrpc": "2.0", "id": 0, "method": "tools/list"})
 
         async def ask(ws: Any, n: int) -> None:
             for i in range(20):

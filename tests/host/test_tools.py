@@ -305,8 +305,27 @@ async def test_most_recently_active_editor_is_asked(
     await first.reply(request["id"], _content("first"))
     assert _text(await cli.response(call)) == ["first"]
 
-    # any message counts as activity, a status request too
+    # asking for status or moving the selection is no sign of the user being there
     await second.call("status")
+    await second.call(
+        "selection_changed",
+        {
+            "text": "",
+            "filePath": "/x.py",
+            "selection": {
+                "start": {"line": 0, "character": 0},
+                "end": {"line": 0, "character": 0},
+                "isEmpty": True,
+            },
+        },
+    )
+    call = await _ask_open_editors(cli)
+    request = await first.next_request("getOpenEditors")
+    await first.reply(request["id"], _content("first still"))
+    assert _text(await cli.response(call)) == ["first still"]
+
+    # an at-mention is the user acting in that editor
+    await second.call("at_mentioned", {"filePath": "/x.py"})
     call = await _ask_open_editors(cli)
     request = await second.next_request("getOpenEditors")
     await second.reply(request["id"], _content("second again"))

@@ -9,8 +9,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.worktree.conftest import Repo, Tclaude, git
 
 
@@ -222,8 +220,6 @@ def test_deleted_worktree_makes_a_stale_instance_that_prune_forgets(
 def test_list_shows_stale(tclaude: Tclaude, repo: Repo) -> None:
     data = tclaude.json("new", "--worktree", "gone", "--detached", cwd=str(repo.path))
     shutil.rmtree(data["cwd"])
-    if _by_name(tclaude)["gone"]["state"] != "stale":
-        pytest.xfail("the registry does not mark stale instances yet (see the report)")
     assert _by_name(tclaude)["gone"]["state"] == "stale"
 
 

@@ -29,6 +29,9 @@ from .router import EditorGoneError, Router
 
 logger = logging.getLogger(__name__)
 
+# What makes an editor the one tool requests go to: the user acting in it, not a
+# background Neovim whose cursor moved after a reload.
+ACTIVATING = frozenset({"attach", "focus", "at_mentioned"})
 MAX_LINE = 128 * 1024 * 1024
 StatusFn = Callable[[], JsonObject]
 
@@ -188,7 +191,8 @@ class EditorSocket:
         if method is None:
             link.answered(msg)
             return
-        link.last_active = time.monotonic()
+        if method in ACTIVATING:
+            link.last_active = time.monotonic()
         msg_id = msg.get("id")
         try:
             handler = self._methods.get(method)

@@ -8,12 +8,12 @@ SessionStart, which the CLI only runs as a ``command`` hook: a tiny relay.
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 from typing import Any
 
 from .. import hook_relay, paths
+from . import record
 
 HTTP_EVENTS = (
     "UserPromptSubmit",
@@ -43,6 +43,6 @@ def settings(url: str) -> dict[str, Any]:
 
 
 def write(instance_id: str, url: str) -> str:
-    path = os.path.join(paths.runtime_dir(), f"{instance_id}.settings.json")
+    path = record.settings_path(instance_id)
     paths.write_atomic(path, json.dumps(settings(url), indent=1), mode=0o600)
     return path

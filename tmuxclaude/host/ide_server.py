@@ -86,6 +86,7 @@ class IdeServer:
     async def _handle(self, ws: ServerConnection) -> None:
         session = McpSession(self.router, self._server_name, self._version)
         cli = CliConnection(ws, session)
+        session.on_ready = lambda: self.router.cli_ready(cli)
         self.router.cli_connected(cli)
         receive = session.receive
         send = ws.send

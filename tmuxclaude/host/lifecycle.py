@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
+import signal
 import socket
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import paths
-from ..errors import TclaudeError
+from ..errors import NotFoundError, TclaudeError
 from . import child, lockfile, ports
 
 VERSION = "0.1.0"
@@ -66,9 +66,23 @@ def _signal_ready(fifo: str | None, message: dict[str, Any]) -> None:
         os.close(fd)
 
 
+class _Stopped(BaseException):
+    """SIGTERM/SIGHUP before the event loop took over the signals."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _early_stop(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
 def run(options: HostOptions) -> int:
     """Run the host; return the exit status (claude's own, or 1/127 on failure)."""
     files = HostFiles()
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # until asyncio installs its own
+        signal.signal(sig, _early_stop)
     try:
         argv = child.resolve_command(options.claude_command, options.claude_args)
         cwd = os.path.realpath(options.cwd)
@@ -76,7 +90,7 @@ def run(options: HostOptions) -> int:
             raise TclaudeError(f"working directory does not exist: {options.cwd}")
         sock = ports.bind_loopback(options.port_range)
         port = sock.getsockname()[1]
-        token = secrets.token_hex(16)
+        token = os.urandom(16).hex()  # what secrets.token_hex does, without its import
         files.lockfile = lockfile.write(
             port, pid=os.getpid(), cwd=cwd, ide_name=f"tclaude:{options.name}", token=token
         )
@@ -84,11 +98,13 @@ def run(options: HostOptions) -> int:
     except TclaudeError as err:
         print(f"tclaude host: {err}", file=sys.stderr)
         _signal_ready(options.ready_fifo, {"error": str(err)})
-        return 127 if "not found" in str(err) else 1
+        return 127 if isinstance(err, NotFoundError) else 1
     except OSError as err:
         print(f"tclaude host: {err}", file=sys.stderr)
         _signal_ready(options.ready_fifo, {"error": str(err)})
         return 1
+    except _Stopped as stop:
+        return 128 + stop.signum
     finally:
         files.remove()
 

@@ -21,6 +21,10 @@ def socket_path(instance_id: str) -> str:
     return os.path.join(paths.runtime_dir(), f"{instance_id}.sock")
 
 
+def settings_path(instance_id: str) -> str:
+    return os.path.join(paths.runtime_dir(), f"{instance_id}.settings.json")
+
+
 def log_path(instance_id: str) -> str:
     return os.path.join(paths.runtime_dir(), f"{instance_id}.log")
 

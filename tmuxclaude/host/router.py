@@ -93,6 +93,7 @@ class Router:
         self.cwd = cwd
         self._accept_pid = accept_pid
         self.clis: set[CliLink] = set()
+        self.on_change: Callable[[], None] | None = None  # ready CLIs came or went
         self.editors: list[EditorPeer] = []
         self.latest_selection: JsonObject | None = None
         self.pending: dict[str, PendingDiff] = {}
@@ -227,8 +228,19 @@ class Router:
     def cli_connected(self, cli: CliLink) -> None:
         self.clis.add(cli)
 
+    def cli_ready(self, cli: CliLink) -> None:
+        """The CLI finished its handshake (it asked for the tools)."""
+        if self.on_change is not None:
+            self.on_change()
+
+    @property
+    def ready_clis(self) -> int:
+        return sum(1 for cli in self.clis if cli.session.ready)
+
     def cli_closed(self, cli: CliLink) -> None:
         self.clis.discard(cli)
+        if cli.session.ready and self.on_change is not None:
+            self.on_change()
         for tab, diff in list(self.pending.items()):
             if diff.session is cli.session:
                 self.close_diff(tab)

@@ -60,6 +60,9 @@ class HostSession:
         self.hooks = HookServer(token, self._on_hook)
         self.attention = Attention(self.pane.pane, options.name, options.notify)
         self._tasks: set[asyncio.Task[None]] = set()
+        self.router.on_change = lambda: self.pane.set_later(
+            {"@tclaude-clis": str(self.router.ready_clis)}
+        )
 
     @property
     def state(self) -> str:
@@ -77,7 +80,7 @@ class HostSession:
             "pid": os.getpid(),
             "claude_pid": self.claude.pid if self.claude else None,
             "state": self.state,
-            "clis": len(self.router.clis),
+            "clis": self.router.ready_clis,
             "editors": [e.name for e in self.router.editors],
             "pending_diffs": sorted(self.router.pending),
             "lockfile": self.files.lockfile,
@@ -192,8 +195,10 @@ class HostSession:
     def _on_stop_signal(self, sig: int) -> None:
         self._stop_signal = sig
         if self.claude is not None and self.claude.returncode is None:
+            # os.kill, not send_signal: that polls the child and can reap it before
+            # asyncio's watcher does (then the exit status is lost: 255)
             with contextlib.suppress(ProcessLookupError):
-                self.claude.send_signal(sig)
+                os.kill(self.claude.pid, sig)
             asyncio.get_running_loop().call_later(STOP_GRACE, self._kill_claude)
 
     def _kill_claude(self) -> None:

@@ -1,9 +1,7 @@
 """Instances as the picker and the menu show them: one row each, with a glyph.
 
 Curses-free, so that ``tclaude menu`` does not pay for the screen. Rows come
-from one ``list-panes -a`` call; only panes that carry ``@tclaude-port`` are
-instances (a pane split into an instance's window inherits the window's
-``@tclaude-id`` but never the port), so a shell beside Claude is not listed.
+from the registry's one ``list-panes -a`` call.
 """
 
 from __future__ import annotations
@@ -12,9 +10,9 @@ import os
 import time
 from dataclasses import dataclass
 
-from ..registry import Instance
+from ..registry import Instance, Registry
 from ..state import StateFile
-from ..tmux import PANE_FORMAT, SEP, Tmux, _parse_pane
+from ..tmux import Tmux
 
 # state -> glyph, as the tmux status decoration draws them (tmux/tclaude.tmux)
 GLYPHS = {
@@ -27,8 +25,6 @@ GLYPHS = {
     "stale": "■",
 }
 IDLE_GLYPH = "○"
-# unseen, the one field tmux.PANE_FORMAT lacks, goes first: cwd must stay last
-ROW_FORMAT = "#{@tclaude-unseen}" + SEP + PANE_FORMAT
 
 
 @dataclass
@@ -69,38 +65,15 @@ class Row:
 
 
 def load_rows(tmux: Tmux, state: StateFile | None = None) -> list[Row]:
-    """Every instance pane, in ``tclaude list`` order (session, window, pane)."""
-    out = tmux.run("list-panes", "-a", "-f", "#{@tclaude-port}", "-F", ROW_FORMAT, check=False)
-    saved = (state or StateFile()).read()
+    """Every running instance, in ``tclaude list`` order (session, window, pane)."""
     rows: list[Row] = []
-    seen: set[str] = set()
-    for line in out.splitlines():
-        unseen, _, rest = line.partition(SEP)
-        pane = _parse_pane(rest)
-        if pane is None or pane.instance_id in seen:
+    for instance in Registry(tmux, state).instances():
+        pane = instance.pane
+        if pane is None:
             continue
-        seen.add(pane.instance_id)
-        entry = saved.get(pane.instance_id)
-        instance = Instance(
-            id=pane.instance_id,
-            name=pane.name or (entry.name if entry else pane.instance_id),
-            cwd=pane.cwd or (entry.cwd if entry else ""),
-            state="stopped" if pane.dead else pane.state,
-            layout=entry.layout if entry else "tabbed",
-            created=entry.created if entry else 0.0,
-            pane=pane,
-            saved=entry,
-        )
         since = float(pane.state_since) if pane.state_since.isdigit() else 0.0
-        rows.append(Row(instance, unseen == "1", since))
-    rows.sort(key=lambda r: _order(r.instance))
+        rows.append(Row(instance, pane.unseen, since))
     return rows
-
-
-def _order(instance: Instance) -> tuple[str, int, int]:
-    pane = instance.pane
-    assert pane is not None
-    return (pane.session, pane.window_index, pane.pane_index)
 
 
 def urgent_index(rows: list[Row], current_pane: str | None) -> int:

@@ -49,10 +49,12 @@ class McpSession:
         self.client_pid: int | None = None
         self.client_info: JsonObject = {}
         self.close_reason: str | None = None
+        self.ready = False  # tools/list answered: the CLI can use this IDE now
+        self.on_ready: Callable[[], None] | None = None
         self._methods: dict[str, Callable[[JsonObject], Any]] = {
             "initialize": self._initialize,
             "ping": lambda params: {},
-            "tools/list": lambda params: {"tools": tools.LISTED},
+            "tools/list": self._tools_list,
             "prompts/list": lambda params: {"prompts": []},
             "resources/list": lambda params: {"resources": []},
             "resources/templates/list": lambda params: {"resourceTemplates": []},
@@ -81,6 +83,13 @@ class McpSession:
             return jsonrpc.result(msg_id, handler(params))
         except RpcError as err:
             return jsonrpc.error(msg_id, err)
+
+    def _tools_list(self, params: JsonObject) -> JsonObject:
+        if not self.ready:
+            self.ready = True
+            if self.on_ready is not None:
+                self.on_ready()
+        return {"tools": tools.LISTED}
 
     def _initialize(self, params: JsonObject) -> JsonObject:
         version = params.get("protocolVersion")
