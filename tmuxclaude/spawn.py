@@ -81,6 +81,9 @@ class SpawnRequest:
     instance_id: str | None = None  # restore reuses the old id
     session_id: str | None = None
     worktree: str | None = None  # the git worktree the instance was made for
+    extra_args: list[str] = field(default_factory=list)  # this launch only (--resume ID)
+    session: str | None = None  # the tmux session to use, whatever the caller's
+    respawn_pane: str | None = None  # reuse this pane (a shell tmux-resurrect left)
 
 
 def pane_environment(config: Config, instance_id: str) -> dict[str, str]:
@@ -93,7 +96,9 @@ def pane_environment(config: Config, instance_id: str) -> dict[str, str]:
     return env
 
 
-def host_argv(config: Config, instance: InstanceState, fifo: str) -> list[str]:
+def host_argv(
+    config: Config, instance: InstanceState, fifo: str, extra: list[str] | None = None
+) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -116,6 +121,7 @@ def host_argv(config: Config, instance: InstanceState, fifo: str) -> list[str]:
         "--",
         *config.claude_args,
         *instance.claude_args,
+        *(extra or []),
     ]
 
 
@@ -127,8 +133,12 @@ class Spawner:
         self.tmux = tmux
         self.state = state or StateFile()
 
-    def reserve(self, request: SpawnRequest) -> InstanceState:
-        """Allocate id and unique name and write the state entry, under the lock."""
+    def reserve(self, request: SpawnRequest) -> tuple[InstanceState, bool]:
+        """Allocate id and unique name and write the state entry, under the lock.
+
+        Returns the entry and whether it is new; an existing id (restore) keeps
+        its entry, with the requested layout.
+        """
         cwd = os.path.realpath(os.path.expanduser(request.cwd))
         if not os.path.isdir(cwd):
             raise TclaudeError(f"no such directory: {request.cwd}")
@@ -136,7 +146,8 @@ class Spawner:
             if request.instance_id and request.instance_id in instances:
                 entry = instances[request.instance_id]
                 entry.cwd = cwd
-                return entry
+                entry.layout = request.layout
+                return entry, False
             taken = {entry.name for entry in instances.values()}
             if request.name is not None:
                 name = check_name(request.name)
@@ -158,24 +169,24 @@ class Spawner:
                 worktree=request.worktree,
             )
             instances[instance_id] = entry
-            return entry
+            return entry, True
 
     def spawn(self, request: SpawnRequest) -> tuple[InstanceState, dict[str, Any]]:
         """Create the instance and return its state entry and the host's ready record."""
         from .ready import ReadyFifo
 
-        entry = self.reserve(request)
+        entry, created = self.reserve(request)
         paths.ensure_private_dir(paths.runtime_dir())
         fifo_path = os.path.join(paths.runtime_dir(), f"ready-{entry.id}-{os.getpid()}")
         with ReadyFifo(fifo_path) as fifo:
             try:
-                pane_id = self._create_pane(
-                    entry, request, host_argv(self.config, entry, fifo_path)
-                )
+                argv = host_argv(self.config, entry, fifo_path, request.extra_args)
+                pane_id = self._create_pane(entry, request, argv)
                 ready = fifo.wait(self.config.ready_timeout, lambda: self._pane_alive(pane_id))
             except TclaudeError:
-                with self.state.locked() as instances:
-                    instances.pop(entry.id, None)
+                if created:  # a new instance that never ran is forgotten; a restored one kept
+                    with self.state.locked() as instances:
+                        instances.pop(entry.id, None)
                 raise
         ready["pane"] = pane_id
         self._after_ready(entry, request, pane_id)
@@ -186,6 +197,12 @@ class Spawner:
         for key, value in pane_environment(self.config, entry.id).items():
             env_args += ["-e", f"{key}={value}"]
         common = ["-d", "-P", "-F", "#{pane_id}", "-c", entry.cwd, *env_args]
+        if request.respawn_pane:
+            pane = request.respawn_pane
+            self.tmux.run("respawn-pane", "-k", "-t", pane, "-c", entry.cwd, *env_args, *argv)
+            if entry.layout == "tabbed":
+                self.tmux.run("rename-window", "-t", pane, entry.name)
+            return pane
         if request.beside:
             out = self.tmux.run(
                 "split-window",
@@ -198,7 +215,9 @@ class Spawner:
                 *argv,
             )
             return out.strip()
-        session = None if inside_tmux() and not self._foreign_socket() else self.config.session_name
+        session = request.session or (
+            None if inside_tmux() and not self._foreign_socket() else self.config.session_name
+        )
         if entry.layout == "split":
             window = self._split_window(session)
             if window is not None:

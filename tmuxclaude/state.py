@@ -38,6 +38,7 @@ class InstanceState:
     beside: str | None = None
     session_id: str | None = None
     session_source: str | None = None
+    transcript: str | None = None
     worktree: str | None = None
 
     @classmethod

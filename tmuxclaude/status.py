@@ -25,6 +25,7 @@ class Change:
     unseen: bool | None = None  # True = turn finished unseen, False = seen
     session_id: str | None = None
     session_source: str | None = None
+    transcript: str | None = None  # where the CLI keeps this session's conversation
 
 
 class StatusTracker:
@@ -40,7 +41,9 @@ class StatusTracker:
         event = payload.get("hook_event_name")
         change = self._change(event, payload)
         if change.state == self.state:
-            change = Change(None, change.unseen, change.session_id, change.session_source)
+            change = Change(
+                None, change.unseen, change.session_id, change.session_source, change.transcript
+            )
         elif change.state is not None:
             self.state = change.state
         if change.session_id is not None:
@@ -51,10 +54,12 @@ class StatusTracker:
         if event == "SessionStart":
             session_id = payload.get("session_id")
             source = payload.get("source")
+            transcript = payload.get("transcript_path")
             return Change(
                 "idle",
                 session_id=session_id if isinstance(session_id, str) else None,
                 session_source=source if isinstance(source, str) else None,
+                transcript=transcript if isinstance(transcript, str) and transcript else None,
             )
         if event == "UserPromptSubmit":
             self._permission_pending = False

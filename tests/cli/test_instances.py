@@ -236,7 +236,7 @@ def test_create_destroy_cycles_leak_nothing(
 def test_server_killed_shows_stopped_instances(tclaude: Tclaude, tmp_path: Path) -> None:
     tclaude.run("new", "--name", "a", "--cwd", str(tmp_path), "--detached")
     tclaude.run("new", "--name", "b", "--cwd", str(tmp_path), "--detached")
-    tclaude.tmux("kill-server")
+    tclaude.kill_server()
     listed = tclaude.json("list")
     assert [(i["name"], i["state"], i["running"]) for i in listed] == [
         ("a", "stopped", False),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,3 +51,22 @@ class Tclaude:
         if check and proc.returncode != 0:
             raise AssertionError(f"tmux {' '.join(args)}: {proc.stderr}")
         return proc.stdout
+
+    def kill_server(self) -> None:
+        """Kill the tmux server and wait until it has gone (its socket refuses)."""
+        self.tmux("kill-server", check=False)
+        deadline = time.monotonic() + 5
+        while (
+            subprocess.run(
+                ["tmux", "-L", self.socket, "list-sessions"], capture_output=True, check=False
+            ).returncode
+            == 0
+        ):
+            assert time.monotonic() < deadline, "tmux server did not exit"
+            time.sleep(0.02)
+        with contextlib.suppress(OSError):  # tmux 3.3 leaves the socket file
+            os.unlink(
+                os.path.join(
+                    os.environ.get("TMUX_TMPDIR", "/tmp"), f"tmux-{os.getuid()}", self.socket
+                )
+            )

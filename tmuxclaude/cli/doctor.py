@@ -10,8 +10,6 @@ example:
 from __future__ import annotations
 
 import argparse
-import glob
-import json
 import os
 import shlex
 import shutil
@@ -33,20 +31,8 @@ def _version(argv: list[str]) -> str | None:
     return (out.stdout or out.stderr).strip().splitlines()[0] if out.returncode == 0 else None
 
 
-def _pid_alive(pid: object) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def checks() -> list[tuple[str, str, str]]:
-    from .. import config, paths
+    from .. import config, paths, restore
     from ..errors import ConfigError
 
     results: list[tuple[str, str, str]] = []
@@ -95,17 +81,7 @@ def checks() -> list[tuple[str, str, str]]:
                 f"{lock_dir} ({oct(mode)})" + ("" if status == "OK" else ": chmod 700 it"),
             )
         )
-        stale = []
-        for path in glob.glob(os.path.join(lock_dir, "*.lock")):
-            try:
-                with open(path, encoding="utf-8") as handle:
-                    data = json.load(handle)
-            except (OSError, ValueError):
-                continue
-            if str(data.get("ideName", "")).startswith("tclaude:") and not _pid_alive(
-                data.get("pid")
-            ):
-                stale.append(path)
+        stale = restore.stale_lock_files()
         if stale:
             results.append(
                 (
@@ -124,17 +100,7 @@ def checks() -> list[tuple[str, str, str]]:
         results.append(
             ("OK" if mode & 0o077 == 0 else "WARN", "runtime dir", f"{runtime} ({oct(mode)})")
         )
-        dead = []
-        for path in glob.glob(os.path.join(runtime, "*.json")):
-            if path.endswith("config-cache.json"):
-                continue
-            try:
-                with open(path, encoding="utf-8") as handle:
-                    pid = json.load(handle).get("pid")
-            except (OSError, ValueError, AttributeError):
-                continue
-            if not _pid_alive(pid):
-                dead.append(os.path.basename(path))
+        dead = [os.path.basename(p) for p in restore.dead_host_files() if p.endswith(".json")]
         if dead:
             results.append(
                 (

@@ -172,20 +172,24 @@ class HostSession:
         if options:
             self.pane.set_later(options)
         if change.session_id is not None:
-            self._remember_session(change.session_id, change.session_source)
+            self._remember_session(change)
         notify = change.state in ATTENTION and (change.state != "idle" or change.unseen)
         if notify and change.state is not None:
             self._spawn(self.attention.notify(change.state))
 
-    def _remember_session(self, session_id: str, source: str | None) -> None:
+    def _remember_session(self, change: Change) -> None:
+        """Keep the Claude session id (and transcript) for ``tclaude restore``."""
         from ..state import StateFile
 
         try:
             StateFile().update(
-                self.options.instance_id, session_id=session_id, session_source=source
+                self.options.instance_id,
+                session_id=change.session_id,
+                session_source=change.session_source,
+                transcript=change.transcript,
             )
         except Exception:  # the state file is the CLI's; never die for it
-            logger.warning("session id %s not recorded", session_id, exc_info=True)
+            logger.warning("session id %s not recorded", change.session_id, exc_info=True)
 
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)

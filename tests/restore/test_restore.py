@@ -1,0 +1,200 @@
+"""tclaude restore after the tmux server went away (fake claude; real tmux)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import psutil
+
+from tests.support.cli_runner import Tclaude
+from tmuxclaude.restore import project_dir
+
+
+def _claude_argv(tclaude: Tclaude, name: str) -> list[str]:
+    """The command line of the claude child an instance's host runs."""
+    deadline = time.monotonic() + 10
+    while True:
+        status = tclaude.json("status", name)
+        if status["claude_pid"]:
+            argv: list[str] = psutil.Process(status["claude_pid"]).cmdline()
+            return argv
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
+
+
+def _saved(env: dict[str, str]) -> dict[str, dict[str, object]]:
+    state = json.loads((Path(env["TCLAUDE_STATE_DIR"]) / "instances.json").read_text())
+    return {entry["name"]: entry for entry in state["instances"].values()}
+
+
+def _wait_session_ids(env: dict[str, str], names: list[str]) -> dict[str, dict[str, object]]:
+    deadline = time.monotonic() + 10
+    while True:
+        saved = _saved(env)
+        if all(saved[n].get("session_id") for n in names):
+            return saved
+        assert time.monotonic() < deadline, saved
+        time.sleep(0.05)
+
+
+def _layout(tclaude: Tclaude) -> dict[str, str]:
+    """instance name → window name."""
+    return {
+        i["name"]: tclaude.tmux("display", "-p", "-t", i["pane"], "#{window_name}").strip()
+        for i in tclaude.json("list")
+        if i["running"]
+    }
+
+
+def test_restore_brings_back_names_cwds_layouts_and_sessions(
+    tclaude: Tclaude, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    dirs = {}
+    for name, layout in (
+        ("a", "tabbed"),
+        ("b", "tabbed"),
+        ("c", "tabbed"),
+        ("d", "split"),
+        ("e", "split"),
+    ):
+        dirs[name] = tmp_path / name
+        dirs[name].mkdir()
+        tclaude.run(
+            "new",
+            "--name",
+            name,
+            "--cwd",
+            str(dirs[name]),
+            "--layout",
+            layout,
+            "--detached",
+            "--",
+            "--model",
+            "sonnet",
+        )
+    before = _layout(tclaude)
+    assert before == {"a": "a", "b": "b", "c": "c", "d": "tclaude", "e": "tclaude"}
+    saved = _wait_session_ids(isolated_env, list(dirs))
+    # a: its transcript is there → --resume; b: only another conversation → --continue;
+    # c, d, e: nothing → fresh
+    conv_a = Path(project_dir(str(dirs["a"].resolve())))
+    conv_a.mkdir(parents=True)
+    (conv_a / f"{saved['a']['session_id']}.jsonl").write_text("{}\n")
+    conv_b = Path(project_dir(str(dirs["b"].resolve())))
+    conv_b.mkdir(parents=True)
+    (conv_b / "older-session.jsonl").write_text("{}\n")
+
+    tclaude.kill_server()
+    listed = tclaude.json("list")
+    assert {i["name"]: i["state"] for i in listed} == dict.fromkeys(dirs, "stopped")
+
+    dry = json.loads(tclaude.run("restore", "--dry-run", "--json").stdout)
+    plans = {p["name"]: p for p in dry["instances"]}
+    assert {n: p["resume"] for n, p in plans.items()} == {
+        "a": "resume",
+        "b": "continue",
+        "c": "fresh",
+        "d": "fresh",
+        "e": "fresh",
+    }
+    assert "no conversation" in plans["c"]["reason"]
+    assert tclaude.json("list")[0]["state"] == "stopped"  # a dry run changes nothing
+
+    out = tclaude.run("restore").stdout
+    assert f"a: restored (resume) — session {saved['a']['session_id']}" in out
+    assert "b: restored (continue)" in out and "c: restored (fresh)" in out
+    assert _layout(tclaude) == before
+    listed = {i["name"]: i for i in tclaude.json("list")}
+    assert {n: i["cwd"] for n, i in listed.items()} == {
+        n: str(d.resolve()) for n, d in dirs.items()
+    }
+    assert {i["id"] for i in listed.values()} == {e["id"] for e in saved.values()}
+    argv_a = _claude_argv(tclaude, "a")
+    assert argv_a[argv_a.index("--resume") + 1] == saved["a"]["session_id"]
+    assert "--model" in argv_a  # the instance's own claude arguments are kept
+    assert "--continue" in _claude_argv(tclaude, "b")
+    argv_c = _claude_argv(tclaude, "c")
+    assert "--resume" not in argv_c and "--continue" not in argv_c
+    # the resumed session reports itself as resumed, with the same id
+    deadline = time.monotonic() + 10
+    while _saved(isolated_env)["a"].get("session_source") != "resume":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert _saved(isolated_env)["a"]["session_id"] == saved["a"]["session_id"]
+    # the resume flags are not saved: the next restore decides again
+    assert "--resume" not in str(_saved(isolated_env)["a"]["claude_args"])
+
+    again = tclaude.run("restore").stdout
+    assert again.count("running already") == 5
+    assert len(tclaude.json("list")) == 5
+
+
+def test_restore_one_instance_by_name(tclaude: Tclaude, tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        tclaude.run("new", "--name", name, "--cwd", str(tmp_path), "--detached")
+    tclaude.kill_server()
+    tclaude.run("restore", "b")
+    states = {i["name"]: i["state"] for i in tclaude.json("list")}
+    assert states["a"] == "stopped" and states["b"] != "stopped"
+    unknown = tclaude.run("restore", "zzz", check=False)
+    assert unknown.returncode == 2 and "known instances" in unknown.stderr
+
+
+def test_vanished_directory_is_reported_not_crashed_on(tclaude: Tclaude, tmp_path: Path) -> None:
+    gone, kept = tmp_path / "gone", tmp_path / "kept"
+    gone.mkdir()
+    kept.mkdir()
+    tclaude.run("new", "--name", "gone", "--cwd", str(gone), "--detached")
+    tclaude.run("new", "--name", "kept", "--cwd", str(kept), "--detached")
+    tclaude.kill_server()
+    shutil.rmtree(gone)
+    out = tclaude.run("restore").stdout
+    assert f"gone: skip — {gone.resolve()} is gone" in out
+    assert "kept: restored" in out
+    assert {i["name"]: i["state"] for i in tclaude.json("list")}["gone"] == "stopped"
+
+
+def test_a_shell_left_by_resurrect_is_reused(tclaude: Tclaude, tmp_path: Path) -> None:
+    tclaude.run("new", "--name", "api", "--cwd", str(tmp_path), "--detached")
+    tclaude.kill_server()
+    # what tmux-resurrect brings back: the window, its name and cwd, and a shell
+    tclaude.tmux("new-session", "-d", "-s", "tclaude", "-n", "api", "-c", str(tmp_path), "sh")
+    shell_pane = tclaude.tmux("display", "-p", "-t", "tclaude:api", "#{pane_id}").strip()
+    deadline = time.monotonic() + 5
+    while (
+        tclaude.tmux("display", "-p", "-t", shell_pane, "#{pane_current_command}").strip() != "sh"
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert tclaude.json("list")[0]["state"] == "stopped"  # a bare shell is not the instance
+    out = tclaude.run("restore").stdout
+    assert f"reusing the shell tmux-resurrect left in {shell_pane}" in out
+    listed = tclaude.json("list")
+    assert listed[0]["pane"] == shell_pane and listed[0]["state"] != "stopped"
+    assert tclaude.tmux("list-windows", "-a").count("\n") == 1
+
+
+def test_stale_files_of_dead_hosts_are_swept(
+    tclaude: Tclaude, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    data = tclaude.json("new", "--name", "api", "--cwd", str(tmp_path), "--detached")
+    host = psutil.Process(data["pid"])
+    host.kill()  # SIGKILL: the host cannot clean up
+    host.wait(5)
+    tclaude.kill_server()  # gone already if that was its last pane
+    assert os.path.exists(data["lockfile"]) and os.path.exists(data["socket"])
+    out = tclaude.run("restore").stdout
+    assert "swept 4 stale file(s)" in out  # lock file, runtime record, socket, settings
+    assert not os.path.exists(data["lockfile"])
+    # the restored instance keeps its id, so its new host has the same socket path
+    restored = tclaude.json("list")[0]
+    assert restored["state"] != "stopped" and restored["pid"] != data["pid"]
+    assert restored["socket"] == data["socket"] and restored["lockfile"] != data["lockfile"]
+    record = json.loads(
+        (Path(isolated_env["TCLAUDE_RUNTIME_DIR"]) / f"{data['id']}.json").read_text()
+    )
+    assert record["pid"] == restored["pid"]

@@ -1,0 +1,72 @@
+"""Bring instances back after tmux, the terminal or the machine restarted.
+
+Each stopped instance is relaunched in its cwd and layout with
+`--resume <session id>`, falling back to `--continue`, then to a fresh
+start; the output says which and why. Running instances are left alone,
+so it is safe to run twice (or from a tmux hook at every server start).
+
+examples:
+  tclaude restore --dry-run      what would happen
+  tclaude restore                everything
+  tclaude restore api docs       just these
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import TclaudeError
+from .app import App, add_json_flag
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.add_argument("names", nargs="*", help="instances to restore (default: all)")
+    parser.add_argument("--dry-run", action="store_true", help="say what would happen, do it not")
+    add_json_flag(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import restore
+    from ..spawn import Spawner, SpawnRequest
+    from .output import print_json
+
+    app = App.load()
+    plans = restore.plan(app.registry, args.names)
+    swept = [] if args.dry_run else restore.sweep_stale()
+    failed = 0
+    spawner = Spawner(app.config, app.tmux, app.state)
+    for item in plans:
+        if item.action != "restore" or args.dry_run:
+            continue
+        entry = item.entry
+        request = SpawnRequest(
+            cwd=entry.cwd,
+            name=entry.name,
+            layout=item.layout,
+            detached=True,
+            instance_id=entry.id,
+            session=entry.session or app.config.session_name,
+            extra_args=list(item.args),
+            respawn_pane=item.reuse_pane,
+        )
+        entry.claude_args = restore.without_resume_flags(entry.claude_args)
+        app.state.update(entry.id, claude_args=entry.claude_args, layout=item.layout)
+        try:
+            spawner.spawn(request)
+        except TclaudeError as err:
+            item.action, item.reason = "failed", str(err)
+            failed += 1
+    if args.json:
+        print_json({"instances": [p.to_json() for p in plans], "swept": swept})
+    else:
+        for item in plans:
+            verb = {"restore": "would restore" if args.dry_run else "restored"}.get(
+                item.action, item.action
+            )
+            how = f" ({item.resume})" if item.action == "restore" else ""
+            print(f"{item.entry.name}: {verb}{how} — {item.reason}")
+        if not plans:
+            print("nothing to restore")
+        if swept:
+            print(f"swept {len(swept)} stale file(s) of dead hosts")
+    return 1 if failed else 0

@@ -1,0 +1,209 @@
+"""Bringing instances back after their panes, the tmux server or the machine went away.
+
+For every instance in the state file that has no running host: relaunch it
+in its cwd and layout, with ``--resume <session id>`` when Claude's
+transcript of that session is still there, else ``--continue`` when the
+directory has any conversation, else a fresh start — and say which and
+why. A shell that tmux-resurrect restored in the instance's place is
+reused. Running instances are left alone, so restoring twice is harmless.
+Lock files, sockets and records of dead hosts are swept on the way.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+from dataclasses import dataclass
+
+from . import paths
+from .host import record
+from .registry import Registry
+from .state import InstanceState
+from .tmux import SEP, Tmux
+
+SHELLS = frozenset({"bash", "zsh", "fish", "sh", "dash", "ksh", "tcsh", "csh", "nu", "elvish"})
+RESUME_FLAGS = {"--resume": 1, "-r": 1, "--session-id": 1, "--continue": 0, "-c": 0}
+
+
+@dataclass
+class Plan:
+    """What restore does (or did) for one instance."""
+
+    entry: InstanceState
+    action: str  # "restore", "running", "skip"
+    resume: str = "fresh"  # "resume", "continue" or "fresh"
+    args: tuple[str, ...] = ()
+    reason: str = ""
+    reuse_pane: str | None = None
+    layout: str = "tabbed"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.entry.name,
+            "id": self.entry.id,
+            "cwd": self.entry.cwd,
+            "action": self.action,
+            "resume": self.resume if self.action == "restore" else None,
+            "args": list(self.args),
+            "reason": self.reason,
+            "layout": self.layout,
+            "pane": self.reuse_pane,
+        }
+
+
+def project_dir(cwd: str) -> str:
+    """Where the Claude Code CLI keeps the conversations of ``cwd``."""
+    return os.path.join(paths.claude_config_dir(), "projects", re.sub(r"[^A-Za-z0-9]", "-", cwd))
+
+
+def without_resume_flags(args: list[str]) -> list[str]:
+    """Claude arguments minus any session choice of an earlier launch."""
+    out: list[str] = []
+    skip = 0
+    for arg in args:
+        if skip:
+            skip -= 1
+            continue
+        name = arg.split("=", 1)[0]
+        if name in RESUME_FLAGS:
+            skip = RESUME_FLAGS[name] if "=" not in arg else 0
+            continue
+        out.append(arg)
+    return out
+
+
+def choose_resume(entry: InstanceState) -> tuple[str, tuple[str, ...], str]:
+    """(how, extra claude args, why) for relaunching ``entry``."""
+    conversations = (
+        os.path.dirname(entry.transcript) if entry.transcript else project_dir(entry.cwd)
+    )
+    if entry.session_id:
+        transcript = entry.transcript or os.path.join(conversations, f"{entry.session_id}.jsonl")
+        if os.path.isfile(transcript):
+            return "resume", ("--resume", entry.session_id), f"session {entry.session_id}"
+        why = f"the transcript of session {entry.session_id} is gone"
+    else:
+        why = "no Claude session was recorded"
+    if glob.glob(os.path.join(conversations, "*.jsonl")):
+        return "continue", ("--continue",), f"{why}; continuing the latest conversation here"
+    return "fresh", (), f"{why}; no conversation in {entry.cwd} to continue"
+
+
+def _bare_shells(tmux: Tmux) -> list[tuple[str, str, str]]:
+    """(pane id, window name, cwd) of shell panes that are not instances."""
+    fmt = SEP.join(
+        [
+            "#{pane_id}",
+            "#{window_name}",
+            "#{pane_current_command}",
+            "#{@tclaude-port}",
+            "#{pane_current_path}",
+        ]
+    )
+    out = tmux.run("list-panes", "-a", "-F", fmt, check=False)
+    shells = []
+    for line in out.splitlines():
+        parts = line.split(SEP, 4)
+        if len(parts) == 5 and not parts[3] and parts[2] in SHELLS:
+            shells.append((parts[0], parts[1], os.path.realpath(parts[4])))
+    return shells
+
+
+def plan(registry: Registry, names: list[str] | None = None) -> list[Plan]:
+    """What restoring would do, changing nothing."""
+    instances = registry.instances()
+    chosen = [registry.resolve(name, instances) for name in names] if names else instances
+    shells = _bare_shells(registry.tmux) if any(not i.running for i in chosen) else []
+    plans: list[Plan] = []
+    for instance in chosen:
+        entry = instance.saved
+        if entry is None:
+            continue  # a running pane without a state entry: nothing to restore from
+        layout = "tabbed" if entry.layout == "beside" else entry.layout
+        if instance.running:
+            plans.append(Plan(entry, "running", reason="running already", layout=entry.layout))
+            continue
+        if not os.path.isdir(entry.cwd):
+            reason = f"{entry.cwd} is gone; `tclaude prune` forgets it"
+            plans.append(Plan(entry, "skip", reason=reason, layout=layout))
+            continue
+        how, args, why = choose_resume(entry)
+        if entry.layout == "beside":
+            why += "; its editor pane is gone, so it gets a window of its own"
+        reuse = None
+        for shell in shells:
+            pane_id, window_name, cwd = shell
+            if cwd == entry.cwd and window_name in (entry.name, "tclaude"):
+                reuse = pane_id
+                shells.remove(shell)
+                why += f"; reusing the shell tmux-resurrect left in {pane_id}"
+                break
+        plans.append(Plan(entry, "restore", how, args, why, reuse, layout))
+    return plans
+
+
+def stale_lock_files() -> list[str]:
+    """Lock files of ours (``tclaude:`` IDE names) whose host pid is dead."""
+    stale = []
+    for path in glob.glob(os.path.join(paths.lock_dir(), "*.lock")):
+        data = _json(path)
+        if (
+            data
+            and str(data.get("ideName", "")).startswith("tclaude:")
+            and not pid_alive(data.get("pid"))
+        ):
+            stale.append(path)
+    return stale
+
+
+def dead_host_files() -> list[str]:
+    """Runtime records of dead hosts, with their sockets and settings files."""
+    dead = []
+    for path in glob.glob(os.path.join(paths.runtime_dir(), "*.json")):
+        if path.endswith((".settings.json", "config-cache.json")):
+            continue
+        data = _json(path)
+        if data is None or "pid" not in data or pid_alive(data.get("pid")):
+            continue
+        instance_id = os.path.basename(path)[: -len(".json")]
+        dead += [
+            leftover
+            for leftover in (
+                path,
+                record.socket_path(instance_id),
+                record.settings_path(instance_id),
+            )
+            if os.path.exists(leftover)
+        ]
+    return dead
+
+
+def sweep_stale() -> list[str]:
+    """Remove what dead hosts left; return the paths removed."""
+    removed = stale_lock_files() + dead_host_files()
+    for path in removed:
+        paths.remove_quietly(path)
+    return removed
+
+
+def _json(path: str) -> dict[str, object] | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def pid_alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
