@@ -1,0 +1,126 @@
+"""Restore with the real Claude Code CLI: the conversation comes back with --resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.realcli.test_tclaude_realcli import new, screen, wait_screen
+from tests.support.cli_runner import Tclaude
+from tests.support.fake_messages_api import FakeMessagesAPI, request_session_id, user_texts
+from tests.support.real_claude import PROMPT_READY_RE, claude_binary, claude_env, skip_reason
+
+pytestmark = [
+    pytest.mark.realcli,
+    pytest.mark.skipif(claude_binary() is None, reason=skip_reason()),
+]
+
+
+@pytest.fixture
+def api() -> Iterator[FakeMessagesAPI]:
+    with FakeMessagesAPI() as server:
+        yield server
+
+
+@pytest.fixture
+def project(
+    isolated_env: dict[str, str],
+    api: FakeMessagesAPI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    for key, value in claude_env(Path(isolated_env["HOME"]), project, api.url).items():
+        if key != "PATH":
+            monkeypatch.setenv(key, value)
+    monkeypatch.setenv("TCLAUDE_CLAUDE_COMMAND", str(claude_binary()))
+    return project
+
+
+def _prompt(tclaude: Tclaude, pane: str, api: FakeMessagesAPI, text: str) -> None:
+    count = len(api.main_requests)
+    tclaude.tmux("send-keys", "-t", pane, "-l", text)
+    time.sleep(0.2)
+    tclaude.tmux("send-keys", "-t", pane, "Enter")
+    api.wait_for_requests(lambda reqs: len(reqs) > count, timeout=30)
+    wait_screen(tclaude, pane, PROMPT_READY_RE)
+
+
+def _entry(env: dict[str, str], name: str) -> dict[str, object]:
+    state = json.loads((Path(env["TCLAUDE_STATE_DIR"]) / "instances.json").read_text())
+    entries: dict[str, dict[str, object]] = state["instances"]
+    return next(e for e in entries.values() if e["name"] == name)
+
+
+def _session_once_idle(tclaude: Tclaude, env: dict[str, str], after: str | None = None) -> str:
+    deadline = time.monotonic() + 20
+    while True:
+        session = _entry(env, "api").get("session_id")
+        if isinstance(session, str) and session != after:
+            return session
+        assert time.monotonic() < deadline, _entry(env, "api")
+        time.sleep(0.1)
+
+
+def test_restore_resumes_the_conversation_and_follows_clear(
+    tclaude: Tclaude, project: Path, api: FakeMessagesAPI, isolated_env: dict[str, str]
+) -> None:
+    data = new(tclaude, "api", project)
+    _prompt(tclaude, data["pane"], api, "remember the word pelican")
+    first = _session_once_idle(tclaude, isolated_env)
+    assert request_session_id(api.main_requests[-1]) == first
+    transcript = _entry(isolated_env, "api")["transcript"]
+    assert isinstance(transcript, str) and os.path.isfile(transcript)
+
+    tclaude.kill_server()
+    out = tclaude.run("restore").stdout
+    assert f"api: restored (resume) — session {first}" in out
+    pane = tclaude.json("list")[0]["pane"]
+    wait_screen(tclaude, pane, PROMPT_READY_RE)
+    status = tclaude.json("status", "api")
+    argv = psutil.Process(status["claude_pid"]).cmdline()
+    assert argv[argv.index("--resume") + 1] == first
+    _prompt(tclaude, pane, api, "what was the word?")
+    resumed = api.main_requests[-1]
+    assert request_session_id(resumed) == first
+    assert any("pelican" in text for text in user_texts(resumed))  # the old conversation
+
+    # /clear starts a new session: SessionStart reports it, restore follows it
+    tclaude.tmux("send-keys", "-t", pane, "-l", "/clear")
+    time.sleep(0.5)
+    tclaude.tmux("send-keys", "-t", pane, "Enter")
+    second = _session_once_idle(tclaude, isolated_env, after=first)
+    assert _entry(isolated_env, "api")["session_source"] == "clear"
+    _prompt(tclaude, pane, api, "a fresh start")
+    tclaude.kill_server()
+    out = tclaude.run("restore").stdout
+    assert f"api: restored (resume) — session {second}" in out
+    argv = psutil.Process(tclaude.json("status", "api")["claude_pid"]).cmdline()
+    assert argv[argv.index("--resume") + 1] == second
+
+
+def test_restore_without_a_transcript_falls_back_and_says_so(
+    tclaude: Tclaude, project: Path, api: FakeMessagesAPI, isolated_env: dict[str, str]
+) -> None:
+    data = new(tclaude, "api", project)
+    _prompt(tclaude, data["pane"], api, "hello")
+    session = _session_once_idle(tclaude, isolated_env)
+    transcript = _entry(isolated_env, "api")["transcript"]
+    assert isinstance(transcript, str)
+    tclaude.kill_server()
+    for path in Path(transcript).parent.glob("*.jsonl"):
+        path.unlink()  # no conversation left to resume or continue
+    out = tclaude.run("restore").stdout
+    assert f"api: restored (fresh) — the transcript of session {session} is gone" in out
+    pane = tclaude.json("list")[0]["pane"]
+    wait_screen(tclaude, pane, PROMPT_READY_RE)
+    argv = psutil.Process(tclaude.json("status", "api")["claude_pid"]).cmdline()
+    assert "--resume" not in argv and "--continue" not in argv
+    assert "hello" not in screen(tclaude, pane)
