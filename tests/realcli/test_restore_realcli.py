@@ -114,7 +114,9 @@ def test_restore_without_a_transcript_falls_back_and_says_so(
     session = _session_once_idle(tclaude, isolated_env)
     transcript = _entry(isolated_env, "api")["transcript"]
     assert isinstance(transcript, str)
+    claude = psutil.Process(tclaude.json("status", "api")["claude_pid"])
     tclaude.kill_server()
+    claude.wait(10)  # it writes its transcript on the way out
     for path in Path(transcript).parent.glob("*.jsonl"):
         path.unlink()  # no conversation left to resume or continue
     out = tclaude.run("restore").stdout
