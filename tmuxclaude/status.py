@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 STATES = ("starting", "idle", "busy", "waiting", "error", "stopped", "stale")
-ATTENTION = frozenset({"waiting", "idle", "error"})  # transitions into these may notify
+# transitions into these may notify
+ATTENTION = frozenset({"waiting", "idle", "error", "stale"})
 WAITING_NOTIFICATIONS = frozenset({"permission_prompt", "elicitation_dialog"})
 
 

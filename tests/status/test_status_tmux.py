@@ -203,3 +203,27 @@ async def test_notifications_once_per_transition_and_not_for_the_focused_one(
     assert await _osc(client) == []
     await cli_a.hook("StopFailure")  # errors always
     assert await _osc(client) == ["tclaude: a failed"]
+
+
+async def test_a_deleted_directory_makes_the_instance_stale_and_says_so(
+    tclaude: Tclaude,
+    tmp_path: Path,
+    control: ControlServer,
+    notify_osc: None,
+    attached: list[Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TCLAUDE_CWD_CHECK", "0.1")
+    worktree = tmp_path / "wt"
+    worktree.mkdir()
+    await _new(tclaude, control, "front", tmp_path)
+    pane, _cli = await _new(tclaude, control, "wt", worktree)
+    await asyncio.to_thread(tclaude.run, "switch", "front")
+    client = Client(tclaude.socket)
+    attached.append(client)
+    await _osc(client, 1.0)
+    worktree.rmdir()
+    await _until(tclaude, pane, "@tclaude-state", "stale")
+    assert await _osc(client) == ["tclaude: wt lost its directory"]
+    listed = {i["name"]: i["state"] for i in await asyncio.to_thread(tclaude.json, "list")}
+    assert listed == {"front": "idle", "wt": "stale"}

@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 STOP_GRACE = 5.0  # seconds claude has after SIGTERM/SIGHUP before SIGKILL
 QUIET_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP)  # the terminal's, for claude
 FAILED_START = 5.0  # a claude that fails within this many seconds failed at start
+CWD_CHECK = 5.0  # seconds between checks that the instance's directory still exists
 
 
 class HostSession:
@@ -134,6 +135,7 @@ class HostSession:
             }
         )
         _signal_ready(self.options.ready_fifo, {"ready": True, **self._record()})
+        self._spawn(self._watch_cwd())
         try:
             code = await self._run_claude()
         finally:
@@ -176,6 +178,14 @@ class HostSession:
         notify = change.state in ATTENTION and (change.state != "idle" or change.unseen)
         if notify and change.state is not None:
             self._spawn(self.attention.notify(change.state))
+
+    async def _watch_cwd(self) -> None:
+        """Mark the instance stale (and say so) when its directory is deleted under it."""
+        interval = float(os.environ.get("TCLAUDE_CWD_CHECK", CWD_CHECK))
+        while os.path.isdir(self.cwd):
+            await asyncio.sleep(interval)
+        logger.warning("%s is gone: instance stale", self.cwd)
+        self.set_state("stale")
 
     def _remember_session(self, change: Change) -> None:
         """Keep the Claude session id (and transcript) for ``tclaude restore``."""
