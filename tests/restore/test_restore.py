@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -198,3 +199,22 @@ def test_stale_files_of_dead_hosts_are_swept(
         (Path(isolated_env["TCLAUDE_RUNTIME_DIR"]) / f"{data['id']}.json").read_text()
     )
     assert record["pid"] == restored["pid"]
+
+
+def test_the_documented_tmux_conf_line_restores_at_server_start(
+    tclaude: Tclaude, tmp_path: Path
+) -> None:
+    tclaude.run("new", "--name", "api", "--cwd", str(tmp_path), "--detached")
+    tclaude.kill_server()
+    # docs/restore.md: run-shell -b 'tclaude restore >/dev/null 2>&1 || true'
+    conf = tmp_path / "tmux.conf"
+    conf.write_text(
+        f"run-shell -b '{sys.executable} -m tmuxclaude restore >/dev/null 2>&1 || true'\n"
+    )
+    tclaude.tmux("-f", str(conf), "new-session", "-d", "-s", "work")
+    deadline = time.monotonic() + 20
+    while not any(i["running"] for i in tclaude.json("list")):
+        assert time.monotonic() < deadline, tclaude.json("list")
+        time.sleep(0.1)
+    listed = tclaude.json("list")
+    assert [(i["name"], i["session"]) for i in listed] == [("api", "tclaude")]
