@@ -1,0 +1,211 @@
+"""Neovim as the IDE of the real Claude Code CLI (offline, fake Messages API).
+
+The CLI runs in an instance made by ``tclaude new`` on the test's private tmux
+server; a headless Neovim with the plugin, started in the instance's
+directory, pairs with it over the editor socket. A Write turn opens its diff
+in Neovim, and what the user does there decides what the CLI writes; the
+selection made in Neovim and ``:TClaudeSend`` show in the CLI's pane.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.nvim.conftest import Nvim, NvimFactory
+from tests.support.cli_runner import Tclaude
+from tests.support.fake_messages_api import FakeMessagesAPI, tool_results
+from tests.support.real_claude import PROMPT_READY_RE, claude_binary, claude_env, skip_reason
+
+pytestmark = [
+    pytest.mark.realcli,
+    pytest.mark.nvim,
+    pytest.mark.skipif(claude_binary() is None, reason=skip_reason()),
+]
+
+APP = "".join(f"line {n}\n" for n in range(1, 11))
+
+
+@pytest.fixture
+def api() -> Iterator[FakeMessagesAPI]:
+    with FakeMessagesAPI() as server:
+        yield server
+
+
+@pytest.fixture
+def real_env(
+    isolated_env: dict[str, str],
+    api: FakeMessagesAPI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    """The project dir; the test's environment (inherited by panes and Neovims) fit for the CLI."""
+    home = Path(isolated_env["HOME"])
+    project = (tmp_path / "project").resolve()
+    project.mkdir()
+    (project / "app.py").write_text(APP, encoding="utf-8")
+    for key, value in claude_env(home, project, api.url).items():
+        if key != "PATH":
+            monkeypatch.setenv(key, value)
+    binary = claude_binary()
+    assert binary is not None
+    monkeypatch.setenv("TCLAUDE_CLAUDE_COMMAND", str(binary))
+    return project
+
+
+@dataclass
+class Paired:
+    tclaude: Tclaude
+    pane: str
+    nv: Nvim
+
+    def screen(self) -> str:
+        return self.tclaude.tmux("capture-pane", "-p", "-J", "-t", self.pane)
+
+    async def wait_screen(self, pattern: str, timeout: float = 20) -> str:
+        regex = re.compile(pattern, re.M)
+        deadline = time.monotonic() + timeout
+        while True:
+            text = await asyncio.to_thread(self.screen)
+            if regex.search(text):
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{pattern!r} not on screen:\n{text}")
+            await asyncio.sleep(0.1)
+
+    async def type_prompt(self, text: str) -> None:
+        self.tclaude.tmux("send-keys", "-t", self.pane, "-l", text)
+        self.tclaude.tmux("send-keys", "-t", self.pane, "Enter")
+
+
+def _new(tclaude: Tclaude, cwd: Path) -> dict[str, str]:
+    out = tclaude.run(
+        "new",
+        "--name",
+        "api",
+        "--cwd",
+        str(cwd),
+        "--detached",
+        "--json",
+        "--",
+        "--permission-mode",
+        "default",
+    ).stdout
+    data: dict[str, str] = json.loads(out)
+    return data
+
+
+def _wait_connected(tclaude: Tclaude, timeout: float = 30) -> dict[str, object]:
+    """`tclaude status api` once the CLI's IDE handshake is done and Neovim is its editor."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status: dict[str, object] = tclaude.json("status", "api")
+        editors = status.get("editors")
+        if status["clis"] == 1 and isinstance(editors, list) and len(editors) == 1:
+            return status
+        if time.monotonic() > deadline:
+            raise AssertionError(f"claude or Neovim never connected: {status}")
+        time.sleep(0.1)
+
+
+async def pair(tclaude: Tclaude, project: Path, nvim: NvimFactory) -> Paired:
+    data = await asyncio.to_thread(_new, tclaude, project)
+    nv = await nvim(project)
+    paired = Paired(tclaude, data["pane"], nv)
+    await nv.wait_attached([data["id"]], timeout=20)
+    await asyncio.to_thread(_wait_connected, tclaude)
+    await paired.wait_screen(PROMPT_READY_RE.pattern)
+    return paired
+
+
+async def open_write_diff(p: Paired, api: FakeMessagesAPI, target: Path, content: str) -> int:
+    """Queue a Write of `target`, type the prompt; the proposal buffer once Neovim shows it."""
+    api.queue_tool_use("Write", {"file_path": str(target), "content": content})
+    await p.type_prompt("write the file")
+    try:
+        await p.nv.wait_lua("return #require('tclaude.diff').list() == 1", 30)
+    except TimeoutError:
+        raise AssertionError("no diff in Neovim; screen:\n" + p.screen()) from None
+    listed = await p.nv.lua("return require('tclaude.diff').list()")
+    assert listed[0]["file"] == str(target)
+    assert listed[0]["instance"] == "api"
+    buf: int = await p.nv.lua(
+        "for _, d in pairs(require('tclaude.diff').active) do return d.prop_buf end"
+    )
+    lines = await p.nv.lua("return vim.api.nvim_buf_get_lines(..., 0, -1, false)", buf)
+    assert lines == content.rstrip("\n").split("\n")
+    # the view has the focus: the proposal's window is the current one
+    assert await p.nv.lua("return vim.api.nvim_get_current_buf()") == buf
+    return buf
+
+
+async def test_write_turn_diff_accepted_after_editing(
+    tclaude: Tclaude, real_env: Path, api: FakeMessagesAPI, nvim: NvimFactory
+) -> None:
+    p = await pair(tclaude, real_env, nvim)
+    target = real_env / "hello.txt"
+    await open_write_diff(p, api, target, "proposed line\nsecond line\n")
+    # the user edits the proposal as any buffer, then saves it: the edited text is written
+    await p.nv.feed("ggcwedited<Esc>")
+    await p.nv.command("write")
+    deadline = time.monotonic() + 20
+    # CLI 2.1.197 writes the editor's text without its final newline: compare without it
+    edited = "edited line\nsecond line\n"
+    while not (target.exists() and target.read_text().rstrip("\n") == edited.rstrip("\n")):
+        assert time.monotonic() < deadline, (
+            target.read_bytes() if target.exists() else None,
+            p.screen(),
+        )
+        await asyncio.sleep(0.1)
+    text = await p.wait_screen(r"Wrote 2 lines to hello\.txt")
+    assert "edited line" in text
+    await p.nv.wait_lua("return #require('tclaude.diff').list() == 0")
+    assert await p.nv.lua("return #vim.api.nvim_list_tabpages()") == 1
+    await p.wait_screen(PROMPT_READY_RE.pattern)
+    # the model is told about the edit
+    result = tool_results(api.main_requests[-1])[0]
+    assert not result.get("is_error"), result
+    assert "The user modified your proposed content" in str(result["content"])
+
+
+@pytest.mark.parametrize("how", ["TClaudeDiffDeny", "quit"])
+async def test_write_turn_diff_rejected(
+    tclaude: Tclaude, real_env: Path, api: FakeMessagesAPI, nvim: NvimFactory, how: str
+) -> None:
+    p = await pair(tclaude, real_env, nvim)
+    target = real_env / "hello.txt"
+    await open_write_diff(p, api, target, "proposed\n")
+    await p.nv.command(how)
+    await p.wait_screen(r"User rejected write to hello\.txt")
+    await p.nv.wait_lua("return #require('tclaude.diff').list() == 0")
+    await p.wait_screen(PROMPT_READY_RE.pattern)
+    await asyncio.sleep(0.5)
+    assert not target.exists()
+
+
+async def test_selection_in_neovim_shows_in_the_cli(
+    tclaude: Tclaude, real_env: Path, nvim: NvimFactory
+) -> None:
+    p = await pair(tclaude, real_env, nvim)
+    await p.nv.command("edit app.py")
+    await p.wait_screen(r"⧉ In app\.py")
+    await p.nv.feed("2GVjj")  # lines 2-4, linewise; stays in visual mode
+    await p.wait_screen(r"⧉ 3 lines selected")
+    await p.nv.feed("<Esc>")
+    await p.nv.command("'<,'>TClaudeSend")
+    await p.wait_screen(r"@app\.py#L2-4")
+    # the plugin's answer to the user (the host's reply may come just after the screen shows it)
+    sent = "tclaude: sent app.py:2-4 to api"
+    await p.nv.wait_lua(
+        "for _, m in ipairs(_G.tclaude_messages) do if m.msg == ... then return true end end",
+        5,
+        sent,
+    )
+    assert [m for m in await p.nv.messages() if "sent" in m] == [sent]
