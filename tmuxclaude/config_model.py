@@ -17,6 +17,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -76,6 +77,11 @@ def build(config_path: str) -> dict[str, Any]:
         where = _where(key.split(".")[0], file_values, config_path)
         reason = first["msg"]
         raise ConfigError(f"config: {key}: {reason} (from {where})") from None
+    except SettingsError as exc:  # e.g. TCLAUDE_NOTIFY=bell: lists come as JSON
+        raise ConfigError(
+            f"config: {exc}; list values in TCLAUDE_* variables are JSON, "
+            """e.g. TCLAUDE_NOTIFY='["bell"]'"""
+        ) from None
     return settings.model_dump()
 
 

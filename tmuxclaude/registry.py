@@ -92,7 +92,12 @@ class Registry:
             seen.add(pane.instance_id)
             entry = saved.get(pane.instance_id)
             cwd = pane.cwd or (entry.cwd if entry else "")
-            state = "stopped" if pane.dead else pane.state
+            # a claude that failed at start leaves its pane, marked error, to be read
+            state = (
+                pane.state
+                if pane.dead and pane.state == "error"
+                else ("stopped" if pane.dead else pane.state)
+            )
             if state != "stopped" and cwd and not os.path.isdir(cwd):
                 state = "stale"  # its directory (a deleted worktree) is gone
             found.append(

@@ -91,6 +91,10 @@ def _join(commands: list[list[str]]) -> list[str]:
 
 
 def _remove_files(instance: Instance) -> None:
+    saved = record.read(instance.id) or {}  # names the lock file when tmux lost the port
+    lock = saved.get("lockfile")
+    if isinstance(lock, str) and os.path.basename(os.path.dirname(lock)) == "ide":
+        paths.remove_quietly(lock)
     paths.remove_quietly(record.record_path(instance.id))
     paths.remove_quietly(record.socket_path(instance.id))
     paths.remove_quietly(record.log_path(instance.id))

@@ -229,6 +229,7 @@ def test_create_destroy_cycles_leak_nothing(
         keeper["lockfile"],
         keeper["socket"],
         os.path.join(isolated_env["TCLAUDE_RUNTIME_DIR"], f"{keeper['id']}.json"),
+        os.path.join(isolated_env["TCLAUDE_RUNTIME_DIR"], f"{keeper['id']}.settings.json"),
     }
     assert set(left) == expected
 

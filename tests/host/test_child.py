@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import pytest
 
-from tmuxclaude.errors import NotFoundError
+from tmuxclaude.errors import ConfigError, NotFoundError, TclaudeError
 from tmuxclaude.host import child
 
 
@@ -25,18 +25,19 @@ class BadCommandCase(NamedTuple):
     test_id: str
     command: str
     message: str
+    error: type[TclaudeError]
 
 
-BAD_COMMANDS = [
-    BadCommandCase("missing", "no-such-claude-xyz", "claude command not found"),
-    BadCommandCase("empty", "", "empty"),
-    BadCommandCase("unbalanced_quote", "claude 'x", "cannot parse"),
+BAD_COMMANDS = [  # not installed: exit 127 like a shell; a broken setting: a config error
+    BadCommandCase("missing", "no-such-claude-xyz", "claude command not found", NotFoundError),
+    BadCommandCase("empty", "", "empty", ConfigError),
+    BadCommandCase("unbalanced_quote", "claude 'x", "cannot parse", ConfigError),
 ]
 
 
 @pytest.mark.parametrize("case", BAD_COMMANDS, ids=[c.test_id for c in BAD_COMMANDS])
 def test_resolve_command_errors(case: BadCommandCase) -> None:
-    with pytest.raises(NotFoundError, match=case.message):
+    with pytest.raises(case.error, match=case.message):
         child.resolve_command(case.command, [])
 
 

@@ -93,3 +93,30 @@ def test_changes_are_reported_once_and_carry_unseen_and_session() -> None:
     cleared = tracker.feed(ev("SessionStart", session_id="def", source="clear"))
     assert cleared.state is None and cleared.session_id == "def"
     assert tracker.session_id == "def"
+
+
+def test_a_users_own_settings_are_merged_not_overridden(tmp_path: object) -> None:
+    import json
+    from pathlib import Path
+
+    from tmuxclaude.host import hook_settings
+
+    user_file = Path(str(tmp_path)) / "mine.json"
+    user = {
+        "model": "sonnet",
+        "hooks": {"Stop": [{"hooks": [{"type": "command", "command": "say done"}]}]},
+    }
+    user_file.write_text(json.dumps(user))
+    for args in (
+        ["--model", "x", "--settings", str(user_file)],
+        ["--settings=" + json.dumps(user), "--model", "x"],
+    ):
+        rest, loaded = hook_settings.take_user_settings(args)
+        assert rest == ["--model", "x"] and loaded == user
+        merged = hook_settings.merged(hook_settings.settings("http://127.0.0.1:1/hook/t"), loaded)
+        assert merged["model"] == "sonnet"
+        assert merged["hooks"]["Stop"][0]["hooks"][0]["command"] == "say done"
+        assert merged["hooks"]["Stop"][1]["hooks"][0]["type"] == "http"
+        assert "SessionStart" in merged["hooks"]
+    unreadable = ["--settings", str(user_file) + ".missing"]
+    assert hook_settings.take_user_settings(unreadable) == (unreadable, None)

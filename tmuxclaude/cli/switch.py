@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         target = (
             _previous(app, instances)
             if args.target == "-"
-            else app.registry.resolve(args.target, instances)
+            else app.registry.resolve(args.target)  # a stopped one gets its own message
         )
     else:
         step = 1 if args.command == "next" else -1

@@ -8,6 +8,7 @@ SessionStart, which the CLI only runs as a ``command`` hook: a tiny relay.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from typing import Any
@@ -42,7 +43,48 @@ def settings(url: str) -> dict[str, Any]:
     return {"hooks": hooks}
 
 
-def write(instance_id: str, url: str) -> str:
+def take_user_settings(args: list[str]) -> tuple[list[str], dict[str, Any] | None]:
+    """Claude arguments without the user's ``--settings``, and that settings' content.
+
+    The CLI keeps only the last ``--settings`` it is given, so the user's own
+    (a file or inline JSON) is merged into ours instead of being overridden.
+    One that cannot be read is left in place, before ours.
+    """
+    for index, arg in enumerate(args):
+        if arg == "--settings" and index + 1 < len(args):
+            value, end = args[index + 1], index + 2
+        elif arg.startswith("--settings="):
+            value, end = arg.split("=", 1)[1], index + 1
+        else:
+            continue
+        try:
+            if value.lstrip().startswith("{"):
+                loaded = json.loads(value)
+            else:
+                with open(os.path.expanduser(value), encoding="utf-8") as handle:
+                    loaded = json.load(handle)
+        except (OSError, ValueError):
+            return args, None
+        if not isinstance(loaded, dict):
+            return args, None
+        return [*args[:index], *args[end:]], loaded
+    return args, None
+
+
+def merged(ours: dict[str, Any], user: dict[str, Any] | None) -> dict[str, Any]:
+    """The user's settings with our hooks added beside theirs, event by event."""
+    if not user:
+        return ours
+    result = dict(user)
+    hooks = dict(user.get("hooks") or {})
+    for event, entries in ours["hooks"].items():
+        hooks[event] = [*(hooks.get(event) or []), *entries]
+    result["hooks"] = hooks
+    return result
+
+
+def write(instance_id: str, url: str, user: dict[str, Any] | None = None) -> str:
     path = record.settings_path(instance_id)
-    paths.write_atomic(path, json.dumps(settings(url), indent=1), mode=0o600)
+    body = json.dumps(merged(settings(url), user), indent=1)
+    paths.write_atomic(path, body, mode=0o600)
     return path

@@ -120,8 +120,11 @@ class HostSession:
         self.files.record = record.write(self.options.instance_id, self._record())
         if self.options.hooks:
             await self.hooks.start()
-            self.files.settings = hook_settings.write(self.options.instance_id, self.hooks.url)
-            self.argv = [*self.argv, "--settings", self.files.settings]
+            args, user = hook_settings.take_user_settings(self.argv[1:])
+            self.files.settings = hook_settings.write(
+                self.options.instance_id, self.hooks.url, user
+            )
+            self.argv = [self.argv[0], *args, "--settings", self.files.settings]
         self.pane.set_now(
             {
                 "@tclaude-id": self.options.instance_id,
@@ -135,7 +138,7 @@ class HostSession:
             }
         )
         _signal_ready(self.options.ready_fifo, {"ready": True, **self._record()})
-        self._spawn(self._watch_cwd())
+        watch = asyncio.get_running_loop().create_task(self._watch_cwd())
         try:
             code = await self._run_claude()
         finally:
@@ -150,6 +153,11 @@ class HostSession:
             # keep the pane and what claude printed, marked error, for the user to read
             self.pane.set_later({"remain-on-exit": "on"})
         await self.pane.flush()
+        watch.cancel()
+        # let notifications (tmux subprocesses) finish: cancelling an asyncio
+        # subprocess while it starts can hang the loop's shutdown for good
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
         return code
 
     def set_state(self, state: str) -> None:
@@ -159,7 +167,18 @@ class HostSession:
             self._apply(Change(state))
 
     def _on_hook(self, payload: dict[str, Any]) -> None:
-        self._apply(self.tracker.feed(payload))
+        before = self.tracker.state
+        change = self.tracker.feed(payload)
+        logger.debug(
+            "hook %s: %s -> %s", payload.get("hook_event_name"), before, self.tracker.state
+        )
+        if before == "stale" and change.state is not None:
+            # the directory is gone: that says more than any later turn's state
+            self.tracker.state = "stale"
+            change = Change(
+                None, change.unseen, change.session_id, change.session_source, change.transcript
+            )
+        self._apply(change)
 
     def _apply(self, change: Change) -> None:
         """Publish one change: pane options, editors, the state file, the user."""
