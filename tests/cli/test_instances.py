@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -294,3 +295,19 @@ def test_bare_tclaude_focuses_or_creates_the_cwd_instance(tclaude: Tclaude, tmp_
     tclaude.run(cwd=str(project / "sub"))
     assert [i["name"] for i in tclaude.json("list")] == ["proj", "other"]
     assert _active(tclaude)[1] == "proj"
+
+
+def test_kill_cleans_up_after_a_host_killed_with_sigkill(
+    tclaude: Tclaude, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    tclaude.run("new", "--name", "keep", "--cwd", str(tmp_path), "--detached")
+    data = tclaude.json("new", "--name", "web", "--cwd", str(tmp_path), "--detached")
+    os.kill(data["pid"], 9)  # the host cannot clean up; tmux closes its pane
+    deadline = time.monotonic() + 10
+    while {i["name"]: i["state"] for i in tclaude.json("list")}["web"] != "stopped":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert os.path.exists(data["lockfile"])
+    tclaude.run("kill", "web")
+    assert not os.path.exists(data["lockfile"])
+    assert [p for p in _leftovers(isolated_env) if data["id"] in p] == []
