@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 from tests.tmux.conftest import Client, Server
 
@@ -203,3 +205,12 @@ def test_beside_toggle_shows_and_hides_the_paired_instance(server: Server, clien
     client.keys("C-b", "C-t")  # and back
     client.wait_pane(panes["api"])
     assert server.option(panes["api"], "window_id") == window
+
+
+def test_tpm_finds_the_plugin_at_the_repository_root(server: Server) -> None:
+    # TPM clones the repository and runs every executable *.tmux at its root
+    root = Path(__file__).resolve().parents[2]
+    entries = [p for p in root.glob("*.tmux") if os.access(p, os.X_OK)]
+    assert [p.name for p in entries] == ["tclaude.tmux"]
+    assert server.tmux("run-shell", str(entries[0])) == ""
+    assert "tmux/scripts/" in " ".join(_bindings(server).values())
