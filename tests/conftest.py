@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli_runner import Tclaude
+from tests.support.fake_messages_api import FakeMessagesAPI
 from tests.support.hosts import FAKE_CLAUDE_COMMAND, ControlServer
 
 
@@ -74,3 +75,31 @@ def tclaude(isolated_env: dict[str, str]) -> Iterator[Tclaude]:
     yield runner
     runner.run("kill", "--all", check=False)
     runner.tmux("kill-server", check=False)
+
+
+@pytest.fixture
+def api() -> Iterator[FakeMessagesAPI]:
+    """A fake Messages API on loopback for the real Claude Code CLI."""
+    with FakeMessagesAPI() as server:
+        yield server
+
+
+@pytest.fixture
+def real_env(
+    isolated_env: dict[str, str],
+    api: FakeMessagesAPI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    """A project dir; the test's environment (inherited by panes) made fit for the real CLI."""
+    from tests.support.real_claude import claude_binary, claude_env
+
+    project = (tmp_path / "project").resolve()
+    project.mkdir()
+    for key, value in claude_env(Path(isolated_env["HOME"]), project, api.url).items():
+        if key != "PATH":
+            monkeypatch.setenv(key, value)
+    binary = claude_binary()
+    assert binary is not None
+    monkeypatch.setenv("TCLAUDE_CLAUDE_COMMAND", str(binary))
+    return project

@@ -13,7 +13,6 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import pytest
 from tests.nvim.conftest import Nvim, NvimFactory
 from tests.support.cli_runner import Tclaude
 from tests.support.fake_messages_api import FakeMessagesAPI, tool_results
-from tests.support.real_claude import PROMPT_READY_RE, claude_binary, claude_env, skip_reason
+from tests.support.real_claude import PROMPT_READY_RE, claude_binary, skip_reason
 
 pytestmark = [
     pytest.mark.realcli,
@@ -34,30 +33,10 @@ APP = "".join(f"line {n}\n" for n in range(1, 11))
 
 
 @pytest.fixture
-def api() -> Iterator[FakeMessagesAPI]:
-    with FakeMessagesAPI() as server:
-        yield server
-
-
-@pytest.fixture
-def real_env(
-    isolated_env: dict[str, str],
-    api: FakeMessagesAPI,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Path:
-    """The project dir; the test's environment (inherited by panes and Neovims) fit for the CLI."""
-    home = Path(isolated_env["HOME"])
-    project = (tmp_path / "project").resolve()
-    project.mkdir()
-    (project / "app.py").write_text(APP, encoding="utf-8")
-    for key, value in claude_env(home, project, api.url).items():
-        if key != "PATH":
-            monkeypatch.setenv(key, value)
-    binary = claude_binary()
-    assert binary is not None
-    monkeypatch.setenv("TCLAUDE_CLAUDE_COMMAND", str(binary))
-    return project
+def real_env(real_env: Path) -> Path:
+    """The project of tests/conftest.py, with a file of ten lines to select in."""
+    (real_env / "app.py").write_text(APP, encoding="utf-8")
+    return real_env
 
 
 @dataclass

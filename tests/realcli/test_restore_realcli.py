@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -14,34 +13,12 @@ import pytest
 from tests.realcli.test_tclaude_realcli import new, screen, wait_screen
 from tests.support.cli_runner import Tclaude
 from tests.support.fake_messages_api import FakeMessagesAPI, request_session_id, user_texts
-from tests.support.real_claude import PROMPT_READY_RE, claude_binary, claude_env, skip_reason
+from tests.support.real_claude import PROMPT_READY_RE, claude_binary, skip_reason
 
 pytestmark = [
     pytest.mark.realcli,
     pytest.mark.skipif(claude_binary() is None, reason=skip_reason()),
 ]
-
-
-@pytest.fixture
-def api() -> Iterator[FakeMessagesAPI]:
-    with FakeMessagesAPI() as server:
-        yield server
-
-
-@pytest.fixture
-def project(
-    isolated_env: dict[str, str],
-    api: FakeMessagesAPI,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Path:
-    project = tmp_path / "project"
-    project.mkdir()
-    for key, value in claude_env(Path(isolated_env["HOME"]), project, api.url).items():
-        if key != "PATH":
-            monkeypatch.setenv(key, value)
-    monkeypatch.setenv("TCLAUDE_CLAUDE_COMMAND", str(claude_binary()))
-    return project
 
 
 def _prompt(tclaude: Tclaude, pane: str, api: FakeMessagesAPI, text: str) -> None:
@@ -70,9 +47,9 @@ def _session_once_idle(tclaude: Tclaude, env: dict[str, str], after: str | None 
 
 
 def test_restore_resumes_the_conversation_and_follows_clear(
-    tclaude: Tclaude, project: Path, api: FakeMessagesAPI, isolated_env: dict[str, str]
+    tclaude: Tclaude, real_env: Path, api: FakeMessagesAPI, isolated_env: dict[str, str]
 ) -> None:
-    data = new(tclaude, "api", project)
+    data = new(tclaude, "api", real_env)
     _prompt(tclaude, data["pane"], api, "remember the word pelican")
     first = _session_once_idle(tclaude, isolated_env)
     assert request_session_id(api.main_requests[-1]) == first
@@ -107,9 +84,9 @@ def test_restore_resumes_the_conversation_and_follows_clear(
 
 
 def test_restore_without_a_transcript_falls_back_and_says_so(
-    tclaude: Tclaude, project: Path, api: FakeMessagesAPI, isolated_env: dict[str, str]
+    tclaude: Tclaude, real_env: Path, api: FakeMessagesAPI, isolated_env: dict[str, str]
 ) -> None:
-    data = new(tclaude, "api", project)
+    data = new(tclaude, "api", real_env)
     _prompt(tclaude, data["pane"], api, "hello")
     session = _session_once_idle(tclaude, isolated_env)
     transcript = _entry(isolated_env, "api")["transcript"]

@@ -12,7 +12,6 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,6 @@ from tests.support.real_claude import (
     PERMISSION_PROMPT_RE,
     PROMPT_READY_RE,
     claude_binary,
-    claude_env,
     seed_config,
     skip_reason,
 )
@@ -33,32 +31,6 @@ pytestmark = [
     pytest.mark.realcli,
     pytest.mark.skipif(claude_binary() is None, reason=skip_reason()),
 ]
-
-
-@pytest.fixture
-def api() -> Iterator[FakeMessagesAPI]:
-    with FakeMessagesAPI() as server:
-        yield server
-
-
-@pytest.fixture
-def real_env(
-    isolated_env: dict[str, str],
-    api: FakeMessagesAPI,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Path:
-    """The test's own environment made fit for the real CLI; panes inherit it."""
-    home = Path(isolated_env["HOME"])
-    project = tmp_path / "project"
-    project.mkdir()
-    for key, value in claude_env(home, project, api.url).items():
-        if key not in ("PATH",):
-            monkeypatch.setenv(key, value)
-    binary = claude_binary()
-    assert binary is not None
-    monkeypatch.setenv("TCLAUDE_CLAUDE_COMMAND", str(binary))
-    return project
 
 
 def screen(tclaude: Tclaude, pane: str) -> str:

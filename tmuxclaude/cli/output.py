@@ -25,6 +25,8 @@ def print_json(value: Any) -> None:
 
 
 def age(seconds: float) -> str:
+    """A short age: 42s, 5m, 3h, 2d."""
+    seconds = max(0.0, seconds)
     if seconds < 60:
         return f"{int(seconds)}s"
     if seconds < 3600:

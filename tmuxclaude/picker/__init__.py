@@ -10,6 +10,7 @@ import os
 import time
 from dataclasses import dataclass
 
+from ..cli.output import age
 from ..registry import Instance, Registry
 from ..state import StateFile
 from ..tmux import Tmux
@@ -88,18 +89,6 @@ def urgent_index(rows: list[Row], current_pane: str | None) -> int:
         if row.pane_id == current_pane:
             return index
     return 0
-
-
-def age(seconds: float) -> str:
-    """A short age: 42s, 5m, 3h, 2d."""
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{int(seconds)}s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)}m"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)}h"
-    return f"{int(seconds // 86400)}d"
 
 
 def ages(row: Row, now: float | None = None) -> tuple[str, str]:
