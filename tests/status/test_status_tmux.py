@@ -227,3 +227,37 @@ async def test_a_deleted_directory_makes_the_instance_stale_and_says_so(
     assert await _osc(client) == ["tclaude: wt lost its directory"]
     listed = {i["name"]: i["state"] for i in await asyncio.to_thread(tclaude.json, "list")}
     assert listed == {"front": "idle", "wt": "stale"}
+
+
+async def test_a_rapid_burst_of_hooks_ends_in_the_last_state(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer, isolated_env: dict[str, str]
+) -> None:
+    import urllib.request
+
+    data = await asyncio.to_thread(
+        tclaude.json, "new", "--name", "api", "--cwd", str(tmp_path), "--detached"
+    )
+    await control.accept()
+    pane = str(data["pane"])
+    await _until(tclaude, pane, "@tclaude-state", "idle")
+    settings = json.loads(
+        (Path(isolated_env["TCLAUDE_RUNTIME_DIR"]) / f"{data['id']}.settings.json").read_text()
+    )
+    url = settings["hooks"]["Stop"][0]["hooks"][0]["url"]
+
+    def post(event: str) -> None:
+        body = json.dumps({"hook_event_name": event, "session_id": "s"}).encode()
+        request = urllib.request.Request(url, data=body, method="POST")
+        with urllib.request.urlopen(request, timeout=5) as reply:
+            assert reply.read() == b"{}"
+
+    events = ["UserPromptSubmit", "PreToolUse", "PermissionRequest", "PostToolUse", "Stop"] * 12
+    def burst() -> None:
+        for event in events:
+            post(event)
+
+    await asyncio.to_thread(burst)
+    await _until(tclaude, pane, "@tclaude-state", "idle")
+    assert _option(tclaude, pane, "@tclaude-unseen") == "1"
+    await asyncio.to_thread(post, "PermissionRequest")  # and a change after the burst still shows
+    await _until(tclaude, pane, "@tclaude-state", "waiting")
