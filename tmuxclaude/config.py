@@ -9,7 +9,6 @@ result is cached in the runtime dir, keyed by the config file's stat and the
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field, fields
@@ -67,13 +66,19 @@ ENV_PREFIX = "TCLAUDE_"
 
 
 def _cache_key(config_path: str) -> str:
+    """What the validated values depend on: the file's stat and the settings' variables.
+
+    Only ``TCLAUDE_<FIELD>`` variables count: others (``TCLAUDE_INSTANCE`` in
+    every claude child) must not make each command miss the cache.
+    """
     try:
         st = os.stat(config_path)
         stamp = f"{config_path}:{st.st_mtime_ns}:{st.st_size}"
     except OSError:
         stamp = f"{config_path}:absent"
-    env = sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX))
-    return hashlib.sha1(json.dumps([stamp, env]).encode()).hexdigest()
+    names = {ENV_PREFIX + f.name.upper() for f in fields(Config)}
+    env = sorted((k, v) for k, v in os.environ.items() if k in names)
+    return json.dumps([stamp, env])
 
 
 def _cache_path() -> str:

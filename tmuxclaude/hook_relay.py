@@ -6,7 +6,7 @@ imports only the socket module (no site-packages), so it costs little more
 than the interpreter's own start; it never fails the hook.
 """
 
-import socket
+import _socket  # the C module: socket.py's imports would double this script's start
 import sys
 
 
@@ -19,12 +19,16 @@ def main() -> int:
         f"POST /{path} HTTP/1.1\r\nHost: {host_port}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode() + body
+    conn = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
     try:
-        with socket.create_connection((host, int(port)), timeout=2) as conn:
-            conn.sendall(request)
-            conn.recv(64)
+        conn.settimeout(2)
+        conn.connect((host, int(port)))
+        conn.sendall(request)
+        conn.recv(64)
     except OSError:
         pass
+    finally:
+        conn.close()
     return 0
 
 

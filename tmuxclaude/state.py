@@ -14,7 +14,6 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
@@ -83,6 +82,8 @@ class StateFile:
     def _backup(self) -> str:
         backup = f"{self.path}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"
         if not os.path.exists(backup):
+            import shutil  # only on this rare path: keeps every command's start lighter
+
             shutil.copy2(self.path, backup)
         return backup
 

@@ -10,12 +10,13 @@ it too.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .errors import NotFoundError, TmuxError
+from .paths import which
 
 SEP = "\t"
 # Fields read for every instance pane; cwd last as it is the only free text.
@@ -41,6 +42,8 @@ PANE_FIELDS = (
     "@tclaude-unseen",
     "@tclaude-cwd",
 )
+# What tmux says when there is no server to ask (or it is exiting right now).
+SERVER_GONE = ("no server running", "error connecting", "No such file", "server exited")
 # Only the host sets @tclaude-port, and only on its own pane; @tclaude-id is also
 # set on tabbed windows, which a shell split into that window would inherit.
 INSTANCE_FILTER = "#{@tclaude-port}"
@@ -114,7 +117,7 @@ class Tmux:
 
     def __init__(self, socket_name: str | None = None) -> None:
         self.socket_name = socket_name
-        binary = shutil.which("tmux")
+        binary = which("tmux")
         if binary is None:
             raise NotFoundError(
                 "tmux not found; install it (Debian/Ubuntu: apt install tmux, "
@@ -129,15 +132,25 @@ class Tmux:
         return [*base, *args]
 
     def run(self, *args: str, check: bool = True, stdin: str | None = None) -> str:
-        """Run one tmux command (or a ``;``-separated sequence); return stdout."""
-        proc = subprocess.run(
-            self.argv(*args),
-            input=stdin,
-            capture_output=True,
-            text=True,
-            check=False,
-            env=self._env(),
-        )
+        """Run one tmux command (or a ``;``-separated sequence); return stdout.
+
+        A client that reached a server in the middle of exiting (just after
+        kill-server, or its last pane closing) is retried once: the next
+        attempt starts a fresh server.
+        """
+        for attempt in (1, 2):
+            proc = subprocess.run(
+                self.argv(*args),
+                input=stdin,
+                capture_output=True,
+                text=True,
+                check=False,
+                env=self._env(),
+            )
+            if attempt == 1 and "server exited unexpectedly" in proc.stderr:
+                time.sleep(0.05)
+                continue
+            break
         if check and proc.returncode != 0:
             message = proc.stderr.strip() or f"tmux {args[0]} failed"
             raise TmuxError(f"tmux: {message}")
@@ -180,7 +193,7 @@ class Tmux:
         )
         if proc.returncode != 0:
             err = proc.stderr
-            if "no server running" in err or "error connecting" in err or "No such file" in err:
+            if any(gone in err for gone in SERVER_GONE):
                 return []
             raise TmuxError(f"tmux: {err.strip()}")
         panes = []

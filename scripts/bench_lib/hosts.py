@@ -81,6 +81,7 @@ def start_host(
     watch_lock: bool = False,
     timeout: float = 20.0,
     env: dict[str, str] | None = None,
+    python: str = PYTHON,
 ) -> Host:
     """Spawn ``python -m tmuxclaude host … --ready-fifo`` and wait for its ready line.
 
@@ -95,7 +96,7 @@ def start_host(
     stop_watch = threading.Event()
     watcher: threading.Thread | None = None
     argv = [
-        PYTHON, "-m", "tmuxclaude", "host",
+        python, "-m", "tmuxclaude", "host",
         "--id", instance_id, "--name", name, "--cwd", box.work,
         "--ready-fifo", fifo, "--",
     ]  # fmt: skip
@@ -116,7 +117,8 @@ def start_host(
             watcher.start()
             started.wait()
         t0 = time.perf_counter()
-        proc = box.spawn(argv, env=env, stdout=subprocess.DEVNULL)
+        # cwd: not the repository, whose tmuxclaude/ `-m` would import from sys.path[0]
+        proc = box.spawn(argv, env=env, stdout=subprocess.DEVNULL, cwd=box.work)
         line = wait_fifo(fd, proc, timeout)
         t_ready = time.perf_counter()
     finally:

@@ -299,6 +299,7 @@ def _starts(box: Sandbox, opts: Options, log: Callable[[str], None]) -> list[Row
         if host.spawn_to_lock is not None:
             lock.append(host.spawn_to_lock)
         box.stop(host.proc)
+    regular = _regular_starts(box, opts, log)
     cold_runs = max(1, opts.starts // 4)
     cold = []
     for _ in range(cold_runs):
@@ -323,6 +324,7 @@ def _starts(box: Sandbox, opts: Options, log: Callable[[str], None]) -> list[Row
         )
     else:
         rows.append(unavailable(SECTION, "host start → lock file written", "never seen"))
+    rows += regular
     m = med(ready)
     rows += [
         Row(
@@ -346,6 +348,42 @@ def _starts(box: Sandbox, opts: Options, log: Callable[[str], None]) -> list[Row
         ),
     ]
     return rows
+
+
+def _regular_starts(box: Sandbox, opts: Options, log: Callable[[str], None]) -> list[Row]:
+    """The same starts from a regular (non-editable) install: what users of a wheel get."""
+    what = "host start → lock file written, regular install (no editable finder)"
+    try:
+        python = box.regular_install()
+        box.stop(start_host(box, python=python).proc)  # its bytecode
+    except (OSError, subprocess.CalledProcessError, BenchError) as exc:
+        return [unavailable(SECTION, what, f"no regular install: {exc}")]
+    log(f"host start-up, regular install: {opts.starts} starts")
+    lock: list[float] = []
+    ready: list[float] = []
+    for _ in range(opts.starts):
+        host = start_host(box, watch_lock=True, python=python)
+        ready.append(host.spawn_to_ready)
+        if host.spawn_to_lock is not None:
+            lock.append(host.spawn_to_lock)
+        box.stop(host.proc)
+    if not lock:
+        return [unavailable(SECTION, what, "never seen")]
+    m = med(lock)
+    return [
+        Row(
+            SECTION,
+            f"{what} (median of {len(lock)})",
+            ms(m),
+            f"< {ms(LOCK_TARGET, 0)}",
+            verdict(m, LOCK_TARGET),
+            f"min {ms(min(lock))}, max {ms(max(lock))}; start → ready {ms(med(ready))}; "
+            "the package copied into a venv's site-packages, as a wheel installs it",
+            m * 1000,
+            "ms",
+            {"seconds": lock, "ready": ready},
+        )
+    ]
 
 
 # ---------------------------------------------------------------- memory by layer

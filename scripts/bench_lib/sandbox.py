@@ -109,6 +109,46 @@ class Sandbox:
         shutil.rmtree(prefix + os.path.join(REPO, "tmuxclaude"), ignore_errors=True)
         return {**self.env, "PYTHONDONTWRITEBYTECODE": "1"}
 
+    def regular_install(self) -> str:
+        """A venv where tmuxclaude is installed as a wheel would install it (a copy of the
+        package in site-packages, no editable finder in ``site``); its python.
+
+        The dependencies come from the project venv through a ``.pth`` line, which adds
+        the directory to ``sys.path`` without running that venv's own ``.pth`` files
+        (the editable finder among them). Made once per run.
+        """
+        venv = os.path.join(self.root, "venv")
+        python = os.path.join(venv, "bin", "python")
+        if os.path.exists(python):
+            return python
+        base = subprocess.run(
+            [PYTHON, "-c", "import sys, sysconfig; print(sys._base_executable); "
+             "print(sysconfig.get_path('purelib'))"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split("\n")  # fmt: skip
+        subprocess.run([base[0], "-m", "venv", "--without-pip", venv], check=True)
+        site = subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        with open(os.path.join(site, "project-deps.pth"), "w", encoding="utf-8") as handle:
+            handle.write(base[1].strip() + "\n")
+        shutil.copytree(
+            os.path.join(REPO, "tmuxclaude"),
+            os.path.join(site, "tmuxclaude"),
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+        script = os.path.join(venv, "bin", "tclaude")
+        with open(script, "w", encoding="utf-8") as handle:  # what pip writes for the entry point
+            handle.write(
+                f"#!{python}\nimport re\nimport sys\nfrom tmuxclaude.cli import main\n"
+                "if __name__ == '__main__':\n"
+                "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+                "    sys.exit(main())\n"
+            )
+        os.chmod(script, 0o755)
+        return python
+
     @property
     def lock_dir(self) -> str:
         return os.path.join(self.config, "ide")

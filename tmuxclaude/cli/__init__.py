@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # not typing's: the CLI starts without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 # name -> (module, one-line summary); the order is the order of --help
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -45,17 +49,51 @@ EPILOG = """examples:
 """
 
 
+def _columns() -> int:
+    """``shutil.get_terminal_size().columns``, without importing shutil (~2 ms)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's, with the width found without ``shutil``: argparse makes a formatter
+    for every ``add_argument``, and its default imports shutil to ask the terminal."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        super().__init__(
+            prog, indent_increment, max_help_position, _columns() - 2 if width is None else width
+        )
+
+
+class RawTextHelpFormatter(HelpFormatter, argparse.RawTextHelpFormatter):
+    pass
+
+
 def _root_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tclaude",
         description="Run many Claude Code sessions side by side in tmux.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version="tclaude 0.1.0")
     lines = "\n".join(f"  {name:<10} {summary}" for name, (_, summary) in COMMANDS.items())
     parser.add_argument("command", nargs="?", help="one of:\n" + lines)
-    parser.formatter_class = argparse.RawTextHelpFormatter
+    parser.formatter_class = RawTextHelpFormatter
     return parser
 
 
@@ -76,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog=f"tclaude {name}" if name in COMMANDS else "tclaude",
         description=module.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     module.add_arguments(parser, name)
     try:
@@ -93,3 +131,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # tclaude list | head
+        sys.stderr.close()
+        return 0

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import shlex
-import shutil
 
-from ..errors import NotFoundError
+from .. import paths
+from ..errors import ConfigError, NotFoundError
 
 DEFAULT_COMMAND = "claude"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -19,10 +19,10 @@ def resolve_command(command: str, extra_args: list[str]) -> list[str]:
     try:
         argv = shlex.split(command)
     except ValueError as exc:
-        raise NotFoundError(f"cannot parse claude command {command!r}: {exc}") from None
+        raise ConfigError(f"cannot parse claude command {command!r}: {exc}") from None
     if not argv:
-        raise NotFoundError("the claude command is empty (TCLAUDE_CLAUDE_COMMAND)")
-    found = shutil.which(argv[0])
+        raise ConfigError("the claude command is empty (TCLAUDE_CLAUDE_COMMAND)")
+    found = paths.which(argv[0])
     if found is None:
         raise NotFoundError(
             f"claude command not found: {argv[0]!r}; install Claude Code "

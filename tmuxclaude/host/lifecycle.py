@@ -12,39 +12,74 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sys
-from dataclasses import dataclass, field
-from typing import Any
 
 from .. import paths
 from ..errors import NotFoundError, TclaudeError
 from . import child, lockfile, ports
 
+TYPE_CHECKING = False  # not typing's: importing typing costs ~2 ms before the lock file
+if TYPE_CHECKING:
+    import socket
+    from typing import Any
+
 VERSION = "0.1.0"
 
 
-@dataclass
+# Plain classes, not dataclasses: ``dataclasses`` pulls in ``inspect`` (~10 ms of
+# imports) before the lock file is written; asyncio imports it later anyway.
 class HostOptions:
-    instance_id: str
-    name: str
-    cwd: str
-    claude_args: list[str] = field(default_factory=list)
-    claude_command: str = child.DEFAULT_COMMAND
-    port_range: tuple[int, int] = ports.DEFAULT_RANGE
-    ready_fifo: str | None = None
-    notify: list[str] = field(default_factory=lambda: ["message"])
-    hooks: bool = True  # pass claude a --settings file whose hooks report state
+    """What one host runs: the instance, its directory, claude's command and options."""
+
+    __slots__ = (
+        "claude_args",
+        "claude_command",
+        "cwd",
+        "hooks",
+        "instance_id",
+        "name",
+        "notify",
+        "port_range",
+        "ready_fifo",
+    )
+
+    def __init__(
+        self,
+        instance_id: str,
+        name: str,
+        cwd: str,
+        claude_args: list[str] | None = None,
+        claude_command: str = child.DEFAULT_COMMAND,
+        port_range: tuple[int, int] = ports.DEFAULT_RANGE,
+        ready_fifo: str | None = None,
+        notify: list[str] | None = None,
+        hooks: bool = True,  # pass claude a --settings file whose hooks report state
+    ) -> None:
+        self.instance_id = instance_id
+        self.name = name
+        self.cwd = cwd
+        self.claude_args = [] if claude_args is None else claude_args
+        self.claude_command = claude_command
+        self.port_range = port_range
+        self.ready_fifo = ready_fifo
+        self.notify = ["message"] if notify is None else notify
+        self.hooks = hooks
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{key}={getattr(self, key)!r}" for key in self.__slots__)
+        return f"HostOptions({fields})"
 
 
-@dataclass
 class HostFiles:
     """What this host created and must remove on the way out."""
 
-    lockfile: str | None = None
-    socket: str | None = None
-    record: str | None = None
-    settings: str | None = None
+    __slots__ = ("lockfile", "record", "settings", "socket")
+
+    def __init__(self) -> None:
+        self.lockfile: str | None = None
+        self.socket: str | None = None
+        self.record: str | None = None
+        self.settings: str | None = None
 
     def remove(self) -> None:
         for path in (self.lockfile, self.socket, self.record, self.settings):
