@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from . import paths
@@ -121,14 +121,6 @@ def sources(config_path: str | None = None) -> dict[str, tuple[Any, str]]:
     from .config_model import explain
 
     return explain(config_path or paths.config_file())
-
-
-def as_dict(config: Config) -> dict[str, Any]:
-    return asdict(config)
-
-
-def field_names() -> list[str]:
-    return [f.name for f in fields(Config)]
 
 
 def apply_dirs(config: Config) -> None:

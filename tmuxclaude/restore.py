@@ -12,13 +12,12 @@ Lock files, sockets and records of dead hosts are swept on the way.
 from __future__ import annotations
 
 import glob
-import json
 import os
 import re
 from dataclasses import dataclass
 
 from . import paths
-from .host import record
+from .host import lockfile, record
 from .registry import Registry
 from .state import InstanceState
 from .tmux import SEP, Tmux
@@ -148,7 +147,7 @@ def stale_lock_files() -> list[str]:
     """Lock files of ours (``tclaude:`` IDE names) whose host pid is dead."""
     stale = []
     for path in glob.glob(os.path.join(paths.lock_dir(), "*.lock")):
-        data = _json(path)
+        data = lockfile.read(path)
         if (
             data
             and str(data.get("ideName", "")).startswith("tclaude:")
@@ -164,7 +163,7 @@ def dead_host_files() -> list[str]:
     for path in glob.glob(os.path.join(paths.runtime_dir(), "*.json")):
         if path.endswith((".settings.json", "config-cache.json")):
             continue
-        data = _json(path)
+        data = lockfile.read(path)
         if data is None or "pid" not in data or pid_alive(data.get("pid")):
             continue
         instance_id = os.path.basename(path)[: -len(".json")]
@@ -186,15 +185,6 @@ def sweep_stale() -> list[str]:
     for path in removed:
         paths.remove_quietly(path)
     return removed
-
-
-def _json(path: str) -> dict[str, object] | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def pid_alive(pid: object) -> bool:

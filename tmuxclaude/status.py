@@ -15,7 +15,6 @@ from typing import Any
 STATES = ("starting", "idle", "busy", "waiting", "error", "stopped", "stale")
 # transitions into these may notify
 ATTENTION = frozenset({"waiting", "idle", "error", "stale"})
-WAITING_NOTIFICATIONS = frozenset({"permission_prompt", "elicitation_dialog"})
 
 
 @dataclass(frozen=True, slots=True)

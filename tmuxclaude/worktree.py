@@ -32,10 +32,6 @@ class GitError(TclaudeError):
     """A git command failed; the message carries git's own words."""
 
 
-class UnsafeRemovalError(TclaudeError):
-    """A worktree holds work that removing it would hide or lose; --force overrides."""
-
-
 class SetupError(TclaudeError):
     """The setup command failed; the worktree is left in place."""
 

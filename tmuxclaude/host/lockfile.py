@@ -28,7 +28,7 @@ def write(port: int, *, pid: int, cwd: str, ide_name: str, token: str) -> str:
 
 
 def read(path: str) -> dict[str, object] | None:
-    """The lock file's content, or None when it is missing or not ours to parse."""
+    """A lock file's (or any JSON object file's) content; None when missing or not an object."""
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)

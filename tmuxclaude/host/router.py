@@ -24,19 +24,6 @@ from ..protocol.tools import text_result
 
 logger = logging.getLogger(__name__)
 
-# Tools an attached editor serves; the rest the host always answers itself.
-EDITOR_TOOLS = frozenset(
-    {
-        "openFile",
-        "openDiff",
-        "getCurrentSelection",
-        "getOpenEditors",
-        "getDiagnostics",
-        "checkDocumentDirty",
-        "saveDocument",
-    }
-)
-# seconds an editor has for a non-diff tool before the host answers (env: for tests)
 EDITOR_TIMEOUT = float(os.environ.get("TCLAUDE_EDITOR_TIMEOUT") or 5.0)
 
 

@@ -9,7 +9,7 @@ backend answers at once, does no allocation beyond the reply itself.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -130,6 +130,3 @@ class McpSession:
             return jsonrpc.error(msg_id, err)
         except Exception as exc:  # a bug in a handler must not kill the connection
             return jsonrpc.error(msg_id, RpcError(INTERNAL_ERROR, f"{name} failed: {exc}"))
-
-
-Sender = Callable[[str], Awaitable[None]]
