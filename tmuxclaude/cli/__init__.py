@@ -118,11 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     module.add_arguments(parser, name)
     try:
-        namespace = (
-            module.parse(parser, args[1:])
-            if hasattr(module, "parse")
-            else parser.parse_args(args[1:])
-        )
+        namespace = parser.parse_args(args[1:])
         namespace.command = name
         code: int = module.run(namespace)
         return code
