@@ -234,3 +234,15 @@ def test_pruning_a_stopped_instance_whose_directory_is_gone(
     shutil.rmtree(data["cwd"])
     assert "pruned old" in tclaude.run("prune").stdout
     assert _saved(isolated_env) == {}
+
+
+def test_bare_tclaude_records_the_worktree_it_starts_in(
+    tclaude: Tclaude, repo: Repo, isolated_env: dict[str, str]
+) -> None:
+    path = repo.worktrees_dir / "plain"
+    repo.git("worktree", "add", "-q", "-b", "plain", str(path))
+    tclaude.run(cwd=str(path))
+    tclaude.run(cwd=str(repo.path))
+    state = json.loads((Path(isolated_env["TCLAUDE_STATE_DIR"]) / "instances.json").read_text())
+    worktrees = {e["name"]: e["worktree"] for e in state["instances"].values()}
+    assert worktrees == {"plain": str(path.resolve()), "api": None}

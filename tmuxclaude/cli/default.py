@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     found = app.registry.for_directory(os.getcwd(), instances)
     if found is None:
         entry, ready = Spawner(app.config, app.tmux, app.state).spawn(
-            SpawnRequest(cwd=os.getcwd(), layout=app.config.layout)
+            SpawnRequest(cwd=os.getcwd(), layout=app.config.layout, worktree=_worktree())
         )
         print(f"{entry.name} started in {entry.cwd} (port {ready.get('port')})")
         found = app.registry.resolve(entry.id)
@@ -37,3 +37,18 @@ def run(args: argparse.Namespace) -> int:
         argv = app.tmux.argv("attach-session", "-t", f"={found.pane.session}")
         os.execv(argv[0], argv)
     return 0
+
+
+def _worktree() -> str | None:
+    """The linked git worktree the cwd is in (not the main one), to record with the instance."""
+    from ..errors import TclaudeError
+    from ..worktree import Repository
+
+    try:
+        repo = Repository.discover(os.getcwd())
+    except TclaudeError:
+        return None  # not in a git repository, or git missing
+    here = repo.containing(os.getcwd())
+    if here is None or os.path.realpath(here.path) == os.path.realpath(repo.root):
+        return None
+    return here.path
