@@ -2,7 +2,8 @@
 
 Only the subcommand that runs is imported, so that ``tclaude list`` does not
 pay for what ``tclaude new`` needs. Each subcommand module has
-``add_arguments(parser)`` and ``run(args) -> int``.
+``add_arguments(parser, name)`` and ``run(args) -> int``, and may have
+``parse(parser, argv)`` to parse for itself.
 """
 
 from __future__ import annotations
@@ -118,7 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     module.add_arguments(parser, name)
     try:
-        namespace = parser.parse_args(args[1:])
+        # a module may parse for itself (cli/worktree.py: a default subcommand)
+        parse = getattr(module, "parse", None)
+        namespace = parse(parser, args[1:]) if parse else parser.parse_args(args[1:])
         namespace.command = name
         code: int = module.run(namespace)
         return code
