@@ -10,7 +10,6 @@ selection made in Neovim and ``:TClaudeSend`` show in the CLI's pane.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.nvim.conftest import Nvim, NvimFactory
+from tests.realcli.test_tclaude_realcli import new
 from tests.support.cli_runner import Tclaude
 from tests.support.fake_messages_api import FakeMessagesAPI, tool_results
 from tests.support.real_claude import PROMPT_READY_RE, claude_binary, skip_reason
@@ -64,23 +64,6 @@ class Paired:
         self.tclaude.tmux("send-keys", "-t", self.pane, "Enter")
 
 
-def _new(tclaude: Tclaude, cwd: Path) -> dict[str, str]:
-    out = tclaude.run(
-        "new",
-        "--name",
-        "api",
-        "--cwd",
-        str(cwd),
-        "--detached",
-        "--json",
-        "--",
-        "--permission-mode",
-        "default",
-    ).stdout
-    data: dict[str, str] = json.loads(out)
-    return data
-
-
 def _wait_connected(tclaude: Tclaude, timeout: float = 30) -> dict[str, object]:
     """`tclaude status api` once the CLI's IDE handshake is done and Neovim is its editor."""
     deadline = time.monotonic() + timeout
@@ -95,7 +78,7 @@ def _wait_connected(tclaude: Tclaude, timeout: float = 30) -> dict[str, object]:
 
 
 async def pair(tclaude: Tclaude, project: Path, nvim: NvimFactory) -> Paired:
-    data = await asyncio.to_thread(_new, tclaude, project)
+    data = await asyncio.to_thread(new, tclaude, "api", project)
     nv = await nvim(project)
     paired = Paired(tclaude, data["pane"], nv)
     await nv.wait_attached([data["id"]], timeout=20)
