@@ -283,11 +283,12 @@ class Spawner:
             commands += [["set-option", "-w", "-t", pane_id, SPLIT_WINDOW_OPTION, "1"]]
         if not request.detached:
             commands += focus_commands(pane_id, client=inside_tmux())
-        if commands:
-            self.tmux.sequence(commands)
+        # the session name comes back from the same tmux call
+        commands.append(["display-message", "-p", "-t", pane_id, "#{session_name}"])
+        session = self.tmux.sequence(commands).strip().splitlines()[-1]
         with self.state.locked() as instances:
             if entry.id in instances:
-                instances[entry.id].session = self.tmux.display("#{session_name}", pane_id)
+                instances[entry.id].session = session
 
 
 def focus_commands(pane_id: str, client: bool) -> list[list[str]]:
