@@ -11,16 +11,12 @@ gives a "not available: <reason>" row, never a crash.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
 import importlib.util
 import json
 import os
 import shutil
-import struct
 import subprocess
-import termios
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -429,21 +425,7 @@ class _CliBench:
         tmux_var, pane = out.split("\t")
         path, pid, session_id = tmux_var.split(",")
         self.runner.inside = {"TMUX": f"{path},{pid},{session_id.lstrip('$')}", "TMUX_PANE": pane}
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
-        env = {**self.box.env, "TERM": "xterm-256color"}
-        self.client = subprocess.Popen(
-            ["tmux", "-L", self.box.tmux_socket, "attach-session", "-t", SESSION],
-            env=env,
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            start_new_session=True,
-        )
-        self.box.procs.append(self.client)
-        os.close(slave)
-        self._pty = master
-        threading.Thread(target=_drain, args=(master,), daemon=True).start()
+        self.client, self._pty = self.box.attach_client(SESSION, self.box.env)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             if self.box.tmux("list-clients", check=False).stdout.strip():
@@ -477,12 +459,6 @@ def _cmdline(proc: Any) -> str:
         return " ".join(proc.cmdline())
     except Exception:
         return ""
-
-
-def _drain(fd: int) -> None:
-    with contextlib.suppress(OSError):
-        while os.read(fd, 65536):
-            pass
 
 
 def _parse_json(out: str, command: str) -> Any:

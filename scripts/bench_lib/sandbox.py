@@ -11,13 +11,17 @@ even after Ctrl-C.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import secrets
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
+import threading
 import time
 from collections.abc import Sequence
 
@@ -171,6 +175,28 @@ class Sandbox:
         assert isinstance(proc, subprocess.Popen)
         return proc
 
+    def attach_client(
+        self, session: str, env: dict[str, str]
+    ) -> tuple[subprocess.Popen[bytes], int]:
+        """A real tmux client attached on a pty (200x50), its output drained; (process, pty).
+
+        The process is one of the run's (stopped on the way out); close the pty yourself.
+        """
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+        client = subprocess.Popen(
+            ["tmux", "-L", self.tmux_socket, "attach-session", "-t", session],
+            env={**env, "TERM": "xterm-256color"},
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+        )
+        self.procs.append(client)
+        os.close(slave)
+        threading.Thread(target=_drain, args=(master,), daemon=True).start()
+        return client, master
+
     def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run tmux against the run's private server (never the user's)."""
         self.tmux_started = True
@@ -233,6 +259,12 @@ class Sandbox:
                 straggler.kill()
         shutil.rmtree(self.root, ignore_errors=True)
         return killed
+
+
+def _drain(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        while os.read(fd, 65536):
+            pass
 
 
 def _signal_group(pid: int, sig: int) -> None:

@@ -23,15 +23,12 @@ All on the run's private tmux server, with instances made by ``tclaude new
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
 import shlex
 import socket
-import struct
 import subprocess
-import termios
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -345,20 +342,7 @@ class _StatusBench:
     # -- switching through a binding
 
     def _attach(self) -> None:
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
-        self.client = subprocess.Popen(
-            ["tmux", "-L", self.box.tmux_socket, "attach-session", "-t", SESSION],
-            env={**self.env, "TERM": "xterm-256color"},
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            start_new_session=True,
-        )
-        self.box.procs.append(self.client)
-        os.close(slave)
-        self.pty = master
-        threading.Thread(target=_drain_fd, args=(master,), daemon=True).start()
+        self.client, self.pty = self.box.attach_client(SESSION, self.env)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             names = self.tmux("list-clients", "-F", "#{client_name}\t#{client_control_mode}")
@@ -540,9 +524,3 @@ def _post(url: str, body: Mapping[str, object]) -> None:
         answer = conn.recv(256)
     if not answer.startswith(b"HTTP/1.1 200"):
         raise StatusBenchError(f"hook POST answered {answer[:40]!r}")
-
-
-def _drain_fd(fd: int) -> None:
-    with contextlib.suppress(OSError):
-        while os.read(fd, 65536):
-            pass
