@@ -15,8 +15,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from tests.host.conftest import Instance, InstanceFactory
-from tests.support.hosts import HostProcess
+from tests.host.conftest import EditorFactory, Instance, InstanceFactory
+from tests.support.hosts import EditorClient, HostProcess
 from tmuxclaude import paths
 
 
@@ -200,6 +200,29 @@ async def test_every_way_out_cleans_up(
     assert _leftovers(host.env) == []
     with pytest.raises(ProcessLookupError):
         os.kill(instance.cli.pid, 0)
+
+
+async def _read_until_closed(editor: EditorClient) -> None:
+    while True:
+        try:
+            await editor.read()
+        except ConnectionError:
+            return
+
+
+async def test_editors_see_the_host_go_only_once_it_is_unpublished(
+    isolated_env: dict[str, str], instance: Instance, editors: EditorFactory
+) -> None:
+    """An editor that sees its socket close must not find the instance in a scan after."""
+    host = instance.host
+    editor = await editors("nvim")
+    record_file = Path(host.env["TCLAUDE_RUNTIME_DIR"]) / f"{host.ready['id']}.json"
+    assert record_file.exists()
+    host.signal(signal.SIGTERM)
+    await _read_until_closed(editor)
+    assert not record_file.exists()
+    assert not os.path.exists(host.lockfile)
+    assert await host.wait() == 128 + signal.SIGTERM
 
 
 async def test_child_failing_at_start(isolated_env: dict[str, str], project: str) -> None:

@@ -142,6 +142,8 @@ class HostSession:
         try:
             code = await self._run_claude()
         finally:
+            # unpublish first: nothing finds this instance once its editors see it go
+            self.files.remove()
             await self.hooks.close()
             await self.editors.close()
             await self.ide.close()
