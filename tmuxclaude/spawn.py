@@ -299,5 +299,7 @@ def focus_commands(pane_id: str, client: bool) -> list[list[str]]:
         ["set-option", "-pu", "-t", pane_id, "@tclaude-unseen"],  # seen now
     ]
     if client:
-        commands.append(["switch-client", "-t", pane_id])
+        # only when the server has a current client: a pane of a session nobody
+        # is attached to (a script, a detached session) is no error
+        commands.append(["if-shell", "-F", "#{client_name}", f"switch-client -t {pane_id}"])
     return commands

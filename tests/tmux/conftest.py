@@ -152,6 +152,10 @@ class Client:
         """The pane the client looks at."""
         return self.server.tmux("list-clients", "-F", "#{pane_id}").strip()
 
+    def session(self) -> str:
+        """The session the client is attached to."""
+        return self.server.tmux("list-clients", "-F", "#{client_session}").strip()
+
     def wait_pane(self, pane: str, timeout: float = 10.0) -> None:
         wait_for(lambda: self.pane() == pane, timeout, f"client on {pane} (is {self.pane()})")
 
