@@ -22,9 +22,17 @@ function M.text(...)
   return { content = content }
 end
 
+-- Before Neovim 0.11, vim.json.encode writes "/" as "\/": valid JSON, but Claude reads
+-- the text, so keep paths as they are. In its output every "\/" is such an escape.
+local escapes_slash = vim.json.encode("/") == '"\\/"'
+
 -- An MCP tool result whose one text block is `value` as JSON.
 function M.json(value)
-  return M.text(vim.json.encode(value))
+  local text = vim.json.encode(value)
+  if escapes_slash then
+    text = text:gsub("\\/", "/")
+  end
+  return M.text(text)
 end
 
 function M.fail(code, message)
