@@ -88,6 +88,21 @@ class StateFile:
         return backup
 
     @contextlib.contextmanager
+    def creating(self) -> Iterator[None]:
+        """Hold the lock that makes find-or-create atomic (bare ``tclaude``).
+
+        Separate from the state file's own lock, which is taken inside: one
+        creator at a time, for as long as it takes its host to get ready.
+        """
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        with open(os.path.join(self.directory, "create.lock"), "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
     def locked(self) -> Iterator[dict[str, InstanceState]]:
         """Read under the lock; the (possibly changed) dict is written back on exit."""
         os.makedirs(self.directory, mode=0o700, exist_ok=True)

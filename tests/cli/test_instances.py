@@ -297,6 +297,28 @@ def test_bare_tclaude_focuses_or_creates_the_cwd_instance(tclaude: Tclaude, tmp_
     assert _active(tclaude)[1] == "proj"
 
 
+def test_bare_tclaudes_racing_in_one_directory_make_one_instance(
+    tclaude: Tclaude, tmp_path: Path
+) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tmuxclaude"],
+            cwd=project,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=90) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outputs]
+    assert sum("proj started in" in out for out, _ in outputs) == 1
+    assert [i["name"] for i in tclaude.json("list")] == ["proj"]
+
+
 def test_kill_cleans_up_after_a_host_killed_with_sigkill(
     tclaude: Tclaude, tmp_path: Path, isolated_env: dict[str, str]
 ) -> None:

@@ -99,3 +99,22 @@ async def test_missing_cli_is_reported(project: Path, nvim: NvimFactory) -> None
     await nv.command("TClaude")
     await nv.wait_lua("return #_G.tclaude_messages > 0")
     assert "not found" in (await nv.messages())[0]
+
+
+async def test_tclaude_pressed_twice_quickly_makes_one_instance(
+    project: Path, private_tmux: str, nvim: NvimFactory
+) -> None:
+    nv = await nvim(project, {"cmd": TCLAUDE})
+    starting = f"tclaude: an instance for {project} is starting"
+    await nv.command("TClaude")
+    await nv.command("TClaude")  # before the first `tclaude new` has returned
+    assert (await nv.messages()).count(starting) == 1
+    await nv.wait_lua(
+        "for _, m in ipairs(_G.tclaude_messages) do if m.msg:find('created', 1, true) then "
+        "return true end end",
+        20,
+    )
+    await nv.wait_lua("return #require('tclaude').attached() == 1", 20)
+    await nv.command("TClaude")  # up now: this one focuses it, nothing is starting
+    assert (await nv.messages()).count(starting) == 1
+    assert await records(nv) == ["project"]

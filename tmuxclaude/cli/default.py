@@ -22,15 +22,21 @@ def run(args: argparse.Namespace) -> int:
     from .switch import _current, focus
 
     app = App.load()
+    created = False
     instances = app.registry.instances()
     found = app.registry.for_directory(os.getcwd(), instances)
     if found is None:
-        entry, ready = Spawner(app.config, app.tmux, app.state).spawn(
-            SpawnRequest(cwd=os.getcwd(), layout=app.config.layout, worktree=_worktree())
-        )
-        print(f"{entry.name} started in {entry.cwd} (port {ready.get('port')})")
-        found = app.registry.resolve(entry.id)
-    elif inside_tmux() or not sys.stdout.isatty():
+        with app.state.creating():  # two at once: the second finds the first's instance
+            instances = app.registry.instances()
+            found = app.registry.for_directory(os.getcwd(), instances)
+            if found is None:
+                entry, ready = Spawner(app.config, app.tmux, app.state).spawn(
+                    SpawnRequest(cwd=os.getcwd(), layout=app.config.layout, worktree=_worktree())
+                )
+                print(f"{entry.name} started in {entry.cwd} (port {ready.get('port')})")
+                found = app.registry.resolve(entry.id)
+                created = True
+    if not created and (inside_tmux() or not sys.stdout.isatty()):
         return focus(app, found, _current(app, [i for i in instances if i.running]))
     if not inside_tmux() and sys.stdin.isatty() and sys.stdout.isatty() and found.pane:
         app.tmux.sequence(focus_commands(found.pane.pane_id, client=False))

@@ -84,6 +84,8 @@ local function resolve(name)
   return pairing.primary_record()
 end
 
+local creating = {} -- cwd -> true while :TClaude's `tclaude new` for it runs
+
 -- :TClaude [name]
 function M.focus(name)
   local record = resolve(name)
@@ -94,11 +96,19 @@ function M.focus(name)
   if name and name ~= "" then
     return
   end
-  local args = { "--cwd", vim.fn.getcwd() }
+  local cwd = vim.fn.getcwd()
+  if creating[cwd] then -- pressed again before the first one is up: one instance, not two
+    info("an instance for " .. cwd .. " is starting")
+    return
+  end
+  local args = { "--cwd", cwd }
   if vim.env.TMUX_PANE and vim.env.TMUX_PANE ~= "" then
     vim.list_extend(args, { "--beside", vim.env.TMUX_PANE })
   end
-  M.create(args)
+  creating[cwd] = true
+  M.create(args, function()
+    creating[cwd] = nil
+  end)
 end
 
 -- :TClaudeList — pick an instance to switch to.
