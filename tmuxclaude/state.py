@@ -87,15 +87,19 @@ class StateFile:
             shutil.copy2(self.path, backup)
         return backup
 
-    @contextlib.contextmanager
-    def creating(self) -> Iterator[None]:
+    def creating(self) -> contextlib.AbstractContextManager[None]:
         """Hold the lock that makes find-or-create atomic (bare ``tclaude``).
 
         Separate from the state file's own lock, which is taken inside: one
         creator at a time, for as long as it takes its host to get ready.
         """
+        return self._flock(os.path.join(self.directory, "create.lock"))
+
+    @contextlib.contextmanager
+    def _flock(self, path: str) -> Iterator[None]:
+        """An exclusive ``flock`` on ``path`` (created in the state dir when missing)."""
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        with open(os.path.join(self.directory, "create.lock"), "a+") as lock:
+        with open(path, "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
@@ -105,19 +109,14 @@ class StateFile:
     @contextlib.contextmanager
     def locked(self) -> Iterator[dict[str, InstanceState]]:
         """Read under the lock; the (possibly changed) dict is written back on exit."""
-        os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        with open(self.lock_path, "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                instances = self.read()
-                before = {k: asdict(v) for k, v in instances.items()}
-                yield instances
-                after = {k: asdict(v) for k, v in instances.items()}
-                if after != before:
-                    body = json.dumps({"version": VERSION, "instances": after}, indent=1)
-                    paths.write_atomic(self.path, body + "\n", mode=0o600)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with self._flock(self.lock_path):
+            instances = self.read()
+            before = {k: asdict(v) for k, v in instances.items()}
+            yield instances
+            after = {k: asdict(v) for k, v in instances.items()}
+            if after != before:
+                body = json.dumps({"version": VERSION, "instances": after}, indent=1)
+                paths.write_atomic(self.path, body + "\n", mode=0o600)
 
     def update(self, instance_id: str, **changes: Any) -> None:
         with self.locked() as instances:
