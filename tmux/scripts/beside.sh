@@ -12,14 +12,7 @@ here=$(dirname "$0")
 command=$1 client=$2 pane=$3 width=${4:-40%}
 us=$(printf '\037')
 
-fail() {  # tell the client and exit 0 (run-shell would add "returned 1"); else stderr
-  if [ -n "$client" ]; then
-    tmux display-message -c "$client" "tclaude: $(printf '%s' "$1" | sed 's/#/##/g')"
-    exit 0
-  fi
-  echo "tclaude: $1" >&2
-  exit 1
-}
+case $0 in */*) lib=${0%/*} ;; *) lib=. ;; esac; . "$lib/fail.sh"  # fail MESSAGE
 
 hide() {  # hide INSTANCE_PANE EDITOR_PANE NAME ID
   window=$(tmux break-pane -d -P -F '#{window_id}' -s "$1" -n "$3") || exit 1

@@ -9,14 +9,7 @@
 action=$1
 client=$2
 current=$3
-fail() {  # tell the client and exit 0 (run-shell would add "returned 1"); else stderr
-  if [ -n "$client" ]; then
-    tmux display-message -c "$client" "tclaude: $(printf '%s' "$1" | sed 's/#/##/g')"
-    exit 0
-  fi
-  echo "tclaude: $1" >&2
-  exit 1
-}
+case $0 in */*) lib=${0%/*} ;; *) lib=. ;; esac; . "$lib/fail.sh"  # fail MESSAGE
 us=$(printf '\037')
 
 last=

@@ -4,14 +4,7 @@
 #   kill.sh COMMAND CLIENT PANE
 here=$(dirname "$0")
 command=$1 client=$2 pane=$3
-fail() {  # tell the client and exit 0 (run-shell would add "returned 1"); else stderr
-  if [ -n "$client" ]; then
-    tmux display-message -c "$client" "tclaude: $(printf '%s' "$1" | sed 's/#/##/g')"
-    exit 0
-  fi
-  echo "tclaude: $1" >&2
-  exit 1
-}
+case $0 in */*) lib=${0%/*} ;; *) lib=. ;; esac; . "$lib/fail.sh"  # fail MESSAGE
 us=$(printf '\037')
 found=$(tmux display-message -p -t "$pane" "#{?#{@tclaude-port},#{@tclaude-id}$us#{@tclaude-name},}")
 [ -n "$found" ] || found=$(tmux list-panes -t "$pane" -f '#{@tclaude-port}' \

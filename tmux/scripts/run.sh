@@ -1,14 +1,7 @@
 #!/bin/sh
 # Run a tclaude command from a binding; its error, if any, as a tmux message.
 #   run.sh CLIENT COMMAND [ARG...]    (COMMAND is word-split: `@tclaude-cmd`)
-fail() {  # tell the client and exit 0 (run-shell would add "returned 1"); else stderr
-  if [ -n "$client" ]; then
-    tmux display-message -c "$client" "tclaude: $(printf '%s' "$1" | sed 's/#/##/g')"
-    exit 0
-  fi
-  echo "tclaude: $1" >&2
-  exit 1
-}
+case $0 in */*) lib=${0%/*} ;; *) lib=. ;; esac; . "$lib/fail.sh"  # fail MESSAGE
 client=$1
 shift
 command=$1
