@@ -4,10 +4,8 @@ local tools = require("tclaude.tools")
 local M = { name = "checkDocumentDirty" }
 
 function M.handler(params, reply)
-  local path = tools.require_string(params, "filePath")
-  local buf = tools.find_buffer(path)
+  local path, buf = tools.open_document(params, reply)
   if not buf then
-    reply(tools.json({ success = false, filePath = path, message = "Document not open: " .. path }))
     return
   end
   reply(tools.json({

@@ -57,6 +57,17 @@ function M.find_buffer(path)
   return nil
 end
 
+-- For the tools on one open file: `params.filePath` and its buffer; when it is not
+-- open, answers "Document not open" itself and returns the path and nil.
+function M.open_document(params, reply)
+  local path = M.require_string(params, "filePath")
+  local buf = M.find_buffer(path)
+  if not buf then
+    reply(M.json({ success = false, filePath = path, message = "Document not open: " .. path }))
+  end
+  return path, buf
+end
+
 function M.require_string(params, key)
   local value = params[key]
   if type(value) ~= "string" or value == "" then
