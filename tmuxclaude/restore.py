@@ -27,13 +27,17 @@ from .state import InstanceState
 from .tmux import SEP, Tmux
 
 SHELLS = frozenset({"bash", "zsh", "fish", "sh", "dash", "ksh", "tcsh", "csh", "nu", "elvish"})
+# the CLI's session choices, and whether they take a value (--resume and -r only
+# when one follows: alone they open claude's session picker)
 RESUME_FLAGS = {
-    "--resume": 1,
-    "-r": 1,
-    "--session-id": 1,
-    "--continue": 0,
-    "-c": 0,
-    "--fork-session": 0,
+    "--resume": True,
+    "-r": True,
+    "--session-id": True,
+    "--continue": False,
+    "-c": False,
+    "--fork-session": False,
+    "--from-pr": True,
+    "--teleport": True,
 }
 
 
@@ -73,14 +77,15 @@ def project_dir(cwd: str) -> str:
 def without_resume_flags(args: list[str]) -> list[str]:
     """Claude arguments minus any session choice of an earlier launch."""
     out: list[str] = []
-    skip = 0
+    skip = False
     for arg in args:
         if skip:
-            skip -= 1
-            continue
+            skip = False
+            if not arg.startswith("-"):
+                continue
         name = arg.split("=", 1)[0]
         if name in RESUME_FLAGS:
-            skip = RESUME_FLAGS[name] if "=" not in arg else 0
+            skip = RESUME_FLAGS[name] and "=" not in arg
             continue
         out.append(arg)
     return out

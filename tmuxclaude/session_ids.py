@@ -10,11 +10,11 @@ slug>/<session id>.jsonl``.
 from __future__ import annotations
 
 import os
-import re
 
 from . import paths
 
-SESSION_ID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_HEX = frozenset("0123456789abcdefABCDEF")
+_DASHES = (8, 13, 18, 23)  # 8-4-4-4-12 hex digits
 # claude arguments by which the user picks the session; then tclaude gives none
 SESSION_CHOICE_FLAGS = frozenset(
     {
@@ -32,7 +32,12 @@ SESSION_CHOICE_FLAGS = frozenset(
 
 def is_session_id(value: object) -> bool:
     """Whether ``value`` is a session id as Claude Code makes them (a UUID)."""
-    return isinstance(value, str) and SESSION_ID_RE.fullmatch(value) is not None
+    return (
+        isinstance(value, str)
+        and len(value) == 36
+        and all(value[i] == "-" for i in _DASHES)
+        and all(c in _HEX for i, c in enumerate(value) if i not in _DASHES)
+    )
 
 
 def new_session_id() -> str:

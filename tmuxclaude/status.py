@@ -9,13 +9,10 @@ looked at yet; focusing the pane clears it.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from .session_ids import is_session_id, trusted_transcript
-
-logger = logging.getLogger(__name__)
 
 STATES = ("starting", "idle", "busy", "waiting", "error", "stopped", "stale")
 # transitions into these may notify
@@ -95,12 +92,10 @@ class StatusTracker:
         source = payload.get("source")
         transcript = payload.get("transcript_path")
         if not is_session_id(session_id):
-            logger.warning(
-                "SessionStart with a session id that is no UUID refused: %.80r", session_id
-            )
+            _refused("a session id that is no UUID: %.80r", session_id)
             return Change("idle")
         if transcript and not trusted_transcript(transcript, session_id):
-            logger.warning("SessionStart transcript path refused: %.200r", transcript)
+            _refused("a transcript path outside the projects dir: %.200r", transcript)
             transcript = None
         return Change(
             "idle",
@@ -108,3 +103,9 @@ class StatusTracker:
             session_source=source if isinstance(source, str) and len(source) <= 32 else None,
             transcript=transcript or None,
         )
+
+
+def _refused(what: str, value: object) -> None:
+    import logging  # only here: `tclaude wait` imports this module for STATES
+
+    logging.getLogger(__name__).warning("SessionStart refused " + what, value)

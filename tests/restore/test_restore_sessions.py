@@ -6,13 +6,18 @@ import http.client
 import json
 import time
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
+
+import pytest
 
 from tests.restore.test_restore import _claude_argv, _saved
 from tests.security.test_session_ids import _hook_url
 from tests.support.cli_runner import Tclaude
-from tmuxclaude.restore import project_dir
+from tmuxclaude.restore import project_dir, without_resume_flags
 from tmuxclaude.session_ids import is_session_id
+
+ABC = "0b5e7a52-5a4f-4c43-9d38-3f1c2b1d0a11"
 
 
 def _reported(env: dict[str, str], name: str, source: str = "startup") -> dict[str, object]:
@@ -145,3 +150,25 @@ def test_restore_follows_clear(
     out = tclaude.run("restore").stdout
     assert f"api: restored (resume) — session {cleared}" in out
     assert f"--resume={cleared}" in _claude_argv(tclaude, "api")
+
+
+class FlagsCase(NamedTuple):
+    test_id: str
+    args: list[str]
+    kept: list[str]
+
+
+FLAGS_CASES = [
+    FlagsCase("resume-id", ["--resume", ABC, "--model", "x"], ["--model", "x"]),
+    FlagsCase("resume-equals", [f"--resume={ABC}", "--model", "x"], ["--model", "x"]),
+    FlagsCase("picker-r-before-a-flag", ["-r", "--model", "x"], ["--model", "x"]),
+    FlagsCase("picker-resume-last", ["--model", "x", "--resume"], ["--model", "x"]),
+    FlagsCase("session-id", ["--session-id", ABC, "-c"], []),
+    FlagsCase("fork", ["--fork-session", "--continue", "--verbose"], ["--verbose"]),
+    FlagsCase("from-pr", ["--from-pr", "12", "--teleport"], []),
+]
+
+
+@pytest.mark.parametrize("case", FLAGS_CASES, ids=lambda c: c.test_id)
+def test_restore_drops_the_first_launchs_session_choice(case: FlagsCase) -> None:
+    assert without_resume_flags(case.args) == case.kept

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+
 from tests.restore.test_restore import _claude_argv, _saved, _wait_session_ids
 from tests.support.cli_runner import Tclaude
-from tmuxclaude.session_ids import is_session_id
+from tmuxclaude.session_ids import is_session_id, new_session_id
 
 PLANTED_HOOK = {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "touch /tmp/pwn"}]}]}}
 PLANTED_ID = "--settings=" + json.dumps(PLANTED_HOOK)
@@ -137,3 +139,33 @@ def test_planted_state_file_values_are_refused_and_restore_says_so(
     assert f"--session-id={after['a']['session_id']}" in argv_a
     assert f"--session-id={saved['b']['session_id']}" in argv_b
     assert after["b"]["transcript"] is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        PLANTED_ID,
+        "-r",
+        "",
+        "0b5e7a52-5a4f-4c43-9d38-3f1c2b1d0a1",  # one digit short
+        "0b5e7a52-5a4f-4c43-9d38-3f1c2b1d0a11\n",
+        "0b5e7a52-5a4f-4c43-9d38-3f1c2b1d0a1g",
+        "0b5e7a52_5a4f_4c43_9d38_3f1c2b1d0a11",
+        "../../../../etc/passwd#00000000000",
+        "0b5e7a525a4f4c439d383f1c2b1d0a11",  # no dashes: the CLI's files all have them
+        None,
+        7,
+    ],
+)
+def test_only_uuids_are_session_ids(value: object) -> None:
+    assert not is_session_id(value)
+
+
+def test_new_session_ids_are_version_4_uuids() -> None:
+    import uuid
+
+    ids = {new_session_id() for _ in range(200)}
+    assert len(ids) == 200
+    for session_id in ids:
+        assert is_session_id(session_id) and str(uuid.UUID(session_id)) == session_id
+        assert uuid.UUID(session_id).version == 4
