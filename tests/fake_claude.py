@@ -20,6 +20,10 @@ stdin, ``http`` hooks as a POST. It fires SessionStart (``source`` startup,
 or resume with ``--resume ID``) before connecting, SessionEnd on a control
 ``exit``, and any event on ``{"__fake__": "hook", "event": E, "payload": {...}}``
 (answered on the control socket with ``{"__fake__": "hooked", "event": E}``).
+Session flags as the real CLI takes them (``--resume``/``--session-id``,
+with a space or ``=``): the id they name is the one hooks report, and a
+``--session-id`` that is no UUID, or one beside ``--resume`` without
+``--fork-session``, fails at start with the CLI's message.
 """
 
 from __future__ import annotations
@@ -46,12 +50,43 @@ def _settings() -> dict[str, Any]:
     return data
 
 
+def _flag(name: str) -> str | None:
+    """The value of ``--name VALUE`` or ``--name=VALUE`` in argv, as the CLI reads it."""
+    args = sys.argv[1:]
+    for index, arg in enumerate(args):
+        if arg == name and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _session_error() -> str | None:
+    """What the real CLI (2.1.197, 2.1.332) says of these session flags before it starts."""
+    chosen = _flag("--session-id")
+    if chosen is None:
+        return None
+    try:
+        uuid.UUID(chosen)
+    except ValueError:
+        return "Error: Invalid session ID. Must be a valid UUID."
+    resuming = _flag("--resume") is not None or {"--continue", "-c"} & set(sys.argv[1:])
+    if resuming and "--fork-session" not in sys.argv[1:]:
+        return (
+            "Error: --session-id can only be used with --continue or --resume "
+            "if --fork-session is also specified."
+        )
+    return None
+
+
+def _session_id() -> str:
+    """--resume keeps the resumed id; --session-id chooses one; else a new one."""
+    return _flag("--resume") or _flag("--session-id") or SESSION_ID
+
+
 def _fire(event: str, extra: dict[str, Any] | None = None) -> None:
     """Run every hook the settings give for ``event``, as the CLI would."""
-    session_id = SESSION_ID
-    args = sys.argv[1:]
-    if "--resume" in args:
-        session_id = args[args.index("--resume") + 1]
+    session_id = _session_id()
     payload = {
         "session_id": session_id,
         "transcript_path": "",
@@ -122,9 +157,12 @@ async def main() -> int:
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if "FAKE_CLAUDE_EXIT" in os.environ:
         return int(os.environ["FAKE_CLAUDE_EXIT"])
-    await asyncio.to_thread(
-        _fire, "SessionStart", {"source": "resume" if "--resume" in sys.argv else "startup"}
-    )
+    error = _session_error()
+    if error:
+        print(error, file=sys.stderr)
+        return 1
+    resumed = _flag("--resume") is not None
+    await asyncio.to_thread(_fire, "SessionStart", {"source": "resume" if resumed else "startup"})
     ws = await _connect()
     pid = int(os.environ.get("FAKE_CLAUDE_PID", os.getpid()))
     opening = [

@@ -1,10 +1,13 @@
 """Bringing instances back after their panes, the tmux server or the machine went away.
 
 For every instance in the state file that has no running host: relaunch it
-in its cwd and layout, with ``--resume <session id>`` when Claude's
-transcript of that session is still there, else ``--continue`` when the
-directory has any conversation, else a fresh start — and say which and
-why. A shell that tmux-resurrect restored in the instance's place is
+in its cwd and layout, with ``--resume=<session id>`` when Claude's
+transcript of its recorded session is there, else fresh with
+``--session-id=<the same id>`` (a session never prompted has no
+transcript), else — no valid id recorded, or another instance holds the
+same one — fresh with a new id; and say which and why. Never
+``--continue``: the latest conversation of a directory may be another
+instance's. A shell that tmux-resurrect restored in the instance's place is
 reused. Running instances are left alone, so restoring twice is harmless.
 Lock files, sockets and records of dead hosts are swept on the way.
 """
@@ -18,12 +21,24 @@ from dataclasses import dataclass
 
 from . import paths
 from .host import lockfile, record
-from .registry import Registry
+from .registry import Instance, Registry
+from .session_ids import is_session_id, new_session_id, trusted_transcript
 from .state import InstanceState
 from .tmux import SEP, Tmux
 
 SHELLS = frozenset({"bash", "zsh", "fish", "sh", "dash", "ksh", "tcsh", "csh", "nu", "elvish"})
-RESUME_FLAGS = {"--resume": 1, "-r": 1, "--session-id": 1, "--continue": 0, "-c": 0}
+# the CLI's session choices, and whether they take a value (--resume and -r only
+# when one follows: alone they open claude's session picker)
+RESUME_FLAGS = {
+    "--resume": True,
+    "-r": True,
+    "--session-id": True,
+    "--continue": False,
+    "-c": False,
+    "--fork-session": False,
+    "--from-pr": True,
+    "--teleport": True,
+}
 
 
 @dataclass
@@ -32,11 +47,12 @@ class Plan:
 
     entry: InstanceState
     action: str  # "restore", "running", "skip"
-    resume: str = "fresh"  # "resume", "continue" or "fresh"
+    resume: str = "fresh"  # "resume" or "fresh"
     args: tuple[str, ...] = ()
     reason: str = ""
     reuse_pane: str | None = None
     layout: str = "tabbed"
+    session_id: str | None = None  # the Claude session id the relaunch uses
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -45,6 +61,7 @@ class Plan:
             "cwd": self.entry.cwd,
             "action": self.action,
             "resume": self.resume if self.action == "restore" else None,
+            "session_id": self.session_id if self.action == "restore" else None,
             "args": list(self.args),
             "reason": self.reason,
             "layout": self.layout,
@@ -60,34 +77,73 @@ def project_dir(cwd: str) -> str:
 def without_resume_flags(args: list[str]) -> list[str]:
     """Claude arguments minus any session choice of an earlier launch."""
     out: list[str] = []
-    skip = 0
+    skip = False
     for arg in args:
         if skip:
-            skip -= 1
-            continue
+            skip = False
+            if not arg.startswith("-"):
+                continue
         name = arg.split("=", 1)[0]
         if name in RESUME_FLAGS:
-            skip = RESUME_FLAGS[name] if "=" not in arg else 0
+            skip = RESUME_FLAGS[name] and "=" not in arg
             continue
         out.append(arg)
     return out
 
 
-def choose_resume(entry: InstanceState) -> tuple[str, tuple[str, ...], str]:
-    """(how, extra claude args, why) for relaunching ``entry``."""
-    conversations = (
-        os.path.dirname(entry.transcript) if entry.transcript else project_dir(entry.cwd)
-    )
-    if entry.session_id:
-        transcript = entry.transcript or os.path.join(conversations, f"{entry.session_id}.jsonl")
-        if os.path.isfile(transcript):
-            return "resume", ("--resume", entry.session_id), f"session {entry.session_id}"
-        why = f"the transcript of session {entry.session_id} is gone"
-    else:
+def choose_resume(
+    entry: InstanceState, held_by: str | None = None
+) -> tuple[str, tuple[str, ...], str, str]:
+    """(how, extra claude args, why, session id) for relaunching ``entry``.
+
+    ``held_by`` names another instance that keeps ``entry``'s session id: then
+    this one starts a new session. Nothing recorded is used unchecked.
+    """
+    recorded = entry.session_id
+    if recorded is None:
         why = "no Claude session was recorded"
-    if glob.glob(os.path.join(conversations, "*.jsonl")):
-        return "continue", ("--continue",), f"{why}; continuing the latest conversation here"
-    return "fresh", (), f"{why}; no conversation in {entry.cwd} to continue"
+    elif not is_session_id(recorded):
+        why = f"the recorded session id {str(recorded)[:60]!r} is not a UUID and was refused"
+    elif held_by is not None:
+        why = f"session {recorded} is recorded for {held_by!r} too, which keeps it"
+    else:
+        transcript, note = transcript_of(entry, recorded)
+        if os.path.isfile(transcript):
+            return "resume", (f"--resume={recorded}",), f"session {recorded}{note}", recorded
+        why = (
+            f"session {recorded} has no transcript (never prompted, or removed){note}; "
+            "starting it afresh under the same id"
+        )
+        return "fresh", (f"--session-id={recorded}",), why, recorded
+    session_id = new_session_id()
+    return "fresh", (f"--session-id={session_id}",), f"{why}; starting a new session", session_id
+
+
+def transcript_of(entry: InstanceState, session_id: str) -> tuple[str, str]:
+    """Where the transcript of ``session_id`` is, and a note when the recorded path was refused."""
+    if entry.transcript is None or trusted_transcript(entry.transcript, session_id):
+        default = os.path.join(project_dir(entry.cwd), f"{session_id}.jsonl")
+        return entry.transcript or default, ""
+    refused = f" (the recorded transcript path {str(entry.transcript)[:120]!r} was refused)"
+    return os.path.join(project_dir(entry.cwd), f"{session_id}.jsonl"), refused
+
+
+def session_holders(instances: list[Instance]) -> dict[str, str]:
+    """Session id → the one instance that keeps it when several claim it.
+
+    A running instance first, then the oldest entry; the others start afresh.
+    """
+
+    def rank(instance: Instance) -> tuple[bool, float]:
+        created = instance.created
+        return (not instance.running, created if isinstance(created, int | float) else 0.0)
+
+    holders: dict[str, str] = {}
+    for instance in sorted(instances, key=rank):
+        session_id = instance.saved.session_id if instance.saved else None
+        if isinstance(session_id, str) and is_session_id(session_id):
+            holders.setdefault(session_id.lower(), instance.id)
+    return holders
 
 
 def _bare_shells(tmux: Tmux) -> list[tuple[str, str, str]]:
@@ -114,6 +170,8 @@ def plan(registry: Registry, names: list[str] | None = None) -> list[Plan]:
     """What restoring would do, changing nothing."""
     instances = registry.instances()
     chosen = [registry.resolve(name, instances) for name in names] if names else instances
+    holders = session_holders(instances)
+    names_by_id = {i.id: i.name for i in instances}
     shells = _bare_shells(registry.tmux) if any(not i.running for i in chosen) else []
     plans: list[Plan] = []
     for instance in chosen:
@@ -128,7 +186,9 @@ def plan(registry: Registry, names: list[str] | None = None) -> list[Plan]:
             reason = f"{entry.cwd} is gone; `tclaude prune` forgets it"
             plans.append(Plan(entry, "skip", reason=reason, layout=layout))
             continue
-        how, args, why = choose_resume(entry)
+        holder = holders.get(str(entry.session_id).lower())
+        held_by = names_by_id.get(holder) if holder not in (None, entry.id) else None
+        how, args, why, session_id = choose_resume(entry, held_by)
         if entry.layout == "beside":
             why += "; its editor pane is gone, so it gets a window of its own"
         reuse = None
@@ -139,7 +199,7 @@ def plan(registry: Registry, names: list[str] | None = None) -> list[Plan]:
                 shells.remove(shell)
                 why += f"; reusing the shell tmux-resurrect left in {pane_id}"
                 break
-        plans.append(Plan(entry, "restore", how, args, why, reuse, layout))
+        plans.append(Plan(entry, "restore", how, args, why, reuse, layout, session_id))
     return plans
 
 

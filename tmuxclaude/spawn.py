@@ -16,6 +16,7 @@ from typing import Any
 from . import paths
 from .config import Config
 from .errors import TclaudeError, TmuxError
+from .session_ids import chooses_session, is_session_id, new_session_id
 from .state import InstanceState, StateFile
 from .tmux import Tmux, inside_tmux
 
@@ -79,6 +80,8 @@ class SpawnRequest:
     detached: bool = False
     claude_args: list[str] = field(default_factory=list)
     instance_id: str | None = None  # restore reuses the old id
+    # the Claude session id a new instance starts with (--session-id=); None: a new
+    # one, unless claude_args choose the session themselves (--resume, --continue, …)
     session_id: str | None = None
     worktree: str | None = None  # the git worktree the instance was made for
     extra_args: list[str] = field(default_factory=list)  # this launch only (--resume ID)
@@ -137,7 +140,8 @@ class Spawner:
         """Allocate id and unique name and write the state entry, under the lock.
 
         Returns the entry and whether it is new; an existing id (restore) keeps
-        its entry, with the requested layout.
+        its entry, with the requested layout. A new entry records the session id
+        claude will be given, and ``--session-id=<id>`` joins ``request.extra_args``.
         """
         cwd = os.path.realpath(os.path.expanduser(request.cwd))
         if not os.path.isdir(cwd):
@@ -158,6 +162,7 @@ class Spawner:
             instance_id = request.instance_id or secrets.token_hex(3)
             while instance_id in instances:
                 instance_id = secrets.token_hex(3)
+            session_id = self._session_id(request)
             entry = InstanceState(
                 id=instance_id,
                 name=name,
@@ -165,11 +170,23 @@ class Spawner:
                 layout="beside" if request.beside else request.layout,
                 claude_args=list(request.claude_args),
                 beside=request.beside,
-                session_id=request.session_id,
+                session_id=session_id,
                 worktree=request.worktree,
             )
             instances[instance_id] = entry
             return entry, True
+
+    def _session_id(self, request: SpawnRequest) -> str | None:
+        """The session id a new instance's claude gets up front, added to its launch flags."""
+        if request.session_id is None:
+            chosen = [*self.config.claude_args, *request.claude_args, *request.extra_args]
+            if chooses_session(chosen):
+                return None  # the user's own choice; its SessionStart hook reports the id
+            request.session_id = new_session_id()
+        elif not is_session_id(request.session_id):
+            raise TclaudeError(f"bad Claude session id {request.session_id!r}: not a UUID")
+        request.extra_args = [*request.extra_args, f"--session-id={request.session_id}"]
+        return request.session_id
 
     def spawn(self, request: SpawnRequest) -> tuple[InstanceState, dict[str, Any]]:
         """Create the instance and return its state entry and the host's ready record."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .session_ids import is_session_id, trusted_transcript
+
 STATES = ("starting", "idle", "busy", "waiting", "error", "stopped", "stale")
 # transitions into these may notify
 ATTENTION = frozenset({"waiting", "idle", "error", "stale"})
@@ -52,15 +54,7 @@ class StatusTracker:
 
     def _change(self, event: Any, payload: dict[str, Any]) -> Change:
         if event == "SessionStart":
-            session_id = payload.get("session_id")
-            source = payload.get("source")
-            transcript = payload.get("transcript_path")
-            return Change(
-                "idle",
-                session_id=session_id if isinstance(session_id, str) else None,
-                session_source=source if isinstance(source, str) else None,
-                transcript=transcript if isinstance(transcript, str) and transcript else None,
-            )
+            return self._session_start(payload)
         if event == "UserPromptSubmit":
             self._permission_pending = False
             return Change("busy", unseen=False)
@@ -91,3 +85,27 @@ class StatusTracker:
             # /clear ends a session and starts the next one at once
             return Change() if payload.get("reason") == "clear" else Change("stopped")
         return Change()  # SubagentStop, PreCompact and the rest change nothing
+
+    def _session_start(self, payload: dict[str, Any]) -> Change:
+        """A session began: keep its id only if it is a UUID, its transcript only if ours."""
+        session_id = payload.get("session_id")
+        source = payload.get("source")
+        transcript = payload.get("transcript_path")
+        if not is_session_id(session_id):
+            _refused("a session id that is no UUID: %.80r", session_id)
+            return Change("idle")
+        if transcript and not trusted_transcript(transcript, session_id):
+            _refused("a transcript path outside the projects dir: %.200r", transcript)
+            transcript = None
+        return Change(
+            "idle",
+            session_id=session_id,
+            session_source=source if isinstance(source, str) and len(source) <= 32 else None,
+            transcript=transcript or None,
+        )
+
+
+def _refused(what: str, value: object) -> None:
+    import logging  # only here: `tclaude wait` imports this module for STATES
+
+    logging.getLogger(__name__).warning("SessionStart refused " + what, value)

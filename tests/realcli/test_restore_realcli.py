@@ -30,19 +30,23 @@ def _prompt(tclaude: Tclaude, pane: str, api: FakeMessagesAPI, text: str) -> Non
     wait_screen(tclaude, pane, PROMPT_READY_RE)
 
 
-def _entry(env: dict[str, str], name: str) -> dict[str, object]:
+def _entry(env: dict[str, str], name: str = "api") -> dict[str, object]:
     state = json.loads((Path(env["TCLAUDE_STATE_DIR"]) / "instances.json").read_text())
     entries: dict[str, dict[str, object]] = state["instances"]
     return next(e for e in entries.values() if e["name"] == name)
 
 
-def _session_once_idle(tclaude: Tclaude, env: dict[str, str], after: str | None = None) -> str:
+def _session_once_idle(
+    tclaude: Tclaude, env: dict[str, str], after: str | None = None, name: str = "api"
+) -> str:
+    """The session id claude's SessionStart reported (another than ``after``)."""
     deadline = time.monotonic() + 20
     while True:
-        session = _entry(env, "api").get("session_id")
-        if isinstance(session, str) and session != after:
+        entry = _entry(env, name)
+        session = entry.get("session_id")
+        if entry.get("session_source") and isinstance(session, str) and session != after:
             return session
-        assert time.monotonic() < deadline, _entry(env, "api")
+        assert time.monotonic() < deadline, entry
         time.sleep(0.1)
 
 
@@ -63,7 +67,7 @@ def test_restore_resumes_the_conversation_and_follows_clear(
     wait_screen(tclaude, pane, PROMPT_READY_RE)
     status = tclaude.json("status", "api")
     argv = psutil.Process(status["claude_pid"]).cmdline()
-    assert argv[argv.index("--resume") + 1] == first
+    assert f"--resume={first}" in argv
     _prompt(tclaude, pane, api, "what was the word?")
     resumed = api.main_requests[-1]
     assert request_session_id(resumed) == first
@@ -80,7 +84,7 @@ def test_restore_resumes_the_conversation_and_follows_clear(
     out = tclaude.run("restore").stdout
     assert f"api: restored (resume) — session {second}" in out
     argv = psutil.Process(tclaude.json("status", "api")["claude_pid"]).cmdline()
-    assert argv[argv.index("--resume") + 1] == second
+    assert f"--resume={second}" in argv
 
 
 def test_restore_without_a_transcript_falls_back_and_says_so(
@@ -97,9 +101,44 @@ def test_restore_without_a_transcript_falls_back_and_says_so(
     for path in Path(transcript).parent.glob("*.jsonl"):
         path.unlink()  # no conversation left to resume or continue
     out = tclaude.run("restore").stdout
-    assert f"api: restored (fresh) — the transcript of session {session} is gone" in out
+    assert f"api: restored (fresh) — session {session} has no transcript" in out
     pane = tclaude.json("list")[0]["pane"]
     wait_screen(tclaude, pane, PROMPT_READY_RE)
     argv = psutil.Process(tclaude.json("status", "api")["claude_pid"]).cmdline()
-    assert "--resume" not in argv and "--continue" not in argv
+    assert not [arg for arg in argv if arg.startswith(("--resume", "--continue"))]
+    assert f"--session-id={session}" in argv  # the CLI takes the id again: no transcript
     assert "hello" not in screen(tclaude, pane)
+    _prompt(tclaude, pane, api, "anew")
+    assert request_session_id(api.main_requests[-1]) == session
+
+
+def test_two_instances_in_one_directory_each_resume_their_own_conversation(
+    tclaude: Tclaude, real_env: Path, api: FakeMessagesAPI, isolated_env: dict[str, str]
+) -> None:
+    words = {"a": "pelican", "b": "walrus"}
+    sessions = {}
+    for name, word in words.items():
+        data = new(tclaude, name, real_env)
+        argv = psutil.Process(tclaude.json("status", name)["claude_pid"]).cmdline()
+        given = [arg.split("=", 1)[1] for arg in argv if arg.startswith("--session-id=")]
+        _prompt(tclaude, data["pane"], api, f"remember the word {word}")
+        sessions[name] = _session_once_idle(tclaude, isolated_env, name=name)
+        assert given == [sessions[name]]  # the id tclaude gave is the one claude uses
+        assert request_session_id(api.main_requests[-1]) == sessions[name]
+    assert sessions["a"] != sessions["b"]
+
+    tclaude.kill_server()
+    out = tclaude.run("restore").stdout
+    for name, session in sessions.items():
+        assert f"{name}: restored (resume) — session {session}" in out
+    panes = {i["name"]: i["pane"] for i in tclaude.json("list")}
+    for name, word in words.items():
+        wait_screen(tclaude, panes[name], PROMPT_READY_RE)
+        _prompt(tclaude, panes[name], api, "what was the word?")
+        resumed = api.main_requests[-1]
+        assert request_session_id(resumed) == sessions[name]
+        texts = " ".join(user_texts(resumed))
+        other = words["b" if name == "a" else "a"]
+        assert word in texts and other not in texts  # its own conversation, not the other's
+    after = {name: _entry(isolated_env, name)["session_id"] for name in words}
+    assert after == sessions

@@ -80,8 +80,8 @@ def test_restore_brings_back_names_cwds_layouts_and_sessions(
     before = _layout(tclaude)
     assert before == {"a": "a", "b": "b", "c": "c", "d": "tclaude", "e": "tclaude"}
     saved = _wait_session_ids(isolated_env, list(dirs))
-    # a: its transcript is there → --resume; b: only another conversation → --continue;
-    # c, d, e: nothing → fresh
+    # a: its transcript is there → --resume; b: only another conversation → fresh, never
+    # --continue (that one may be another instance's); c, d, e: nothing → fresh, same id
     conv_a = Path(project_dir(str(dirs["a"].resolve())))
     conv_a.mkdir(parents=True)
     (conv_a / f"{saved['a']['session_id']}.jsonl").write_text("{}\n")
@@ -97,17 +97,20 @@ def test_restore_brings_back_names_cwds_layouts_and_sessions(
     plans = {p["name"]: p for p in dry["instances"]}
     assert {n: p["resume"] for n, p in plans.items()} == {
         "a": "resume",
-        "b": "continue",
+        "b": "fresh",
         "c": "fresh",
         "d": "fresh",
         "e": "fresh",
     }
-    assert "no conversation" in plans["c"]["reason"]
+    assert "no transcript" in plans["c"]["reason"]
+    assert {n: p["session_id"] for n, p in plans.items()} == {
+        n: e["session_id"] for n, e in saved.items()
+    }
     assert tclaude.json("list")[0]["state"] == "stopped"  # a dry run changes nothing
 
     out = tclaude.run("restore").stdout
     assert f"a: restored (resume) — session {saved['a']['session_id']}" in out
-    assert "b: restored (continue)" in out and "c: restored (fresh)" in out
+    assert "b: restored (fresh)" in out and "c: restored (fresh)" in out
     assert _layout(tclaude) == before
     listed = {i["name"]: i for i in tclaude.json("list")}
     assert {n: i["cwd"] for n, i in listed.items()} == {
@@ -115,11 +118,12 @@ def test_restore_brings_back_names_cwds_layouts_and_sessions(
     }
     assert {i["id"] for i in listed.values()} == {e["id"] for e in saved.values()}
     argv_a = _claude_argv(tclaude, "a")
-    assert argv_a[argv_a.index("--resume") + 1] == saved["a"]["session_id"]
+    assert f"--resume={saved['a']['session_id']}" in argv_a
     assert "--model" in argv_a  # the instance's own claude arguments are kept
-    assert "--continue" in _claude_argv(tclaude, "b")
+    argv_b = _claude_argv(tclaude, "b")
+    assert "--continue" not in argv_b and f"--session-id={saved['b']['session_id']}" in argv_b
     argv_c = _claude_argv(tclaude, "c")
-    assert "--resume" not in argv_c and "--continue" not in argv_c
+    assert not [a for a in argv_c if a.startswith(("--resume", "--continue"))]
     # the resumed session reports itself as resumed, with the same id
     deadline = time.monotonic() + 10
     while _saved(isolated_env)["a"].get("session_source") != "resume":
@@ -128,6 +132,7 @@ def test_restore_brings_back_names_cwds_layouts_and_sessions(
     assert _saved(isolated_env)["a"]["session_id"] == saved["a"]["session_id"]
     # the resume flags are not saved: the next restore decides again
     assert "--resume" not in str(_saved(isolated_env)["a"]["claude_args"])
+    assert "--session-id" not in str(_saved(isolated_env)["b"]["claude_args"])
 
     again = tclaude.run("restore").stdout
     assert again.count("running already") == 5

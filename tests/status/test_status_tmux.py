@@ -71,10 +71,11 @@ async def test_hook_events_drive_the_pane_state(
     await _until(tclaude, pane, "@tclaude-state", "error")
     # /clear: a new session id replaces the old one
     await cli.hook("SessionEnd", {"reason": "clear"})
-    await cli.hook("SessionStart", {"source": "clear", "session_id": "0000-new"})
+    cleared = "5d0c2a4e-1b3f-4c6d-8e9f-0a1b2c3d4e5f"
+    await cli.hook("SessionStart", {"source": "clear", "session_id": cleared})
     await _until(tclaude, pane, "@tclaude-state", "idle")
     entry = json.loads(state_file.read_text())["instances"][listed[0]["id"]]
-    assert (entry["session_id"], entry["session_source"]) == ("0000-new", "clear")
+    assert (entry["session_id"], entry["session_source"]) == (cleared, "clear")
 
 
 async def test_editors_are_told_of_state_changes(

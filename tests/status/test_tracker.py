@@ -82,17 +82,21 @@ def test_states(case: Case) -> None:
     assert seen == case.states
 
 
+ABC = "0b5e7a52-5a4f-4c43-9d38-3f1c2b1d0a11"
+DEF = "6f1d3c2e-8a7b-4e5f-9c0d-1a2b3c4d5e6f"
+
+
 def test_changes_are_reported_once_and_carry_unseen_and_session() -> None:
     tracker = StatusTracker()
-    start = tracker.feed(ev("SessionStart", session_id="abc", source="resume"))
-    assert (start.state, start.session_id, start.session_source) == ("idle", "abc", "resume")
+    start = tracker.feed(ev("SessionStart", session_id=ABC, source="resume"))
+    assert (start.state, start.session_id, start.session_source) == ("idle", ABC, "resume")
     assert tracker.feed(ev("UserPromptSubmit")).unseen is False
     assert tracker.feed(ev("PreToolUse")).state is None  # busy already: no change
     done = tracker.feed(ev("Stop"))
     assert (done.state, done.unseen) == ("idle", True)
-    cleared = tracker.feed(ev("SessionStart", session_id="def", source="clear"))
-    assert cleared.state is None and cleared.session_id == "def"
-    assert tracker.session_id == "def"
+    cleared = tracker.feed(ev("SessionStart", session_id=DEF, source="clear"))
+    assert cleared.state is None and cleared.session_id == DEF
+    assert tracker.session_id == DEF
 
 
 def test_a_users_own_settings_are_merged_not_overridden(tmp_path: object) -> None:
@@ -120,3 +124,46 @@ def test_a_users_own_settings_are_merged_not_overridden(tmp_path: object) -> Non
         assert "SessionStart" in merged["hooks"]
     unreadable = ["--settings", str(user_file) + ".missing"]
     assert hook_settings.take_user_settings(unreadable) == (unreadable, None)
+
+
+class SessionStartCase(NamedTuple):
+    test_id: str
+    session_id: object
+    transcript: object
+    recorded: tuple[object, object]  # (session id, transcript) the change carries
+
+
+SESSION_START_CASES = [
+    SessionStartCase("uuid-and-its-transcript", ABC, "ours", (ABC, "ours")),
+    SessionStartCase("a-flag", "--settings={}", "ours", (None, None)),
+    SessionStartCase("not-a-uuid", "abc", "", (None, None)),
+    SessionStartCase("a-number", 7, "", (None, None)),
+    SessionStartCase("uuid-with-newline", ABC + "\n", "", (None, None)),
+    SessionStartCase("transcript-elsewhere", ABC, "/etc/passwd", (ABC, None)),
+    SessionStartCase("transcript-of-another-id", ABC, "theirs", (ABC, None)),
+    SessionStartCase("transcript-climbing", ABC, "climb", (ABC, None)),
+    SessionStartCase("transcript-relative", ABC, f"-tmp-p/{ABC}.jsonl", (ABC, None)),
+]
+
+
+@pytest.mark.parametrize("case", SESSION_START_CASES, ids=lambda c: c.test_id)
+def test_session_start_keeps_only_uuids_and_transcripts_of_ours(case: SessionStartCase) -> None:
+    """What a SessionStart carries becomes claude's arguments on restore: checked here."""
+    import os
+
+    projects = os.path.join(os.environ["CLAUDE_CONFIG_DIR"], "projects")
+    transcripts = {
+        "ours": os.path.join(projects, "-tmp-p", f"{ABC}.jsonl"),
+        "theirs": os.path.join(projects, "-tmp-p", f"{DEF}.jsonl"),
+        "climb": os.path.join(projects, "..", f"{ABC}.jsonl"),
+    }
+    transcript = transcripts.get(str(case.transcript), case.transcript)
+    recorded = tuple(transcripts.get(str(v), v) for v in case.recorded)
+    tracker = StatusTracker()
+    change = tracker.feed(
+        {"hook_event_name": "SessionStart", "session_id": case.session_id, "source": "startup"}
+        | {"transcript_path": transcript}
+    )
+    assert change.state == "idle"  # the session started, whatever it claims
+    assert (change.session_id, change.transcript) == recorded
+    assert tracker.session_id == case.session_id if recorded[0] else tracker.session_id is None

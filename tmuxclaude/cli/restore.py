@@ -1,9 +1,11 @@
 """Bring instances back after tmux, the terminal or the machine restarted.
 
 Each stopped instance is relaunched in its cwd and layout with
-`--resume <session id>`, falling back to `--continue`, then to a fresh
-start; the output says which and why. Running instances are left alone,
-so it is safe to run twice (or from a tmux hook at every server start).
+`--resume=<session id>` when its conversation is there, else fresh (with
+the same session id when it was never prompted, a new one otherwise); the
+output says which and why. Never `--continue`: two instances of one
+directory would share the latest conversation. Running instances are left
+alone, so it is safe to run twice (or from a tmux hook at every server start).
 
 examples:
   tclaude restore --dry-run      what would happen
@@ -27,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .. import restore
+    from ..session_ids import trusted_transcript
     from ..spawn import Spawner, SpawnRequest
     from .output import print_json
 
@@ -50,7 +53,17 @@ def run(args: argparse.Namespace) -> int:
             respawn_pane=item.reuse_pane,
         )
         entry.claude_args = restore.without_resume_flags(entry.claude_args)
-        app.state.update(entry.id, claude_args=entry.claude_args, layout=item.layout)
+        kept = item.session_id == entry.session_id
+        app.state.update(  # recorded before the pane is spawned, like `new`
+            entry.id,
+            claude_args=entry.claude_args,
+            layout=item.layout,
+            session_id=item.session_id,
+            session_source=entry.session_source if kept else None,
+            transcript=entry.transcript
+            if kept and trusted_transcript(entry.transcript, item.session_id)
+            else None,
+        )
         try:
             spawner.spawn(request)
         except TclaudeError as err:
