@@ -14,6 +14,8 @@ import json
 import os
 import secrets
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -174,3 +176,37 @@ def test_real_cli_instance_keeps_secrets_out_of_argv(
     assert data["pane"]
     watched = {"planted value": planted, "API key": os.environ["ANTHROPIC_API_KEY"]}
     assert_no_secret_exposed(tclaude, isolated_env, watched, instances=1)
+
+
+@pytest.mark.parametrize("case", ["readable-by-others", "symlink", "not-an-environment", "missing"])
+def test_the_host_refuses_an_environment_file_it_cannot_trust(
+    tmp_path: Path, isolated_env: dict[str, str], case: str
+) -> None:
+    planted = _secret()
+    os.makedirs(isolated_env["TCLAUDE_RUNTIME_DIR"], mode=0o700, exist_ok=True)
+    env_path = Path(isolated_env["TCLAUDE_RUNTIME_DIR"]) / "env-planted"
+    if case == "readable-by-others":
+        env_path.write_text(json.dumps({PLANTED: planted}))
+        env_path.chmod(0o644)
+    elif case == "symlink":
+        target = tmp_path / "elsewhere"
+        target.write_text(json.dumps({PLANTED: planted}))
+        target.chmod(0o600)
+        env_path.symlink_to(target)
+    elif case == "not-an-environment":
+        env_path.write_text('{"a": [1]}')
+        env_path.chmod(0o600)
+    args_file = tmp_path / "claude.json"
+    host = [sys.executable, "-m", "tmuxclaude", "host", "--env-file", str(env_path)]
+    proc = subprocess.run(
+        [*host, "--id", "x1", "--cwd", str(tmp_path), "--no-hooks"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "FAKE_CLAUDE_ARGS_FILE": str(args_file)},
+        check=False,
+    )
+    assert proc.returncode != 0 and not args_file.exists()  # claude never ran
+    assert proc.stderr.count("\n") == 1 and "environment file" in proc.stderr, proc.stderr
+    # a file that is not private stays for the user to look at; one of ours that was junk goes
+    assert os.path.lexists(env_path) == (case in ("readable-by-others", "symlink"))

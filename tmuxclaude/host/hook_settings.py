@@ -32,11 +32,6 @@ TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse", "PermissionRequest"})
 HOOK_TIMEOUT = 5  # seconds; the host answers at once, this only bounds a stuck host
 
 
-def url_path(instance_id: str) -> str:
-    """The 0600 file the relay reads the hook URL from: the URL holds the hook token."""
-    return os.path.join(paths.runtime_dir(), f"{instance_id}.hook-url")
-
-
 def settings(url: str, url_file: str) -> dict[str, Any]:
     """Hooks for ``url``; the relay gets ``url_file``, as its argv is public."""
     relay = shlex.join([sys.executable, "-S", hook_relay.__file__, url_file])
@@ -92,8 +87,8 @@ def merged(ours: dict[str, Any], user: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def write(instance_id: str, url: str, user: dict[str, Any] | None = None) -> str:
-    """Write the relay's URL file (see ``url_path``) and the settings file; return the latter."""
-    url_file = url_path(instance_id)
+    """Write the relay's URL file and the settings file (both 0600); return the latter's path."""
+    url_file = record.hook_url_path(instance_id)
     paths.write_atomic(url_file, url, mode=0o600)
     path = record.settings_path(instance_id)
     body = json.dumps(merged(settings(url, url_file), user), indent=1)

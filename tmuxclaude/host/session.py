@@ -122,7 +122,7 @@ class HostSession:
         if self.options.hooks:
             await self.hooks.start()
             args, user = hook_settings.take_user_settings(self.argv[1:])
-            self.files.hook_url = hook_settings.url_path(self.options.instance_id)
+            self.files.hook_url = record.hook_url_path(self.options.instance_id)
             self.files.settings = hook_settings.write(
                 self.options.instance_id, self.hooks.url, user
             )
