@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import pty
 import secrets
 import stat
 import subprocess
@@ -77,10 +78,9 @@ def assert_no_secret_exposed(
     for pid, cmdline in cmdlines.items():
         for label, value in watched.items():
             assert value.encode() not in cmdline, f"{label} in the argv of pid {pid}"
-    for flags in ([], ["-J"], ["-T"]):
-        log = tclaude.tmux("show-messages", *flags, check=False)
+    for flags, log in _message_logs(tclaude).items():
         for label, value in watched.items():
-            assert value not in log, f"{label} in tmux show-messages {' '.join(flags)}"
+            assert value not in log, f"{label} in tmux show-messages {flags}"
     assert not glob.glob(os.path.join(env["TCLAUDE_RUNTIME_DIR"], "env-*")), "env file left"
     ide_dir = os.path.join(env["CLAUDE_CONFIG_DIR"], "ide")
     for top in (env["TCLAUDE_RUNTIME_DIR"], env["TCLAUDE_STATE_DIR"], ide_dir):  # tclaude's
@@ -93,6 +93,36 @@ def assert_no_secret_exposed(
                 data = Path(path).read_bytes()
                 for label, value in watched.items():
                     assert value.encode() not in data, f"{label} in {path}, readable by others"
+
+
+def _message_logs(tclaude: Tclaude) -> dict[str, str]:
+    """``show-messages``, ``-J`` and ``-T`` (they need a client: one is attached on a pty)."""
+    master, slave = pty.openpty()
+    client = subprocess.Popen(
+        ["tmux", "-L", tclaude.socket, "attach"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**os.environ, "TERM": "xterm-256color"},
+        start_new_session=True,
+    )
+    os.close(slave)
+    try:
+        deadline = time.monotonic() + 20
+        while not (name := tclaude.tmux("list-clients", "-F", "#{client_name}").strip()):
+            assert time.monotonic() < deadline, "no tmux client attached"
+            time.sleep(0.05)
+        target = ["-t", name.splitlines()[0]]
+        logs = {
+            flags: tclaude.tmux("show-messages", *flags.split(), *target)
+            for flags in ("", "-J", "-T")
+        }
+    finally:
+        client.terminate()
+        client.wait(10)
+        os.close(master)
+    assert " command: " in logs[""]  # the log of every command tmux ran was read
+    return logs
 
 
 def _names(tclaude: Tclaude) -> list[str]:
