@@ -105,7 +105,7 @@ def host_argv(
     instance: InstanceState,
     fifo: str,
     extra: list[str] | None = None,
-    env_file: str | None = None,
+    env_path: str | None = None,
 ) -> list[str]:
     """The pane's command; tmux shows it to every local user, so it holds no secret."""
     return [
@@ -113,7 +113,7 @@ def host_argv(
         "-m",
         "tmuxclaude",
         "host",
-        *(["--env-file", env_file] if env_file else []),
+        *(["--env-file", env_path] if env_path else []),
         "--id",
         instance.id,
         "--name",
