@@ -1,17 +1,27 @@
 """Relay one Claude Code ``command`` hook to its host's hook server.
 
-Run as ``python -S hook_relay.py URL`` with the hook's JSON on stdin; used
-for SessionStart, which Claude Code does not send to ``http`` hooks. It
-imports only the socket module (no site-packages), so it costs little more
-than the interpreter's own start; it never fails the hook.
+Run as ``python -S hook_relay.py URL_FILE`` with the hook's JSON on stdin;
+used for SessionStart, which Claude Code does not send to ``http`` hooks.
+The URL (``http://127.0.0.1:PORT/hook/TOKEN``) is read from the host's 0600
+file, never taken from argv, which every local user can read. It imports
+only the socket module (no site-packages), so it costs little more than the
+interpreter's own start; it never fails the hook.
 """
 
 import _socket  # the C module: socket.py's imports would double this script's start
 import sys
 
+PREFIX = "http://127.0.0.1:"
+
 
 def main() -> int:
-    url = sys.argv[1]  # http://127.0.0.1:PORT/hook/TOKEN
+    try:
+        with open(sys.argv[1], encoding="ascii") as handle:
+            url = handle.read(512).strip()
+    except (IndexError, OSError, ValueError):
+        return 0
+    if not url.startswith(PREFIX):
+        return 0  # only ever the host's loopback endpoint
     host_port, _, path = url.removeprefix("http://").partition("/")
     host, _, port = host_port.partition(":")
     body = sys.stdin.buffer.read()
@@ -25,7 +35,7 @@ def main() -> int:
         conn.connect((host, int(port)))
         conn.sendall(request)
         conn.recv(64)
-    except OSError:
+    except (OSError, ValueError):
         pass
     finally:
         conn.close()

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import paths
+from . import env_file, paths
 from .config import Config
 from .errors import TclaudeError, TmuxError
 from .session_ids import chooses_session, is_session_id, new_session_id
@@ -90,8 +90,12 @@ class SpawnRequest:
 
 
 def pane_environment(config: Config, instance_id: str) -> dict[str, str]:
-    """What the pane's host sees: the caller's environment, less terminal and tmux bits."""
-    env = {k: v for k, v in os.environ.items() if k not in ENV_DENY and "\n" not in v}
+    """What the pane's host sees: the caller's environment, less terminal and tmux bits.
+
+    It holds secrets (API keys): it reaches the host through a private file
+    (``env_file``), never a tmux argument.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ENV_DENY}
     env["TCLAUDE_RUNTIME_DIR"] = paths.runtime_dir()
     env["TCLAUDE_STATE_DIR"] = paths.state_dir()
     if config.tmux_socket:
@@ -100,13 +104,19 @@ def pane_environment(config: Config, instance_id: str) -> dict[str, str]:
 
 
 def host_argv(
-    config: Config, instance: InstanceState, fifo: str, extra: list[str] | None = None
+    config: Config,
+    instance: InstanceState,
+    fifo: str,
+    extra: list[str] | None = None,
+    env_path: str | None = None,
 ) -> list[str]:
+    """The pane's command; tmux shows it to every local user, so it holds no secret."""
     return [
         sys.executable,
         "-m",
         "tmuxclaude",
         "host",
+        *(["--env-file", env_path] if env_path else []),
         "--id",
         instance.id,
         "--name",
@@ -196,8 +206,12 @@ class Spawner:
         paths.ensure_private_dir(paths.runtime_dir())
         fifo_path = os.path.join(paths.runtime_dir(), f"ready-{entry.id}-{os.getpid()}")
         with ReadyFifo(fifo_path) as fifo:
+            env_path = None
             try:
-                argv = host_argv(self.config, entry, fifo_path, request.extra_args)
+                env_path = env_file.write(
+                    paths.runtime_dir(), pane_environment(self.config, entry.id)
+                )
+                argv = host_argv(self.config, entry, fifo_path, request.extra_args, env_path)
                 pane_id = self._create_pane(entry, request, argv)
                 ready = fifo.wait(self.config.ready_timeout, lambda: self._pane_alive(pane_id))
             except TclaudeError:
@@ -205,18 +219,18 @@ class Spawner:
                     with self.state.locked() as instances:
                         instances.pop(entry.id, None)
                 raise
+            finally:
+                paths.remove_quietly(env_path)  # the host took it, unless it never started
         ready["pane"] = pane_id
         self._after_ready(entry, request, pane_id)
         return entry, ready
 
     def _create_pane(self, entry: InstanceState, request: SpawnRequest, argv: list[str]) -> str:
-        env_args: list[str] = []
-        for key, value in pane_environment(self.config, entry.id).items():
-            env_args += ["-e", f"{key}={value}"]
-        common = ["-d", "-P", "-F", "#{pane_id}", "-c", entry.cwd, *env_args]
+        """Run ``argv`` in a new (or respawned) pane; no ``-e``: the environment is secret."""
+        common = ["-d", "-P", "-F", "#{pane_id}", "-c", entry.cwd]
         if request.respawn_pane:
             pane = request.respawn_pane
-            self.tmux.run("respawn-pane", "-k", "-t", pane, "-c", entry.cwd, *env_args, *argv)
+            self.tmux.run("respawn-pane", "-k", "-t", pane, "-c", entry.cwd, *argv)
             if entry.layout == "tabbed":
                 self.tmux.run("rename-window", "-t", pane, entry.name)
             return pane

@@ -99,6 +99,7 @@ def _remove_files(instance: Instance) -> None:
     paths.remove_quietly(record.socket_path(instance.id))
     paths.remove_quietly(record.log_path(instance.id))
     paths.remove_quietly(record.settings_path(instance.id))
+    paths.remove_quietly(record.hook_url_path(instance.id))
     if instance.port:
         lock = instance.lockfile
         if lock and os.path.exists(lock):

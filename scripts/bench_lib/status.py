@@ -10,7 +10,7 @@ All on the run's private tmux server, with instances made by ``tclaude new
   is started (and given 15 ms to register) before the POST, so the figure
   holds no tmux start-up; a signal that came first still wakes it (tmux keeps
   it), which can only make a figure larger.
-- the SessionStart ``command`` hook: the relay (``python -S hook_relay.py URL``)
+- the SessionStart ``command`` hook: the relay (``python -S hook_relay.py URL_FILE``)
   from spawn to exit, and to the state visible.
 - a binding's switch: ``tmux/scripts/focus.sh next CLIENT PANE`` (what the
   ``C-j`` binding runs) from spawn until it exits, its last tmux call done; and

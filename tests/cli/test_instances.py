@@ -231,6 +231,7 @@ def test_create_destroy_cycles_leak_nothing(
         keeper["socket"],
         os.path.join(isolated_env["TCLAUDE_RUNTIME_DIR"], f"{keeper['id']}.json"),
         os.path.join(isolated_env["TCLAUDE_RUNTIME_DIR"], f"{keeper['id']}.settings.json"),
+        os.path.join(isolated_env["TCLAUDE_RUNTIME_DIR"], f"{keeper['id']}.hook-url"),
     }
     assert set(left) == expected
 

@@ -117,7 +117,8 @@ def test_a_users_own_settings_are_merged_not_overridden(tmp_path: object) -> Non
     ):
         rest, loaded = hook_settings.take_user_settings(args)
         assert rest == ["--model", "x"] and loaded == user
-        merged = hook_settings.merged(hook_settings.settings("http://127.0.0.1:1/hook/t"), loaded)
+        ours = hook_settings.settings("http://127.0.0.1:1/hook/t", "/run/t.hook-url")
+        merged = hook_settings.merged(ours, loaded)
         assert merged["model"] == "sonnet"
         assert merged["hooks"]["Stop"][0]["hooks"][0]["command"] == "say done"
         assert merged["hooks"]["Stop"][1]["hooks"][0]["type"] == "http"

@@ -48,10 +48,24 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         "--notify", default="message", help="comma list: message,bell,osc777,notify-send"
     )
     parser.add_argument("--no-hooks", action="store_true", help="do not track state via hooks")
+    parser.add_argument(
+        "--env-file",
+        help="private file (0600) with the environment to run with; read and removed at start",
+    )
     parser.add_argument("claude_args", nargs=argparse.REMAINDER, help="-- then claude's arguments")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.env_file:  # first: it holds secrets, and the dirs below come from it
+        from .. import env_file
+
+        try:
+            os.environ.update(env_file.take(args.env_file))
+        except env_file.EnvFileError as err:
+            from ..host.lifecycle import _signal_ready
+
+            _signal_ready(args.ready_fifo, {"error": str(err)})
+            raise TclaudeError(str(err)) from None
     # The host speaks plain ws:// on loopback and never needs OpenSSL: keeping it
     # out saves ~1.5 MB RSS per instance and ~7 ms of start (hashlib falls back to
     # its built-in hashes). Only this process is affected.

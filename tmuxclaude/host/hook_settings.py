@@ -2,7 +2,9 @@
 
 Claude Code merges it with the user's own settings, so their hooks keep
 running. Every event goes to the host's ``http`` hook endpoint except
-SessionStart, which the CLI only runs as a ``command`` hook: a tiny relay.
+SessionStart, which the CLI only runs as a ``command`` hook: a tiny relay,
+whose command line (visible to every local user) names the file holding the
+URL, not the URL with its token.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse", "PermissionRequest"})
 HOOK_TIMEOUT = 5  # seconds; the host answers at once, this only bounds a stuck host
 
 
-def settings(url: str) -> dict[str, Any]:
-    relay = shlex.join([sys.executable, "-S", hook_relay.__file__, url])
+def settings(url: str, url_file: str) -> dict[str, Any]:
+    """Hooks for ``url``; the relay gets ``url_file``, as its argv is public."""
+    relay = shlex.join([sys.executable, "-S", hook_relay.__file__, url_file])
     hooks: dict[str, Any] = {
         "SessionStart": [{"hooks": [{"type": "command", "command": relay, "timeout": 5}]}]
     }
@@ -84,7 +87,10 @@ def merged(ours: dict[str, Any], user: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def write(instance_id: str, url: str, user: dict[str, Any] | None = None) -> str:
+    """Write the relay's URL file and the settings file (both 0600); return the latter's path."""
+    url_file = record.hook_url_path(instance_id)
+    paths.write_atomic(url_file, url, mode=0o600)
     path = record.settings_path(instance_id)
-    body = json.dumps(merged(settings(url), user), indent=1)
+    body = json.dumps(merged(settings(url, url_file), user), indent=1)
     paths.write_atomic(path, body, mode=0o600)
     return path

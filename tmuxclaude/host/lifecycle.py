@@ -73,16 +73,17 @@ class HostOptions:
 class HostFiles:
     """What this host created and must remove on the way out."""
 
-    __slots__ = ("lockfile", "record", "settings", "socket")
+    __slots__ = ("hook_url", "lockfile", "record", "settings", "socket")
 
     def __init__(self) -> None:
         self.lockfile: str | None = None
         self.socket: str | None = None
         self.record: str | None = None
         self.settings: str | None = None
+        self.hook_url: str | None = None
 
     def remove(self) -> None:
-        for path in (self.lockfile, self.socket, self.record, self.settings):
+        for path in (self.lockfile, self.socket, self.record, self.settings, self.hook_url):
             paths.remove_quietly(path)
 
 

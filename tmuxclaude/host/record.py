@@ -25,6 +25,11 @@ def settings_path(instance_id: str) -> str:
     return os.path.join(paths.runtime_dir(), f"{instance_id}.settings.json")
 
 
+def hook_url_path(instance_id: str) -> str:
+    """The hook URL, for the SessionStart relay: it holds the hook token (0600)."""
+    return os.path.join(paths.runtime_dir(), f"{instance_id}.hook-url")
+
+
 def log_path(instance_id: str) -> str:
     return os.path.join(paths.runtime_dir(), f"{instance_id}.log")
 

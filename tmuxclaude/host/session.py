@@ -58,7 +58,8 @@ class HostSession:
         self.editors = EditorSocket(self.router, self.status)
         self._stop_signal: int | None = None
         self.pane = PaneOptions(channel=f"tclaude-{options.instance_id}")
-        self.hooks = HookServer(token, self._on_hook)
+        # its own token: the IDE's is in the lock file, for any claude to read
+        self.hooks = HookServer(os.urandom(16).hex(), self._on_hook)
         self.attention = Attention(self.pane.pane, options.name, options.notify)
         self._tasks: set[asyncio.Task[None]] = set()
         self.router.on_change = lambda: self.pane.set_later(
@@ -121,6 +122,7 @@ class HostSession:
         if self.options.hooks:
             await self.hooks.start()
             args, user = hook_settings.take_user_settings(self.argv[1:])
+            self.files.hook_url = record.hook_url_path(self.options.instance_id)
             self.files.settings = hook_settings.write(
                 self.options.instance_id, self.hooks.url, user
             )
