@@ -218,7 +218,7 @@ def stale_lock_files() -> list[str]:
 
 
 def dead_host_files() -> list[str]:
-    """Runtime records of dead hosts, with their sockets and settings files."""
+    """Runtime records of dead hosts, with their sockets, settings and hook URL files."""
     dead = []
     for path in glob.glob(os.path.join(paths.runtime_dir(), "*.json")):
         if path.endswith((".settings.json", "config-cache.json")):
@@ -227,15 +227,7 @@ def dead_host_files() -> list[str]:
         if data is None or "pid" not in data or pid_alive(data.get("pid")):
             continue
         instance_id = os.path.basename(path)[: -len(".json")]
-        dead += [
-            leftover
-            for leftover in (
-                path,
-                record.socket_path(instance_id),
-                record.settings_path(instance_id),
-            )
-            if os.path.exists(leftover)
-        ]
+        dead += [leftover for leftover in record.leftovers(instance_id) if os.path.exists(leftover)]
     return dead
 
 

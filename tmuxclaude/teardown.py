@@ -95,11 +95,8 @@ def _remove_files(instance: Instance) -> None:
     lock = saved.get("lockfile")
     if isinstance(lock, str) and os.path.basename(os.path.dirname(lock)) == "ide":
         paths.remove_quietly(lock)
-    paths.remove_quietly(record.record_path(instance.id))
-    paths.remove_quietly(record.socket_path(instance.id))
-    paths.remove_quietly(record.log_path(instance.id))
-    paths.remove_quietly(record.settings_path(instance.id))
-    paths.remove_quietly(record.hook_url_path(instance.id))
+    for leftover in [*record.leftovers(instance.id), record.log_path(instance.id)]:
+        paths.remove_quietly(leftover)
     if instance.port:
         lock = instance.lockfile
         if lock and os.path.exists(lock):

@@ -193,8 +193,11 @@ def test_stale_files_of_dead_hosts_are_swept(
     host.wait(5)
     tclaude.kill_server()  # gone already if that was its last pane
     assert os.path.exists(data["lockfile"]) and os.path.exists(data["socket"])
+    hook_url = Path(isolated_env["TCLAUDE_RUNTIME_DIR"]) / f"{data['id']}.hook-url"
+    assert hook_url.exists()  # it holds the hook token: it must not outlive the host
     out = tclaude.run("restore").stdout
-    assert "swept 4 stale file(s)" in out  # lock file, runtime record, socket, settings
+    # lock file, runtime record, socket, settings, hook URL
+    assert "swept 5 stale file(s)" in out
     assert not os.path.exists(data["lockfile"])
     # the restored instance keeps its id, so its new host has the same socket path
     restored = tclaude.json("list")[0]

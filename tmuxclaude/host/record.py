@@ -34,6 +34,16 @@ def log_path(instance_id: str) -> str:
     return os.path.join(paths.runtime_dir(), f"{instance_id}.log")
 
 
+def leftovers(instance_id: str) -> list[str]:
+    """What a host leaves in the runtime dir besides its log: record, socket, settings, URL file."""
+    return [
+        record_path(instance_id),
+        socket_path(instance_id),
+        settings_path(instance_id),
+        hook_url_path(instance_id),
+    ]
+
+
 def write(instance_id: str, record: dict[str, Any]) -> str:
     target = record_path(instance_id)
     paths.write_atomic(target, json.dumps(record), mode=0o600)
