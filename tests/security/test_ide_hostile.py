@@ -524,3 +524,59 @@ async def test_log_file_is_private_whatever_the_umask(
         assert stat.S_IMODE(os.stat(log).st_mode) == 0o600
     finally:
         await host.stop()
+
+
+STRAY_OUTPUT = r"""
+import asyncio, gc, logging, os, sys, warnings
+from tmuxclaude.host.session import _setup_logging
+
+pane = _setup_logging("strays")
+os.write(pane, b"claude's own line\n")
+logging.getLogger("websockets.server").error("websockets: opening handshake failed")
+logging.getLogger("asyncio").error("asyncio: something")
+logging.getLogger().error("root: something")
+logging.getLogger("tmuxclaude.host.x").warning("ours: something")
+warnings.warn("a warning")
+print("a stray print to stderr", file=sys.stderr)
+
+async def main():
+    async def fails():
+        raise RuntimeError("never retrieved")
+    asyncio.get_running_loop().create_task(fails())
+    await asyncio.sleep(0.05)
+    gc.collect()
+
+asyncio.run(main())
+gc.collect()
+raise SystemError("an unexpected exception at the top")
+"""
+
+
+def test_every_logger_and_stray_write_goes_to_the_log_file(isolated_env: dict[str, str]) -> None:
+    """What the host would print lands in ``<id>.log``; only claude's fd reaches the pane."""
+    import subprocess
+    import sys
+
+    old = os.umask(0)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", STRAY_OUTPUT], capture_output=True, timeout=60, check=False
+        )
+    finally:
+        os.umask(old)
+    assert proc.stderr == b"claude's own line\n"
+    assert proc.stdout == b""
+    log = Path(isolated_env["TCLAUDE_RUNTIME_DIR"]) / "strays.log"
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    text = log.read_text()
+    for expected in (
+        "websockets: opening handshake failed",
+        "asyncio: something",
+        "root: something",
+        "ours: something",
+        "a warning",
+        "a stray print to stderr",
+        "never retrieved",
+        "SystemError: an unexpected exception at the top",
+    ):
+        assert expected in text, (expected, text)

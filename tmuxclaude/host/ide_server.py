@@ -167,6 +167,8 @@ class IdeServer:
             return self._refuse(HTTPStatus.FORBIDDEN, "an Origin header (a browser)")
         server = connection.transport.get_extra_info("sockname")
         client = connection.transport.get_extra_info("peername")
+        if not server or not client:
+            return self._refuse(HTTPStatus.FORBIDDEN, "a connection already gone")
         hosts = headers.get_all("Host")
         if len(hosts) != 1 or not _loopback_host(hosts[0], server[1]):
             return self._refuse(HTTPStatus.FORBIDDEN, "a Host header that is not loopback")
