@@ -14,6 +14,11 @@ at start); ``FAKE_CLAUDE_PID`` claims another pid in ``ide_connected``;
 ``FAKE_CLAUDE_ARGS_FILE`` records argv and selected environment as JSON;
 ``FAKE_CLAUDE_IGNORE_TERM=1`` ignores SIGTERM and SIGHUP (a claude that hangs).
 
+Lending: with a control socket, the fake also listens on the abstract unix
+socket ``\\0<control>.<pid>.fds`` and keeps every fd sent to it (SCM_RIGHTS),
+so that a socket the test opens is held by claude's process tree too, as the host's
+socket-owner check requires of a CLI.
+
 Hooks: with ``--settings FILE`` (as the host passes it) the fake runs the
 file's hooks the way the CLI does: ``command`` hooks with the payload on
 stdin, ``http`` hooks as a POST. It fires SessionStart (``source`` startup,
@@ -131,6 +136,27 @@ async def _connect() -> object:
     )
 
 
+def _hold_lent_fds(path: str) -> None:
+    """Keep every fd sent to ``path`` open for the rest of this process's life."""
+    import socket
+    import threading
+
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen()
+    held: list[int] = []
+
+    def serve() -> None:
+        while True:
+            conn, _ = server.accept()
+            with conn:
+                _, fds, _, _ = socket.recv_fds(conn, 16, 8)
+                held.extend(fds)
+                conn.sendall(b"k")
+
+    threading.Thread(target=serve, daemon=True).start()
+
+
 async def main() -> int:
     args_file = os.environ.get("FAKE_CLAUDE_ARGS_FILE")
     if args_file:
@@ -188,6 +214,7 @@ async def main() -> int:
             pass
         await asyncio.Event().wait()
         return 0
+    _hold_lent_fds(f"\0{control_path}.{os.getpid()}.fds")  # abstract: no file left behind
     reader, writer = await asyncio.open_unix_connection(control_path, limit=2**28)
     writer.write((json.dumps({"__fake__": "hello", "pid": os.getpid()}) + "\n").encode())
     exit_code: list[int] = []

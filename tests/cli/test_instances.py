@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-from websockets.asyncio.client import connect
 
 from tests.cli.conftest import Tclaude
 
@@ -28,26 +27,20 @@ def _alive(pid: int) -> bool:
         return False
 
 
-async def _workspace_root(port: int, lockfile: str) -> str:
-    token = json.loads(Path(lockfile).read_text())["authToken"]
-    async with connect(
-        f"ws://127.0.0.1:{port}/",
-        subprotocols=["mcp"],  # type: ignore[list-item]
-        additional_headers={"X-Claude-Code-Ide-Authorization": token},
-    ) as ws:
-        await ws.send(
-            json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "id": 1,
-                    "method": "tools/call",
-                    "params": {"name": "getWorkspaceFolders", "arguments": {}},
-                }
-            )
-        )
-        reply = json.loads(await ws.recv())
-        root: str = json.loads(reply["result"]["content"][0]["text"])["rootPath"]
-        return root
+async def _workspace_root(port: int, socket_path: str) -> str:
+    """The host's working directory, asked on its editor socket.
+
+    (Its IDE server serves only its own claude's sockets: not the test's.)
+    """
+    reader, writer = await asyncio.open_unix_connection(socket_path)
+    try:
+        writer.write(b'{"jsonrpc":"2.0","id":1,"method":"status"}\n')
+        status = json.loads(await asyncio.wait_for(reader.readline(), 10))["result"]
+    finally:
+        writer.close()
+    assert status["port"] == port
+    root: str = status["cwd"]
+    return root
 
 
 def test_new_prints_the_instance_and_its_host_answers(tclaude: Tclaude, tmp_path: Path) -> None:
@@ -70,7 +63,7 @@ def test_new_prints_the_instance_and_its_host_answers(tclaude: Tclaude, tmp_path
     assert data["name"] == "api"
     assert data["session"] == "tclaude"
     assert os.path.exists(data["lockfile"]) and os.path.exists(data["socket"])
-    assert asyncio.run(_workspace_root(data["port"], data["lockfile"])) == str(project.resolve())
+    assert asyncio.run(_workspace_root(data["port"], data["socket"])) == str(project.resolve())
     options = tclaude.tmux("show-options", "-p", "-t", data["pane"])
     assert f"@tclaude-id {data['id']}" in options
     assert f"@tclaude-port {data['port']}" in options
@@ -112,7 +105,7 @@ def test_twelve_concurrent_news_get_unique_names_and_ports(
 
     async def roots() -> list[str]:
         return list(
-            await asyncio.gather(*(_workspace_root(c["port"], c["lockfile"]) for c in created))
+            await asyncio.gather(*(_workspace_root(c["port"], c["socket"]) for c in created))
         )
 
     assert set(asyncio.run(roots())) == {str(project.resolve())}
@@ -232,6 +225,8 @@ def test_create_destroy_cycles_leak_nothing(
         os.path.join(isolated_env["TCLAUDE_RUNTIME_DIR"], f"{keeper['id']}.json"),
         os.path.join(isolated_env["TCLAUDE_RUNTIME_DIR"], f"{keeper['id']}.settings.json"),
         os.path.join(isolated_env["TCLAUDE_RUNTIME_DIR"], f"{keeper['id']}.hook-url"),
+        # the host's log: opened at start, since it also takes the host's stderr
+        os.path.join(isolated_env["TCLAUDE_RUNTIME_DIR"], f"{keeper['id']}.log"),
     }
     assert set(left) == expected
 

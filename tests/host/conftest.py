@@ -94,10 +94,16 @@ async def editors(instance: Instance) -> AsyncIterator[EditorFactory]:
 
 @pytest.fixture(autouse=True)
 async def _no_host_errors(request: pytest.FixtureRequest) -> AsyncIterator[None]:
-    """Fail a test whose host logged a traceback or an error to stderr."""
+    """Fail a test whose host wrote a traceback or an error to stderr, or a traceback to its log.
+
+    (From its start the host sends its stderr to its log file.)
+    """
     yield
     if "start_instance" not in request.fixturenames:
         return
     for path in Path(request.getfixturevalue("tmp_path")).glob("host-*.stderr"):
         text = path.read_text(errors="replace")
         assert "Traceback" not in text and "rror" not in text, text
+    for path in Path(os.environ["TCLAUDE_RUNTIME_DIR"]).glob("*.log"):
+        text = path.read_text(errors="replace")
+        assert "Traceback" not in text, text

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from tests.host.conftest import EditorFactory, Instance
-from tests.support.hosts import EditorClient, FakeCli, connect_ide, ws_call
+from tests.support.hosts import EditorClient, FakeCli, connect_ide, ide_connected, ws_call
 
 
 def _diff_args(tab: str, contents: str = "new text\n") -> dict[str, Any]:
@@ -144,7 +144,8 @@ async def test_cli_connection_closing_drops_its_diffs(
     instance: Instance, editors: EditorFactory
 ) -> None:
     editor = await editors("nvim")
-    ws = await connect_ide(instance.host)
+    ws = await connect_ide(instance.host, held_by=instance.cli)
+    await ide_connected(ws, instance.cli.pid)
     await ws.send(
         json.dumps(
             {
@@ -213,8 +214,9 @@ async def test_direct_connection_without_editor_gets_close_tab(
     instance: Instance, editors: EditorFactory
 ) -> None:
     """close_tab resolves a diff opened on another connection too (tabs are per host)."""
-    ws = await connect_ide(instance.host)
+    ws = await connect_ide(instance.host, held_by=instance.cli)
     try:
+        await ide_connected(ws, instance.cli.pid)
         await ws.send(
             json.dumps(
                 {

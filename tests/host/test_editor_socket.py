@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from tests.host.conftest import EditorFactory, Instance
-from tests.support.hosts import connect_ide
+from tests.support.hosts import connect_ide, ide_connected
 
 SELECTION: dict[str, Any] = {
     "text": "héllo ✻\n",
@@ -133,12 +133,16 @@ async def test_delivered_counts(instance: Instance, editors: EditorFactory) -> N
     client = await editors()
     mention = {"filePath": "/a"}
     assert (await client.call("at_mentioned", mention))["result"] == {"delivered": 1}
-    fresh = await connect_ide(instance.host)  # not initialized yet: not counted
+    fresh = await connect_ide(instance.host, held_by=instance.cli)  # no handshake: not counted
     try:
         assert (await client.call("at_mentioned", mention))["result"] == {"delivered": 1}
         await fresh.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
         await fresh.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
-        await fresh.recv()  # the initialized notification was handled before the ping
+        await fresh.recv()  # initialized alone is not the handshake: still not counted
+        assert (await client.call("at_mentioned", mention))["result"] == {"delivered": 1}
+        await ide_connected(fresh, instance.cli.pid)
+        await fresh.send(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "ping"}))
+        await fresh.recv()  # ide_connected was handled before the ping
         assert (await client.call("at_mentioned", mention))["result"] == {"delivered": 2}
     finally:
         await fresh.close()

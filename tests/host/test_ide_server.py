@@ -14,7 +14,14 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 from tests.host.conftest import EditorFactory, Instance
-from tests.support.hosts import ControlServer, HostProcess, connect_ide, lock_token, ws_call
+from tests.support.hosts import (
+    ControlServer,
+    HostProcess,
+    connect_ide,
+    ide_connected,
+    lock_token,
+    ws_call,
+)
 
 
 class TokenCase(NamedTuple):
@@ -50,7 +57,7 @@ async def test_bad_token_refused_before_upgrade(instance: Instance, case: TokenC
 
 
 async def test_right_token_gets_mcp(instance: Instance) -> None:
-    ws = await connect_ide(instance.host)
+    ws = await connect_ide(instance.host, held_by=instance.cli)
     try:
         assert ws.subprotocol == "mcp"
         reply = await ws_call(
@@ -95,7 +102,7 @@ PID_CASES = [
 
 @pytest.mark.parametrize("case", PID_CASES, ids=[c.test_id for c in PID_CASES])
 async def test_foreign_ide_connected_is_closed(instance: Instance, case: PidCase) -> None:
-    ws = await connect_ide(instance.host)
+    ws = await connect_ide(instance.host, held_by=instance.cli)
     params = {} if case.pid is None else {"pid": case.pid}
     await ws.send(json.dumps({"jsonrpc": "2.0", "method": "ide_connected", "params": params}))
     with pytest.raises(ConnectionClosed) as info:
@@ -127,10 +134,10 @@ async def test_own_child_is_accepted(instance: Instance, editors: EditorFactory)
 
 
 async def test_several_clis_at_once(instance: Instance, editors: EditorFactory) -> None:
-    extra = [await connect_ide(instance.host) for _ in range(8)]
+    extra = [await connect_ide(instance.host, held_by=instance.cli) for _ in range(8)]
     try:
         for ws in extra:  # the handshake a CLI makes before it uses the IDE
-            await ws.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            await ide_connected(ws, instance.cli.pid)
             await ws_call(ws, {"jsonrpc": "2.0", "id": 0, "method": "tools/list"})
 
         async def ask(ws: Any, n: int) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection
 
 from tests.host.conftest import EditorFactory, Instance
-from tests.support.hosts import EditorClient, connect_ide
+from tests.support.hosts import EditorClient, connect_ide, ide_connected
 
 COUNT = 3000  # messages per channel
 
@@ -191,7 +191,8 @@ async def _drain_ws(ws: ClientConnection, seen: list[Any]) -> None:
 
 async def test_websocket_survives_junk(instance: Instance) -> None:
     rng = random.Random(20240602)
-    ws = await connect_ide(instance.host)
+    ws = await connect_ide(instance.host, held_by=instance.cli)
+    await ide_connected(ws, instance.cli.pid)
     seen: list[Any] = []
     drain = asyncio.create_task(_drain_ws(ws, seen))
     try:

@@ -34,9 +34,15 @@ class RecordingBackend:
         return pid == self.our_pid
 
 
-def _session() -> tuple[McpSession, RecordingBackend]:
+def _session(handshake: bool = True) -> tuple[McpSession, RecordingBackend]:
+    """A session; with ``handshake``, after the CLI's ``ide_connected`` with our pid."""
     backend = RecordingBackend()
-    return McpSession(backend, "tclaude:test", "9.9"), backend
+    session = McpSession(backend, "tclaude:test", "9.9")
+    if handshake:
+        params = {"pid": backend.our_pid}
+        session.receive(json.dumps({"jsonrpc": "2.0", "method": "ide_connected", "params": params}))
+        assert session.trusted
+    return session, backend
 
 
 def _answer(session: McpSession, msg: Any) -> dict[str, Any]:
@@ -188,7 +194,7 @@ PID_CASES = [
 
 @pytest.mark.parametrize("case", PID_CASES, ids=[c.test_id for c in PID_CASES])
 def test_ide_connected(case: PidCase) -> None:
-    session, _ = _session()
+    session, _ = _session(handshake=False)
     frame = json.dumps({"jsonrpc": "2.0", "method": "ide_connected", "params": case.params})
     assert session.receive(frame) is None
     if case.accepted:
@@ -197,6 +203,28 @@ def test_ide_connected(case: PidCase) -> None:
     else:
         assert session.client_pid is None
         assert session.close_reason
+
+
+@pytest.mark.parametrize("case", PID_CASES, ids=[c.test_id for c in PID_CASES])
+def test_nothing_served_before_the_handshake(case: PidCase) -> None:
+    session, backend = _session(handshake=False)
+    ready: list[bool] = []
+    session.on_ready = lambda: ready.append(True)
+    call = _req("tools/call", {"name": "getWorkspaceFolders", "arguments": {}}, msg_id=5)
+    assert _answer(session, call)["error"]["code"] == -32600
+    frame = json.dumps({"jsonrpc": "2.0", "method": "ide_connected", "params": case.params})
+    session.receive(frame)
+    listed = _answer(session, _req("tools/list", msg_id=6))
+    assert listed["result"]["tools"]  # listing is harmless; using is not
+    reply = _answer(session, call)
+    if case.accepted:
+        assert reply["result"] == tools.text_result("now")
+        assert backend.calls == [("getWorkspaceFolders", {})]
+    else:
+        assert reply["error"]["code"] == -32600
+        assert backend.calls == []
+    assert session.trusted is case.accepted
+    assert session.ready is case.accepted and ready == ([True] if case.accepted else [])
 
 
 def test_tools_call_now() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -93,8 +94,11 @@ def test_two_instances_each_cli_on_its_own_host(
     assert status_a["port"] != status_b["port"]
     assert status_a["claude_pid"] != status_b["claude_pid"]
     sent = tclaude.json("send", "a", "--file", f"{real_env / 'app.py'}:3-7")
-    assert sent == {"delivered": 1}
+    assert sent == {"delivered": 1}  # only to a CLI past ide_connected with its own pid
     assert "@app.py#L3-7" in wait_screen(tclaude, a["pane"], r"@app\.py#L3-7")
+    for data in (a, b):  # the real CLI passed every check: header, owner, handshake
+        log = Path(os.environ["TCLAUDE_RUNTIME_DIR"]) / f"{data['id']}.log"
+        assert "refused" not in log.read_text() and "closed a cli" not in log.read_text()
     time.sleep(1)
     assert "@app.py" not in screen(tclaude, b["pane"])
 

@@ -7,11 +7,12 @@ import contextlib
 import itertools
 import json
 import os
+import socket
 import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from websockets.typing import Subprotocol
 
@@ -31,6 +32,7 @@ class FakeCli:
         self.reader = reader
         self.writer = writer
         self.pid = 0
+        self.lend_path = ""  # where the fake claude takes fds to hold (see fake_claude.py)
         self.notifications: list[dict[str, Any]] = []
         self._ids = itertools.count(100)
         self.responses: dict[Any, dict[str, Any]] = {}
@@ -126,6 +128,7 @@ class ControlServer:
         cli = FakeCli(reader, writer)
         hello = await cli.recv()
         cli.pid = int(hello["pid"])
+        cli.lend_path = f"\0{self.path}.{cli.pid}.fds"
         await self._queue.put(cli)
 
     async def accept_raw(self, timeout: float = 15) -> FakeCli:
@@ -219,30 +222,68 @@ class HostProcess:
                 await self.proc.wait()
 
 
-def lock_token(host: HostProcess) -> str:
+class IdeEndpoint(Protocol):
+    """Where an IDE server is: a ``HostProcess``, or an instance ``tclaude new`` made."""
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def lockfile(self) -> str: ...
+
+
+def lock_token(host: IdeEndpoint) -> str:
     """The auth token a CLI would read from the host's lock file."""
     with open(host.lockfile, encoding="utf-8") as handle:
         token: str = json.load(handle)["authToken"]
     return token
 
 
-async def connect_ide(host: HostProcess, token: str | None = None) -> ClientConnection:
+def lend_socket(path: str, fd: int) -> None:
+    """Have the fake claude listening at ``path`` hold ``fd`` too (SCM_RIGHTS)."""
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.settimeout(10)
+        conn.connect(path)
+        socket.send_fds(conn, [b"fd"], [fd])
+        assert conn.recv(1) == b"k"
+
+
+async def connect_ide(
+    host: IdeEndpoint,
+    token: str | None = None,
+    *,
+    held_by: FakeCli | None = None,
+    headers: dict[str, str] | None = None,
+) -> ClientConnection:
     """A WebSocket straight to the host's IDE server, as a CLI would open it.
 
-    ``token`` defaults to the lock file's. Not the host's child: its
-    ``ide_connected`` is refused unless it claims no pid at all.
+    ``token`` defaults to the lock file's. With ``held_by``, the socket is lent
+    to that fake claude before the upgrade, so it passes the host's
+    socket-owner check; without, the host refuses it (HTTP 403).
+    ``headers`` are sent besides.
     """
     from websockets.asyncio.client import connect
 
+    sock = socket.create_connection(("127.0.0.1", host.port))
+    if held_by is not None:
+        await asyncio.to_thread(lend_socket, held_by.lend_path, sock.fileno())
     return await connect(
         f"ws://127.0.0.1:{host.port}/",
+        sock=sock,
         subprotocols=[Subprotocol("mcp")],
         additional_headers={
-            "X-Claude-Code-Ide-Authorization": lock_token(host) if token is None else token
+            "X-Claude-Code-Ide-Authorization": lock_token(host) if token is None else token,
+            **(headers or {}),
         },
         max_size=None,
         compression=None,
     )
+
+
+async def ide_connected(ws: ClientConnection, pid: int) -> None:
+    """The CLI's handshake on a direct connection: initialized, then ide_connected."""
+    await ws.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+    await ws.send(json.dumps({"jsonrpc": "2.0", "method": "ide_connected", "params": {"pid": pid}}))
 
 
 async def ws_call(ws: ClientConnection, msg: dict[str, Any], timeout: float = 10) -> dict[str, Any]:

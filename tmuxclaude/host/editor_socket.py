@@ -2,7 +2,9 @@
 
 Any client may push context (``selection_changed``, ``at_mentioned``) and ask
 ``status``; a client that sends ``attach`` becomes an editor and is then sent
-tool requests. ``docs/editor-protocol.md`` is the contract.
+tool requests. ``docs/editor-protocol.md`` is the contract. A client that
+stops reading is dropped (``MAX_UNSENT`` bytes waiting, or ``SEND_TIMEOUT``
+without progress); it holds up nobody else.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ logger = logging.getLogger(__name__)
 # background Neovim whose cursor moved after a reload.
 ACTIVATING = frozenset({"attach", "focus", "at_mentioned"})
 MAX_LINE = 128 * 1024 * 1024
+MAX_UNSENT = 2 * MAX_LINE  # bytes waiting for one client (openDiff carries whole files)
+SEND_TIMEOUT = float(os.environ.get("TCLAUDE_SEND_TIMEOUT") or 5.0)  # seconds to drain
 StatusFn = Callable[[], JsonObject]
 
 
@@ -65,10 +69,33 @@ class EditorLink:
         self.last_active = time.monotonic()
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[JsonObject]] = {}
+        self._drain_watch: asyncio.Task[None] | None = None
 
     def write(self, text: str) -> None:
-        if not self.writer.is_closing():
-            self.writer.write(text.encode() + b"\n")
+        """Queue a line without waiting; a client that does not take it in time is dropped."""
+        if self.writer.is_closing():
+            return
+        self.writer.write(text.encode() + b"\n")
+        unsent = self.writer.transport.get_write_buffer_size()
+        if unsent > MAX_UNSENT:
+            self.drop(f"{unsent} bytes unread")
+        elif unsent and self._drain_watch is None:
+            self._drain_watch = asyncio.get_running_loop().create_task(self._watch_drain())
+
+    async def _watch_drain(self) -> None:
+        try:
+            await asyncio.wait_for(self.writer.drain(), SEND_TIMEOUT)
+        except TimeoutError:
+            self.drop(f"nothing read for {SEND_TIMEOUT:g} s")
+        except ConnectionError:
+            pass
+        finally:
+            self._drain_watch = None
+
+    def drop(self, reason: str) -> None:
+        """Cut the link at once; its reader then cleans up as for any leaving client."""
+        logger.warning("dropped editor link %s: %s", self.name, reason)
+        self.writer.transport.abort()
 
     def notify(self, method: str, params: JsonObject) -> None:
         self.write(jsonrpc.notification(method, params))
@@ -209,10 +236,10 @@ class EditorSocket:
             link.write(jsonrpc.result(msg_id, value))
 
     async def _selection(self, link: EditorLink, params: Any) -> JsonObject:
-        return {"delivered": await self.router.push_selection(params)}
+        return {"delivered": self.router.push_selection(params)}
 
     async def _mention(self, link: EditorLink, params: Any) -> JsonObject:
-        return {"delivered": await self.router.push_at_mention(params)}
+        return {"delivered": self.router.push_at_mention(params)}
 
     async def _status_method(self, link: EditorLink, params: Any) -> JsonObject:
         return self._status()

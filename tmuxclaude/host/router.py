@@ -36,7 +36,8 @@ class CliLink(Protocol):
 
     session: McpSession
 
-    async def send(self, text: str) -> None: ...
+    def send(self, text: str) -> bool:
+        """Queue a frame without waiting; False when the connection is gone or dropped."""
 
 
 class EditorPeer(Protocol):
@@ -253,23 +254,18 @@ class Router:
 
     # --- context to the CLIs -------------------------------------------------
 
-    async def push_selection(self, params: Any) -> int:
+    def push_selection(self, params: Any) -> int:
         selection = context.selection_changed(params)
         self.latest_selection = selection
-        return await self._broadcast("selection_changed", selection)
+        return self._broadcast("selection_changed", selection)
 
-    async def push_at_mention(self, params: Any) -> int:
-        return await self._broadcast("at_mentioned", context.at_mentioned(params))
+    def push_at_mention(self, params: Any) -> int:
+        return self._broadcast("at_mentioned", context.at_mentioned(params))
 
-    async def _broadcast(self, method: str, params: JsonObject) -> int:
+    def _broadcast(self, method: str, params: JsonObject) -> int:
+        """Queue a notification to every CLI that finished its handshake; never waits.
+
+        A CLI that does not read is dropped by its own queue, not waited for.
+        """
         text = notification(method, params)
-        delivered = 0
-        for cli in list(self.clis):
-            if not cli.session.initialized and cli.session.client_pid is None:
-                continue
-            try:
-                await cli.send(text)
-                delivered += 1
-            except Exception:  # the connection is closing; its handler cleans up
-                logger.debug("send to a closing cli failed", exc_info=True)
-        return delivered
+        return sum(cli.send(text) for cli in list(self.clis) if cli.session.trusted)

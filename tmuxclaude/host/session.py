@@ -8,13 +8,14 @@ import logging
 import os
 import signal
 import socket
+import sys
 import time
 from typing import Any
 
 from .. import paths
 from ..protocol.jsonrpc import JsonObject
 from ..status import ATTENTION, Change, StatusTracker
-from . import child, hook_settings, record
+from . import child, hook_settings, peer, record
 from .attention import Attention
 from .editor_socket import EditorSocket
 from .hook_server import HookServer
@@ -54,7 +55,9 @@ class HostSession:
         self.tracker = StatusTracker()
         self.claude: asyncio.subprocess.Process | None = None
         self.router = Router(cwd, self._is_our_claude)
-        self.ide = IdeServer(self.router, token, f"tclaude:{options.name}", VERSION)
+        self.ide = IdeServer(
+            self.router, token, f"tclaude:{options.name}", VERSION, self._holds_socket
+        )
         self.editors = EditorSocket(self.router, self.status)
         self._stop_signal: int | None = None
         self.pane = PaneOptions(channel=f"tclaude-{options.instance_id}")
@@ -62,6 +65,7 @@ class HostSession:
         self.hooks = HookServer(os.urandom(16).hex(), self._on_hook)
         self.attention = Attention(self.pane.pane, options.name, options.notify)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._pane_stderr: int | None = None  # the pane's stderr, for claude alone
         self.router.on_change = lambda: self.pane.set_later(
             {"@tclaude-clis": str(self.router.ready_clis)}
         )
@@ -72,6 +76,9 @@ class HostSession:
 
     def _is_our_claude(self, pid: int) -> bool:
         return child.is_descendant(pid, os.getpid())
+
+    def _holds_socket(self, client: tuple[str, int], server: tuple[str, int]) -> bool:
+        return peer.owned_by_tree(client, server, os.getpid())
 
     def status(self) -> JsonObject:
         return {
@@ -108,13 +115,26 @@ class HostSession:
         }
 
     async def main(self) -> int:
+        """Run until claude exits; from here on the host writes nothing on the pane."""
+        paths.ensure_private_dir(paths.runtime_dir())
+        self._pane_stderr = _setup_logging(self.options.instance_id)
+        try:
+            return await self._main()
+        except Exception:
+            logger.critical("host failed", exc_info=True)
+            if self.claude is not None and self.claude.returncode is None:
+                self.claude.kill()
+            self.files.remove()
+            return 1
+        finally:
+            os.close(self._pane_stderr)
+
+    async def _main(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in QUIET_SIGNALS:
             loop.add_signal_handler(sig, lambda: None)
         for sig in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(sig, self._on_stop_signal, sig)
-        paths.ensure_private_dir(paths.runtime_dir())
-        _setup_logging(self.options.instance_id)
         await self.ide.start(self.sock)
         self.files.socket = record.socket_path(self.options.instance_id)
         await self.editors.start(self.files.socket)
@@ -249,7 +269,9 @@ class HostSession:
         env = child.environment(
             dict(os.environ), port=self.port, instance_id=self.options.instance_id
         )
-        self.claude = await asyncio.create_subprocess_exec(*self.argv, cwd=self.cwd, env=env)
+        self.claude = await asyncio.create_subprocess_exec(
+            *self.argv, cwd=self.cwd, env=env, stderr=self._pane_stderr
+        )
         if self._stop_signal is not None:  # arrived while claude was being spawned
             self._on_stop_signal(self._stop_signal)
         self.files.record = record.write(self.options.instance_id, self._record())
@@ -259,10 +281,31 @@ class HostSession:
         return code if code >= 0 else 128 - code
 
 
-def _setup_logging(instance_id: str) -> None:
+def _setup_logging(instance_id: str) -> int:
+    """Send everything the host would print to ``<id>.log`` (0600); return the pane's stderr.
+
+    Every logger (ours, websockets', asyncio's, the root's, ``lastResort``),
+    warnings, and whatever still reaches fd 2 (an unraisable exception, the
+    interpreter's last words) go to the file: the pane is claude's. The
+    returned fd is the original stderr, for claude alone.
+    """
     level = os.environ.get("TCLAUDE_LOG_LEVEL", "WARNING").upper()
-    handler = logging.FileHandler(record.log_path(instance_id), encoding="utf-8", delay=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(record.log_path(instance_id), flags, 0o600)
+    os.fchmod(fd, 0o600)  # an older file, or one made under another umask
+    stream = os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace", buffering=1)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("tmuxclaude")
+    root = logging.getLogger()
+    for old in root.handlers[:]:
+        root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level if level in logging.getLevelNamesMapping() else "WARNING")
+    root.setLevel(logging.WARNING)
+    ours = logging.getLogger("tmuxclaude")
+    ours.setLevel(level if level in logging.getLevelNamesMapping() else "WARNING")
+    logging.lastResort = handler
+    logging.captureWarnings(True)
+    pane = os.dup(2)
+    sys.stderr.flush()
+    os.dup2(fd, 2)
+    return pane

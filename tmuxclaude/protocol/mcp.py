@@ -1,5 +1,9 @@
 """MCP over JSON-RPC, server side, one ``McpSession`` per CLI connection.
 
+Nothing of the user's is served before the CLI's handshake: a tool call
+before an accepted ``ide_connected`` gets an error, and ``trusted`` (which the
+host checks before it sends selections) stays False.
+
 ``McpSession.receive`` takes one text frame and answers with a string to send,
 ``None`` (notifications), or a ``Deferred`` for a tool that must wait (an
 editor's answer, a pending diff): the transport awaits those off the read
@@ -14,7 +18,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from . import jsonrpc, tools
-from .jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, JsonObject, RpcError
+from .jsonrpc import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    JsonObject,
+    RpcError,
+)
 
 DEFAULT_PROTOCOL_VERSION = "2024-11-05"
 
@@ -49,7 +60,7 @@ class McpSession:
         self.client_pid: int | None = None
         self.client_info: JsonObject = {}
         self.close_reason: str | None = None
-        self.ready = False  # tools/list answered: the CLI can use this IDE now
+        self.ready = False  # handshake done and tools/list answered: the CLI uses this IDE
         self.on_ready: Callable[[], None] | None = None
         self._methods: dict[str, Callable[[JsonObject], Any]] = {
             "initialize": self._initialize,
@@ -84,8 +95,13 @@ class McpSession:
         except RpcError as err:
             return jsonrpc.error(msg_id, err)
 
+    @property
+    def trusted(self) -> bool:
+        """Whether ``ide_connected`` came with a pid the backend accepted."""
+        return self.client_pid is not None
+
     def _tools_list(self, params: JsonObject) -> JsonObject:
-        if not self.ready:
+        if not self.ready and self.trusted:
             self.ready = True
             if self.on_ready is not None:
                 self.on_ready()
@@ -114,6 +130,8 @@ class McpSession:
                 self.client_pid = pid
 
     def _tools_call(self, msg_id: jsonrpc.RequestId, params: JsonObject) -> str | Deferred:
+        if not self.trusted:
+            raise RpcError(INVALID_REQUEST, "tools/call before ide_connected")
         name = params.get("name")
         if not isinstance(name, str):
             raise RpcError(INVALID_PARAMS, "tools/call: name must be a string")
