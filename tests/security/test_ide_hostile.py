@@ -237,6 +237,28 @@ async def test_connections_are_capped(target: Target) -> None:
     await target.assert_claude_served_and_pane_clean()
 
 
+async def test_idle_connections_at_the_cap_do_not_lock_claude_out(target: Target) -> None:
+    # another user holds more idle sockets than the cap, and keeps them open: a
+    # reconnecting claude (it retries for ~15 s only) must still get in at once
+    idle = [await asyncio.open_connection("127.0.0.1", target.port) for _ in range(80)]
+    try:
+        await asyncio.sleep(0.2)  # every one accepted
+        ws = await asyncio.wait_for(connect_ide(target, held_by=target.cli), 3)
+        try:
+            await ide_connected(ws, target.cli.pid)
+            reply = await ws_call(
+                ws, {"jsonrpc": "2.0", "id": 7, "method": "tools/list", "params": {}}
+            )
+            assert reply["result"]["tools"]
+        finally:
+            await ws.close()
+    finally:
+        for _, writer in idle:
+            writer.close()
+    assert "connections at once" in target.log_text()
+    await target.assert_claude_served_and_pane_clean()
+
+
 # --- only our claude ---------------------------------------------------------
 
 

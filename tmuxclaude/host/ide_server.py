@@ -138,6 +138,9 @@ class IdeServer:
         self._is_ours = is_ours
         self._server: Server | None = None
         self.refusals = RefusalLog(logger, "ide connections")
+        # connections still in their opening, oldest first: at the cap, the oldest
+        # of them makes room, so idle sockets of another user never lock claude out
+        self._opening: dict[ServerConnection, None] = {}
 
     def _refuse(self, status: HTTPStatus, reason: str) -> Response:
         self.refusals.refused(reason)
@@ -178,13 +181,21 @@ class IdeServer:
 
     async def start(self, sock: socket.socket) -> None:
         refusals = self.refusals
+        opening = self._opening
 
         class CappedConnection(ServerConnection):
             def connection_made(self, transport: asyncio.BaseTransport) -> None:
                 super().connection_made(transport)
+                opening[self] = None
                 if len(self.server.handler_tasks) > MAX_CONNECTIONS:
                     refusals.refused(f"over {MAX_CONNECTIONS} connections at once")
-                    self.transport.abort()
+                    oldest = next(iter(opening))
+                    opening.pop(oldest)
+                    oldest.transport.abort()
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                opening.pop(self, None)
+                super().connection_lost(exc)
 
         self._server = await serve(
             self._handle,
@@ -207,6 +218,7 @@ class IdeServer:
             await self._server.wait_closed()
 
     async def _handle(self, ws: ServerConnection) -> None:
+        self._opening.pop(ws, None)  # opened: no longer one to evict
         session = McpSession(self.router, self._server_name, self._version)
         cli = CliConnection(ws, session)
         session.on_ready = lambda: self.router.cli_ready(cli)
