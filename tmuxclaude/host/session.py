@@ -122,7 +122,7 @@ class HostSession:
             await self.hooks.start()
             args, user = hook_settings.take_user_settings(self.argv[1:])
             self.files.settings = hook_settings.write(
-                self.options.instance_id, self.hooks.url, user
+                self.options.instance_id, self.hooks.url, user, self._hook_events()
             )
             self.argv = [self.argv[0], *args, "--settings", self.files.settings]
         self.pane.set_now(
@@ -161,6 +161,16 @@ class HostSession:
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=5)
         return code
+
+    def _hook_events(self) -> tuple[str, ...]:
+        """The hook events the claude about to start knows (cached ``--version``)."""
+        from .. import claude_version
+
+        binary = claude_version.resolve(self.argv[0])
+        version = claude_version.version_of(binary) if binary else None
+        if version is None:
+            logger.info("claude version unknown: all hook events")
+        return hook_settings.events_for(version)
 
     def set_state(self, state: str) -> None:
         """Set the state from outside the hooks (claude exited, failed at start)."""
