@@ -14,7 +14,7 @@ from typing import Any
 from .. import paths
 from ..protocol.jsonrpc import JsonObject
 from ..status import ATTENTION, Change, StatusTracker
-from . import child, hook_settings, record
+from . import child, claude_sessions, hook_settings, record
 from .attention import Attention
 from .editor_socket import EditorSocket
 from .hook_server import HookServer
@@ -29,6 +29,8 @@ STOP_GRACE = 5.0  # seconds claude has after SIGTERM/SIGHUP before SIGKILL
 QUIET_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP)  # the terminal's, for claude
 FAILED_START = 5.0  # a claude that fails within this many seconds failed at start
 CWD_CHECK = 5.0  # seconds between checks that the instance's directory still exists
+#: States Claude Code's session registry may correct (its statuses, and the first one).
+REGISTRY_STATES = frozenset({"starting", "idle", "busy", "waiting"})
 
 
 class HostSession:
@@ -61,6 +63,7 @@ class HostSession:
         self.hooks = HookServer(token, self._on_hook)
         self.attention = Attention(self.pane.pane, options.name, options.notify)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._hook_at = 0.0  # when the last hook arrived (time.time())
         self.router.on_change = lambda: self.pane.set_later(
             {"@tclaude-clis": str(self.router.ready_clis)}
         )
@@ -179,6 +182,7 @@ class HostSession:
             self._apply(Change(state))
 
     def _on_hook(self, payload: dict[str, Any]) -> None:
+        self._hook_at = time.time()
         before = self.tracker.state
         change = self.tracker.feed(payload)
         logger.debug(
@@ -209,6 +213,27 @@ class HostSession:
         notify = change.state in ATTENTION and (change.state != "idle" or change.unseen)
         if notify and change.state is not None:
             self._spawn(self.attention.notify(change.state))
+
+    def _on_registry(self, entry: claude_sessions.RegistryEntry) -> None:
+        """Cross-check the hooks with Claude Code's session registry (see claude_sessions)."""
+        if entry.session_id is not None and entry.session_id != self.tracker.session_id:
+            logger.info("session id %s from claude's registry", entry.session_id)
+            self.tracker.session_id = entry.session_id
+            self._remember_registry_session(entry.session_id)
+        newer = entry.status_at is not None and entry.status_at > self._hook_at
+        if entry.status is not None and newer and self.state in REGISTRY_STATES:
+            change = self.tracker.observe(entry.status)
+            if change.state is not None:
+                logger.info("state %s from claude's registry", change.state)
+                self._apply(change)
+
+    def _remember_registry_session(self, session_id: str) -> None:
+        from ..state import StateFile
+
+        try:
+            StateFile().update(self.options.instance_id, session_id=session_id)
+        except Exception:  # the state file is the CLI's; never die for it
+            logger.warning("session id %s not recorded", session_id, exc_info=True)
 
     async def _watch_cwd(self) -> None:
         """Mark the instance stale (and say so) when its directory is deleted under it."""
@@ -262,7 +287,13 @@ class HostSession:
             self._on_stop_signal(self._stop_signal)
         self.files.record = record.write(self.options.instance_id, self._record())
         logger.info("claude started, pid %s", self.claude.pid)
-        code = await self.claude.wait()
+        registry = asyncio.get_running_loop().create_task(
+            claude_sessions.watch(paths.claude_config_dir(), self.claude.pid, self._on_registry)
+        )
+        try:
+            code = await self.claude.wait()
+        finally:
+            registry.cancel()
         logger.info("claude exited with %s", code)
         return code if code >= 0 else 128 - code
 
