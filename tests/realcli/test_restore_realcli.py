@@ -13,12 +13,9 @@ import pytest
 from tests.realcli.test_tclaude_realcli import new, screen, wait_screen
 from tests.support.cli_runner import Tclaude
 from tests.support.fake_messages_api import FakeMessagesAPI, request_session_id, user_texts
-from tests.support.real_claude import PROMPT_READY_RE, claude_binary, skip_reason
+from tests.support.real_claude import PROMPT_READY_RE
 
-pytestmark = [
-    pytest.mark.realcli,
-    pytest.mark.skipif(claude_binary() is None, reason=skip_reason()),
-]
+pytestmark = [pytest.mark.realcli]
 
 
 def _prompt(tclaude: Tclaude, pane: str, api: FakeMessagesAPI, text: str) -> None:
