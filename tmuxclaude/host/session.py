@@ -31,6 +31,7 @@ FAILED_START = 5.0  # a claude that fails within this many seconds failed at sta
 CWD_CHECK = 5.0  # seconds between checks that the instance's directory still exists
 #: States Claude Code's session registry may correct (its statuses, and the first one).
 REGISTRY_STATES = frozenset({"starting", "idle", "busy", "waiting"})
+REGISTRY_SESSION_GRACE = 3.0  # seconds the SessionStart hook has to report a new session id
 
 
 class HostSession:
@@ -64,6 +65,8 @@ class HostSession:
         self.attention = Attention(self.pane.pane, options.name, options.notify)
         self._tasks: set[asyncio.Task[None]] = set()
         self._hook_at = 0.0  # when the last hook arrived (time.time())
+        self._session_hook_at = 0.0  # when the last hook with a session id arrived
+        self._registry_session_id: str | None = None  # the last one claude's registry showed
         self.router.on_change = lambda: self.pane.set_later(
             {"@tclaude-clis": str(self.router.ready_clis)}
         )
@@ -185,6 +188,8 @@ class HostSession:
         self._hook_at = time.time()
         before = self.tracker.state
         change = self.tracker.feed(payload)
+        if change.session_id is not None:
+            self._session_hook_at = self._hook_at
         logger.debug(
             "hook %s: %s -> %s", payload.get("hook_event_name"), before, self.tracker.state
         )
@@ -216,10 +221,13 @@ class HostSession:
 
     def _on_registry(self, entry: claude_sessions.RegistryEntry) -> None:
         """Cross-check the hooks with Claude Code's session registry (see claude_sessions)."""
+        if entry.session_id is not None:
+            self._registry_session_id = entry.session_id
         if entry.session_id is not None and entry.session_id != self.tracker.session_id:
-            logger.info("session id %s from claude's registry", entry.session_id)
-            self.tracker.session_id = entry.session_id
-            self._remember_registry_session(entry.session_id)
+            # SessionStart (with its source and transcript) usually follows at once
+            asyncio.get_running_loop().call_later(
+                REGISTRY_SESSION_GRACE, self._registry_session, entry.session_id, time.time()
+            )
         newer = entry.status_at is not None and entry.status_at > self._hook_at
         if entry.status is not None and newer and self.state in REGISTRY_STATES:
             change = self.tracker.observe(entry.status)
@@ -227,7 +235,14 @@ class HostSession:
                 logger.info("state %s from claude's registry", change.state)
                 self._apply(change)
 
-    def _remember_registry_session(self, session_id: str) -> None:
+    def _registry_session(self, session_id: str, seen_at: float) -> None:
+        """Record a session id seen in claude's registry that no SessionStart hook reported."""
+        if session_id == self.tracker.session_id or session_id != self._registry_session_id:
+            return  # known already, or the registry has moved on since
+        if self._session_hook_at >= seen_at:
+            return  # a hook reported a session since: hooks win
+        logger.info("session id %s from claude's registry", session_id)
+        self.tracker.session_id = session_id
         from ..state import StateFile
 
         try:
