@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
 
-POLL_INTERVAL = 1.0  # seconds between stats of the file
+POLL_INTERVAL = 1.0  # seconds between stats of the file while the state may need it
+IDLE_POLL_INTERVAL = 5.0  # otherwise (most instances, most of the time, are idle)
 MAX_BYTES = 64 * 1024  # a registry file is under 1 KB; anything far bigger is not one
 STATUSES = frozenset({"idle", "busy", "waiting"})
 _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -87,12 +88,13 @@ async def watch(
     config_dir: str,
     pid: int,
     on_entry: Callable[[RegistryEntry], None],
-    interval: float = POLL_INTERVAL,
+    interval: Callable[[], float] = lambda: POLL_INTERVAL,
 ) -> None:
     """Call ``on_entry`` with each new version of ``pid``'s registry file, until cancelled.
 
     A version is new when the file's (mtime, size, inode) changes; an
-    unparsable one is skipped (logged once per version).
+    unparsable one is skipped (logged once per version). ``interval()`` is
+    asked before each sleep.
     """
     path = registry_path(config_dir, pid)
     seen: tuple[int, int, int] | None = None
@@ -112,4 +114,4 @@ async def watch(
                     on_entry(entry)
                 except Exception:  # the registry is a cross-check: never die for it
                     logger.warning("claude session registry entry not applied", exc_info=True)
-        await asyncio.sleep(interval)
+        await asyncio.sleep(interval())

@@ -235,6 +235,12 @@ class HostSession:
                 logger.info("state %s from claude's registry", change.state)
                 self._apply(change)
 
+    def _registry_poll(self) -> float:
+        """Stat claude's registry often only while a missed hook would leave a wrong state."""
+        if self.state in ("busy", "waiting"):
+            return claude_sessions.POLL_INTERVAL
+        return claude_sessions.IDLE_POLL_INTERVAL
+
     def _registry_session(self, session_id: str, seen_at: float) -> None:
         """Record a session id seen in claude's registry that no SessionStart hook reported."""
         if session_id == self.tracker.session_id or session_id != self._registry_session_id:
@@ -303,7 +309,9 @@ class HostSession:
         self.files.record = record.write(self.options.instance_id, self._record())
         logger.info("claude started, pid %s", self.claude.pid)
         registry = asyncio.get_running_loop().create_task(
-            claude_sessions.watch(paths.claude_config_dir(), self.claude.pid, self._on_registry)
+            claude_sessions.watch(
+                paths.claude_config_dir(), self.claude.pid, self._on_registry, self._registry_poll
+            )
         )
         try:
             code = await self.claude.wait()
