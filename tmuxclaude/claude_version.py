@@ -1,8 +1,9 @@
 """Which Claude Code CLI version tclaude launches, and whether it is supported.
 
 ``claude --version`` costs a process start (tens to hundreds of ms), so its
-answer is cached per binary (real path, mtime, size) in a 0600 file of the
-runtime dir: a cached look-up is one stat and one small read. Cheap to
+answer is cached per binary (real path, mtime, size) in a 0600 file,
+``$XDG_CACHE_HOME/tclaude/claude-version.json``: a cached look-up is one
+stat and one small read. Cheap to
 import: the host's and ``new``'s start paths use it.
 """
 
@@ -24,7 +25,7 @@ NEWEST = "2.1.332"
 VERSION_TIMEOUT = 10.0  # seconds for ``claude --version``; a hung wrapper is not waited on
 
 _VERSION_RE = re.compile(r"^\s*v?(\d+)\.(\d+)\.(\d+)\b")
-_CACHE_NAME = "claude-version-cache.json"
+_CACHE_NAME = "claude-version.json"
 _CACHE_ENTRIES = 16  # binaries remembered; the oldest are dropped beyond this
 
 
@@ -72,8 +73,16 @@ def _cache_key(binary: str) -> str | None:
     return f"{real}:{st.st_mtime_ns}:{st.st_size}"
 
 
+def _cache_dir() -> str:
+    """``$XDG_CACHE_HOME/tclaude`` (``~/.cache/tclaude`` when unset or relative)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "tclaude")
+
+
 def _cache_path() -> str:
-    return os.path.join(paths.runtime_dir(), _CACHE_NAME)
+    return os.path.join(_cache_dir(), _CACHE_NAME)
 
 
 def _read_cache() -> dict[str, str]:
@@ -125,7 +134,7 @@ def version_of(binary: str) -> Version | None:
     cache[key] = answer
     kept = dict(list(cache.items())[-_CACHE_ENTRIES:])
     try:
-        paths.ensure_private_dir(paths.runtime_dir())
+        paths.ensure_private_dir(_cache_dir())
         paths.write_atomic(_cache_path(), json.dumps(kept), mode=0o600)
     except OSError:
         pass  # a cache is a cache

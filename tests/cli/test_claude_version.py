@@ -95,8 +95,9 @@ def test_version_is_cached_per_binary_until_it_changes(tmp_path: Path) -> None:
     assert claude_version.version_of(str(script)) == (2, 1, 250)
     assert claude_version.version_of(str(script)) == (2, 1, 250)
     assert version_calls(tmp_path / "bin") == 1
-    cache = Path(os.environ["TCLAUDE_RUNTIME_DIR"]) / "claude-version-cache.json"
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "tclaude" / "claude-version.json"
     assert stat.S_IMODE(cache.stat().st_mode) == 0o600
+    assert stat.S_IMODE(cache.parent.stat().st_mode) == 0o700
     # an update replaces the binary: another size (and mtime) asks again
     fake_claude(tmp_path / "bin", "2.1.332 (Claude Code)   ")
     assert claude_version.version_of(str(script)) == (2, 1, 332)
@@ -106,7 +107,7 @@ def test_version_is_cached_per_binary_until_it_changes(tmp_path: Path) -> None:
 def test_a_planted_cache_entry_of_garbage_is_no_version(tmp_path: Path) -> None:
     script = fake_claude(tmp_path / "bin", "2.1.250")
     claude_version.version_of(str(script))
-    cache = Path(os.environ["TCLAUDE_RUNTIME_DIR"]) / "claude-version-cache.json"
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "tclaude" / "claude-version.json"
     planted = dict.fromkeys(json.loads(cache.read_text()), "$(rm -rf ~)")
     cache.write_text(json.dumps(planted))
     assert claude_version.version_of(str(script)) is None

@@ -9,12 +9,12 @@ import os
 import signal
 import socket
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import paths
 from ..protocol.jsonrpc import JsonObject
 from ..status import ATTENTION, Change, StatusTracker
-from . import child, claude_sessions, hook_settings, record
+from . import child, hook_settings, record
 from .attention import Attention
 from .editor_socket import EditorSocket
 from .hook_server import HookServer
@@ -23,15 +23,15 @@ from .lifecycle import VERSION, HostFiles, HostOptions, _signal_ready
 from .pane_options import PaneOptions
 from .router import Router
 
+if TYPE_CHECKING:
+    from .claude_sessions import CrossCheck
+
 logger = logging.getLogger(__name__)
 
 STOP_GRACE = 5.0  # seconds claude has after SIGTERM/SIGHUP before SIGKILL
 QUIET_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP)  # the terminal's, for claude
 FAILED_START = 5.0  # a claude that fails within this many seconds failed at start
 CWD_CHECK = 5.0  # seconds between checks that the instance's directory still exists
-#: States Claude Code's session registry may correct (its statuses, and the first one).
-REGISTRY_STATES = frozenset({"starting", "idle", "busy", "waiting"})
-REGISTRY_SESSION_GRACE = 3.0  # seconds the SessionStart hook has to report a new session id
 
 
 class HostSession:
@@ -64,9 +64,7 @@ class HostSession:
         self.hooks = HookServer(token, self._on_hook)
         self.attention = Attention(self.pane.pane, options.name, options.notify)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._hook_at = 0.0  # when the last hook arrived (time.time())
-        self._session_hook_at = 0.0  # when the last hook with a session id arrived
-        self._registry_session_id: str | None = None  # the last one claude's registry showed
+        self.registry: CrossCheck | None = None  # Claude Code's session registry, once claude runs
         self.router.on_change = lambda: self.pane.set_later(
             {"@tclaude-clis": str(self.router.ready_clis)}
         )
@@ -185,11 +183,10 @@ class HostSession:
             self._apply(Change(state))
 
     def _on_hook(self, payload: dict[str, Any]) -> None:
-        self._hook_at = time.time()
         before = self.tracker.state
         change = self.tracker.feed(payload)
-        if change.session_id is not None:
-            self._session_hook_at = self._hook_at
+        if self.registry is not None:
+            self.registry.hook_seen(change)
         logger.debug(
             "hook %s: %s -> %s", payload.get("hook_event_name"), before, self.tracker.state
         )
@@ -219,36 +216,8 @@ class HostSession:
         if notify and change.state is not None:
             self._spawn(self.attention.notify(change.state))
 
-    def _on_registry(self, entry: claude_sessions.RegistryEntry) -> None:
-        """Cross-check the hooks with Claude Code's session registry (see claude_sessions)."""
-        if entry.session_id is not None:
-            self._registry_session_id = entry.session_id
-        if entry.session_id is not None and entry.session_id != self.tracker.session_id:
-            # SessionStart (with its source and transcript) usually follows at once
-            asyncio.get_running_loop().call_later(
-                REGISTRY_SESSION_GRACE, self._registry_session, entry.session_id, time.time()
-            )
-        newer = entry.status_at is not None and entry.status_at > self._hook_at
-        if entry.status is not None and newer and self.state in REGISTRY_STATES:
-            change = self.tracker.observe(entry.status)
-            if change.state is not None:
-                logger.info("state %s from claude's registry", change.state)
-                self._apply(change)
-
-    def _registry_poll(self) -> float:
-        """Stat claude's registry often only while a missed hook would leave a wrong state."""
-        if self.state in ("busy", "waiting"):
-            return claude_sessions.POLL_INTERVAL
-        return claude_sessions.IDLE_POLL_INTERVAL
-
-    def _registry_session(self, session_id: str, seen_at: float) -> None:
-        """Record a session id seen in claude's registry that no SessionStart hook reported."""
-        if session_id == self.tracker.session_id or session_id != self._registry_session_id:
-            return  # known already, or the registry has moved on since
-        if self._session_hook_at >= seen_at:
-            return  # a hook reported a session since: hooks win
-        logger.info("session id %s from claude's registry", session_id)
-        self.tracker.session_id = session_id
+    def _remember_registry_session(self, session_id: str) -> None:
+        """Record a session id that only Claude Code's registry reported (see claude_sessions)."""
         from ..state import StateFile
 
         try:
@@ -308,10 +277,11 @@ class HostSession:
             self._on_stop_signal(self._stop_signal)
         self.files.record = record.write(self.options.instance_id, self._record())
         logger.info("claude started, pid %s", self.claude.pid)
+        from .claude_sessions import CrossCheck  # after ready: off the start-up path
+
+        self.registry = CrossCheck(self.tracker, self._apply, self._remember_registry_session)
         registry = asyncio.get_running_loop().create_task(
-            claude_sessions.watch(
-                paths.claude_config_dir(), self.claude.pid, self._on_registry, self._registry_poll
-            )
+            self.registry.watch(paths.claude_config_dir(), self.claude.pid)
         )
         try:
             code = await self.claude.wait()
