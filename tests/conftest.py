@@ -8,12 +8,16 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support.cli_runner import Tclaude
 from tests.support.fake_messages_api import FakeMessagesAPI
 from tests.support.hosts import FAKE_CLAUDE_COMMAND, ControlServer
+
+if TYPE_CHECKING:
+    from tests.support.real_claude import RealClaude
 
 
 @pytest.fixture(autouse=True)
@@ -84,22 +88,41 @@ def api() -> Iterator[FakeMessagesAPI]:
         yield server
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses ``real_claude`` once per installed pinned CLI ([2.1.197], ...).
+
+    Only then are the CLIs looked up (``claude --version`` each), so other
+    runs do not pay for it.
+    """
+    if "real_claude" in metafunc.fixturenames:
+        from tests.support.real_claude import real_claude_params
+
+        metafunc.parametrize("real_claude", real_claude_params(), indirect=True)
+
+
+@pytest.fixture
+def real_claude(request: pytest.FixtureRequest) -> RealClaude:
+    """The real Claude Code CLI this run of the test uses (see ``pytest_generate_tests``)."""
+    claude: RealClaude = request.param
+    return claude
+
+
 @pytest.fixture
 def real_env(
     isolated_env: dict[str, str],
     api: FakeMessagesAPI,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    real_claude: RealClaude,
 ) -> Path:
     """A project dir; the test's environment (inherited by panes) made fit for the real CLI."""
-    from tests.support.real_claude import claude_binary, claude_env
+    from tests.support.real_claude import claude_env
 
     project = (tmp_path / "project").resolve()
     project.mkdir()
-    for key, value in claude_env(Path(isolated_env["HOME"]), project, api.url).items():
+    env = claude_env(Path(isolated_env["HOME"]), project, api.url, real_claude.version)
+    for key, value in env.items():
         if key != "PATH":
             monkeypatch.setenv(key, value)
-    binary = claude_binary()
-    assert binary is not None
-    monkeypatch.setenv("TCLAUDE_CLAUDE_COMMAND", str(binary))
+    monkeypatch.setenv("TCLAUDE_CLAUDE_COMMAND", str(real_claude.binary))
     return project

@@ -52,6 +52,15 @@ class StatusTracker:
             self.session_id = change.session_id
         return change
 
+    def observe(self, state: str) -> Change:
+        """Apply a state seen outside the hooks (Claude Code's session registry)."""
+        if state != "waiting":
+            self._permission_pending = False  # that permission was answered
+        if state == self.state:
+            return Change()
+        self.state = state
+        return Change(state)
+
     def _change(self, event: Any, payload: dict[str, Any]) -> Change:
         if event == "SessionStart":
             return self._session_start(payload)

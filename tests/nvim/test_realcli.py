@@ -21,13 +21,9 @@ from tests.nvim.conftest import Nvim, NvimFactory
 from tests.realcli.test_tclaude_realcli import new
 from tests.support.cli_runner import Tclaude
 from tests.support.fake_messages_api import FakeMessagesAPI, tool_results
-from tests.support.real_claude import PROMPT_READY_RE, claude_binary, skip_reason
+from tests.support.real_claude import PROMPT_READY_RE, rejected_re
 
-pytestmark = [
-    pytest.mark.realcli,
-    pytest.mark.nvim,
-    pytest.mark.skipif(claude_binary() is None, reason=skip_reason()),
-]
+pytestmark = [pytest.mark.realcli, pytest.mark.nvim]
 
 APP = "".join(f"line {n}\n" for n in range(1, 11))
 
@@ -145,7 +141,7 @@ async def test_write_turn_diff_rejected(
     target = real_env / "hello.txt"
     await open_write_diff(p, api, target, "proposed\n")
     await p.nv.command(how)
-    await p.wait_screen(r"User rejected write to hello\.txt")
+    await p.wait_screen(rejected_re("hello.txt").pattern)
     await p.nv.wait_lua("return #require('tclaude.diff').list() == 0")
     await p.wait_screen(PROMPT_READY_RE.pattern)
     await asyncio.sleep(0.5)

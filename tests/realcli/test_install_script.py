@@ -19,12 +19,9 @@ import psutil
 import pytest
 
 from tests.support.cli_runner import Tclaude
-from tests.support.real_claude import claude_binary, skip_reason
+from tests.support.real_claude import RealClaude
 
-pytestmark = [
-    pytest.mark.realcli,
-    pytest.mark.skipif(claude_binary() is None, reason=skip_reason()),
-]
+pytestmark = [pytest.mark.realcli]
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,11 +35,14 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float) -> None:
 
 
 def test_install_then_run_gives_a_connected_instance(
-    real_env: Path, tclaude: Tclaude, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    real_env: Path,
+    tclaude: Tclaude,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    real_claude: RealClaude,
 ) -> None:
     home = Path(os.environ["HOME"])
-    binary = claude_binary()
-    assert binary is not None
+    binary = real_claude.binary
     user_bin = tmp_path / "usr-bin"  # where a user's npm put claude
     user_bin.mkdir()
     (user_bin / "claude").symlink_to(binary)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -13,18 +14,16 @@ import pytest
 from tests.realcli.test_tclaude_realcli import new, screen, wait_screen
 from tests.support.cli_runner import Tclaude
 from tests.support.fake_messages_api import FakeMessagesAPI, request_session_id, user_texts
-from tests.support.real_claude import PROMPT_READY_RE, claude_binary, skip_reason
+from tests.support.real_claude import PROMPT_READY_RE, SLASH_MENU_RE, settled
 
-pytestmark = [
-    pytest.mark.realcli,
-    pytest.mark.skipif(claude_binary() is None, reason=skip_reason()),
-]
+pytestmark = [pytest.mark.realcli]
 
 
 def _prompt(tclaude: Tclaude, pane: str, api: FakeMessagesAPI, text: str) -> None:
     count = len(api.main_requests)
     tclaude.tmux("send-keys", "-t", pane, "-l", text)
-    time.sleep(0.2)
+    # Enter once the typed text is on screen and the screen has settled
+    settled(lambda: screen(tclaude, pane), wait_screen(tclaude, pane, re.escape(text)), 10)
     tclaude.tmux("send-keys", "-t", pane, "Enter")
     api.wait_for_requests(lambda reqs: len(reqs) > count, timeout=30)
     wait_screen(tclaude, pane, PROMPT_READY_RE)
@@ -75,7 +74,7 @@ def test_restore_resumes_the_conversation_and_follows_clear(
 
     # /clear starts a new session: SessionStart reports it, restore follows it
     tclaude.tmux("send-keys", "-t", pane, "-l", "/clear")
-    time.sleep(0.5)
+    wait_screen(tclaude, pane, SLASH_MENU_RE)  # Enter must not beat the completion menu
     tclaude.tmux("send-keys", "-t", pane, "Enter")
     second = _session_once_idle(tclaude, isolated_env, after=first)
     assert _entry(isolated_env, "api")["session_source"] == "clear"

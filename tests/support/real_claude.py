@@ -25,60 +25,138 @@ from pathlib import Path
 if t.TYPE_CHECKING:
     from types import TracebackType
 
-CLAUDE_VERSION = "2.1.197"
+#: The pinned CLIs the real-CLI tests run against: the oldest tclaude supports
+#: and the newest (tmuxclaude/claude_version.py holds the same range).
+CLAUDE_VERSIONS = ("2.1.197", "2.1.332")
+CLAUDE_VERSION = CLAUDE_VERSIONS[0]
 API_KEY = "sk-ant-dummy"
 
 #: The footer below the input box when the CLI is idle and takes typing:
-#: "? for shortcuts" in default mode, "⏵⏵ accept edits on (shift+tab to
-#: cycle)" / "⏵⏵ auto mode on ..." / "⏸ plan mode on ..." in the others.
-#: While a turn runs the same footer carries "esc to interrupt".
+#: "? for shortcuts" in default mode ("manual" in 2.1.332), "⏵⏵ accept edits
+#: on (shift+tab to cycle)" / "⏵⏵ auto mode on ..." / "⏸ plan mode on ..." in
+#: the others. While a turn runs the same footer carries "esc to interrupt".
 PROMPT_READY_RE = re.compile(r"^\s*(?!.*esc to interrupt)(?:\? for shortcuts|⏵⏵ |⏸ )", re.M)
 #: The footer while a turn runs (in every permission mode).
 BUSY_RE = re.compile(r"^\s*(?:.* · )?esc to interrupt", re.M)
 #: The question of the terminal permission prompt ("Do you want to create
 #: hello.txt?" for a new file), above its numbered options.
 PERMISSION_PROMPT_RE = re.compile(r"^\s*Do you want to .+\?\s*$", re.M)
+#: A row of the slash-command menu: "/clear   Clear conversation ..." (2.1.332
+#: starts the selected row with "❯ ").
+SLASH_MENU_RE = re.compile(r"^\s*(?:❯ )?/\S+\s{2,}\S", re.M)
+
+
+def wrote_re(lines: int, name: str) -> re.Pattern[str]:
+    """The line after an accepted write: "Wrote 1 lines to X" (2.1.197), "Wrote 1 line"."""
+    return re.compile(rf"Wrote {lines} lines? to {re.escape(name)}")
+
+
+def rejected_re(name: str) -> re.Pattern[str]:
+    """The line after a rejected write: "User rejected write to X" (2.1.197), "Rejected ..."."""
+    return re.compile(rf"(?:User rejected|Rejected) write to {re.escape(name)}")
 
 
 #: HOME as it was when this module was imported, before any test isolated it.
 _IMPORT_HOME = Path.home()
 
 
-def cache_dir() -> Path:
-    """Where ``scripts/install-claude`` puts the pinned CLI.
+def cache_dir(version: str = CLAUDE_VERSION) -> Path:
+    """Where ``scripts/install-claude VERSION`` puts that CLI.
 
     ``TCLAUDE_TEST_CACHE``, else ``~/.cache/tclaude`` of the HOME this module
     was imported under (tests point HOME elsewhere later).
     """
     base = os.environ.get("TCLAUDE_TEST_CACHE") or str(_IMPORT_HOME / ".cache" / "tclaude")
-    return Path(base) / f"claude-code-{CLAUDE_VERSION}"
+    return Path(base) / f"claude-code-{version}"
+
+
+def _executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def _reported_version(binary: Path) -> str | None:
+    """``"2.1.332"`` from ``binary --version``; None when it prints no version."""
+    try:
+        out = subprocess.run(
+            [str(binary), "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.match(r"\s*(\d+\.\d+\.\d+)", out.stdout)
+    return match.group(1) if match else None
+
+
+_BINARIES: dict[str, Path] | None = None
+
+
+def claude_binaries() -> dict[str, Path]:
+    """The CLIs to test with, by the version each reports, oldest first; maybe empty.
+
+    ``TCLAUDE_TEST_CLAUDE`` (paths separated by ``:``) wins; otherwise each
+    pinned version installed in the cache. Computed once per test run.
+    """
+    global _BINARIES
+    if _BINARIES is None:
+        override = os.environ.get("TCLAUDE_TEST_CLAUDE")
+        if override:
+            candidates = [Path(p) for p in override.split(os.pathsep) if p]
+        else:
+            candidates = [
+                cache_dir(v) / "node_modules" / ".bin" / "claude" for v in CLAUDE_VERSIONS
+            ]
+        found: dict[str, Path] = {}
+        for path in candidates:
+            version = _reported_version(path) if _executable(path) else None
+            if version is not None:
+                found[version] = path
+        key = lambda v: tuple(int(part) for part in v.split("."))  # noqa: E731
+        _BINARIES = {v: found[v] for v in sorted(found, key=key)}
+    return _BINARIES
 
 
 def claude_binary() -> Path | None:
-    """The ``claude`` executable to test with, or None when there is none.
-
-    ``TCLAUDE_TEST_CLAUDE`` (a path) wins; otherwise the pinned install in
-    the cache. Only existence and the executable bit are checked.
-    """
-    override = os.environ.get("TCLAUDE_TEST_CLAUDE")
-    candidate = Path(override) if override else cache_dir() / "node_modules" / ".bin" / "claude"
-    if candidate.is_file() and os.access(candidate, os.X_OK):
-        return candidate
-    return None
+    """The oldest CLI of ``claude_binaries()``, or None (for tests that need just one)."""
+    binaries = claude_binaries()
+    return next(iter(binaries.values())) if binaries else None
 
 
 def skip_reason() -> str:
-    """Why real-CLI tests cannot run here (meaningful when claude_binary() is None)."""
+    """Why real-CLI tests cannot run here (meaningful when claude_binaries() is empty)."""
     override = os.environ.get("TCLAUDE_TEST_CLAUDE")
     if override:
-        return f"TCLAUDE_TEST_CLAUDE={override} is not an executable file"
+        return f"TCLAUDE_TEST_CLAUDE={override}: no executable there reports a version"
     return (
-        f"Claude Code CLI {CLAUDE_VERSION} not installed in {cache_dir()}; "
-        "run scripts/install-claude"
+        f"Claude Code CLI {' / '.join(CLAUDE_VERSIONS)} not installed in {cache_dir().parent}; "
+        "run scripts/install-claude VERSION"
     )
 
 
-def seed_config(config_dir: Path, cwd: Path, api_key: str = API_KEY) -> Path:
+@dataclass(frozen=True)
+class RealClaude:
+    """One CLI under test: its version (the test id) and its binary."""
+
+    version: str
+    binary: Path
+
+    @property
+    def version_tuple(self) -> tuple[int, int, int]:
+        major, minor, patch = (int(part) for part in self.version.split("."))
+        return major, minor, patch
+
+
+def real_claude_params() -> list[t.Any]:
+    """``pytest.param`` per CLI of ``claude_binaries()`` (id: its version), or one skip."""
+    import pytest
+
+    binaries = claude_binaries()
+    if not binaries:
+        return [pytest.param(None, id="no-claude", marks=pytest.mark.skip(reason=skip_reason()))]
+    return [pytest.param(RealClaude(v, b), id=v) for v, b in binaries.items()]
+
+
+def seed_config(
+    config_dir: Path, cwd: Path, api_key: str = API_KEY, version: str = CLAUDE_VERSION
+) -> Path:
     """Write ``.claude.json`` so no first-run dialog blocks the input prompt.
 
     Merges into an existing file (for a second launch with the same home).
@@ -91,8 +169,8 @@ def seed_config(config_dir: Path, cwd: Path, api_key: str = API_KEY) -> Path:
     config.update(
         {
             "hasCompletedOnboarding": True,
-            "lastOnboardingVersion": CLAUDE_VERSION,
-            "lastReleaseNotesSeen": CLAUDE_VERSION,
+            "lastOnboardingVersion": version,
+            "lastReleaseNotesSeen": version,
             "fullscreenUpsellSeenCount": 99,
             "numStartups": 1,
             "customApiKeyResponses": {"approved": [api_key[-20:]], "rejected": []},
@@ -113,7 +191,9 @@ def seed_config(config_dir: Path, cwd: Path, api_key: str = API_KEY) -> Path:
     return path
 
 
-def claude_env(home: Path, cwd: Path, api_url: str) -> dict[str, str]:
+def claude_env(
+    home: Path, cwd: Path, api_url: str, version: str = CLAUDE_VERSION
+) -> dict[str, str]:
     """A complete environment for running the real CLI offline.
 
     ``HOME`` is ``home`` and ``CLAUDE_CONFIG_DIR`` is ``home/.claude``; the
@@ -121,7 +201,7 @@ def claude_env(home: Path, cwd: Path, api_url: str) -> dict[str, str]:
     caller's environment leaks in but ``PATH`` and the locale.
     """
     config_dir = home / ".claude"
-    seed_config(config_dir, cwd)
+    seed_config(config_dir, cwd, version=version)
     env = {
         "HOME": str(home),
         "CLAUDE_CONFIG_DIR": str(config_dir),
@@ -136,6 +216,8 @@ def claude_env(home: Path, cwd: Path, api_url: str) -> dict[str, str]:
         "ANTHROPIC_BASE_URL": api_url,
         "DISABLE_AUTOUPDATER": "1",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        # both pinned CLIs try to git clone the plugin marketplace at every start
+        "CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL": "1",
         "DISABLE_TELEMETRY": "1",
         "DISABLE_ERROR_REPORTING": "1",
         "NO_PROXY": "127.0.0.1,localhost",
@@ -166,6 +248,32 @@ def claude_argv(
     if resume is not None:
         argv += ["--resume", resume]
     return argv + list(extra or [])
+
+
+#: How long a screen must stay unchanged to count as settled (seconds). Not a
+#: limit on the CLI's speed: waiting longer only makes a test slower.
+SETTLE = 0.4
+
+
+def settled(
+    capture: t.Callable[[], str], screen: str, timeout: float, quiet: float = SETTLE
+) -> str:
+    """Poll ``capture`` until it returns the same screen for ``quiet`` seconds; return it.
+
+    ``screen`` is the last one seen. When the screen keeps changing (a
+    spinner) for ``timeout`` seconds, the current one is returned: the keys
+    then go out as they did before this wait existed.
+    """
+    deadline = time.monotonic() + timeout
+    since = time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = capture()
+        if now != screen:
+            screen, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+    return screen
 
 
 class TmuxDriver:
@@ -262,6 +370,16 @@ class TmuxDriver:
                 )
             time.sleep(0.1)
 
+    def wait_until_settled(
+        self, pattern: str | re.Pattern[str], timeout: float = 15.0, quiet: float = SETTLE
+    ) -> str:
+        """Wait for ``pattern``, then until the screen stays unchanged for ``quiet`` seconds.
+
+        Keys sent after that are taken: a permission prompt of 2.1.332 drops
+        Enter and digits that arrive in its first ~0.2 s.
+        """
+        return settled(self.capture, self.wait_for_text(pattern, timeout), timeout, quiet)
+
     def send_keys(self, *keys: str) -> None:
         """Send tmux key names (``Enter``, ``Escape``, ``C-c``, ``1``, ...)."""
         self.run("send-keys", "-t", self.target, *keys)
@@ -298,7 +416,7 @@ def submit_prompt(driver: TmuxDriver, text: str) -> None:
     """
     driver.send_text_literal(text)
     if text.startswith("/"):
-        driver.wait_for_text(re.compile(r"^/\S+\s{2,}\S", re.M), timeout=5)
+        driver.wait_for_text(SLASH_MENU_RE, timeout=5)
     driver.send_keys("Enter")
 
 

@@ -70,6 +70,7 @@ def checks() -> list[tuple[str, str, str]]:
         results.append(
             ("OK", "claude", f"{claude} ({_version([claude, '--version']) or 'version unknown'})")
         )
+        results.append(claude_version_check(cfg.claude_command))
     lock_dir = paths.lock_dir()
     if os.path.isdir(lock_dir):
         mode = os.stat(lock_dir).st_mode & 0o777
@@ -123,6 +124,20 @@ def checks() -> list[tuple[str, str, str]]:
         )
     )
     return results
+
+
+def claude_version_check(claude_command: str) -> tuple[str, str, str]:
+    """The claude version row: OK inside the supported range, else WARN saying which side."""
+    from .. import claude_version
+
+    binary, version = claude_version.of_command(claude_command)
+    supported = f"supported {claude_version.OLDEST} to {claude_version.NEWEST}"
+    if version is None:
+        return ("WARN", "claude version", f"{binary or claude_command}: no version ({supported})")
+    problem = claude_version.support_problem(version)
+    if problem is not None:
+        return ("WARN", "claude version", problem)
+    return ("OK", "claude version", f"{claude_version.show(version)} ({supported})")
 
 
 def run(args: argparse.Namespace) -> int:

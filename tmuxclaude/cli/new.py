@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from ..errors import TclaudeError
 from ..spawn import SpawnRequest
@@ -59,12 +60,23 @@ def run(args: argparse.Namespace) -> int:
         detached=args.detached,
         claude_args=claude_args,
     )
+    _warn_if_unsupported(app.config.claude_command)
     made: dict[str, object] | None = None
     if args.worktree:
         made = _make_worktree(app, args, request)
     entry, ready = Spawner(app.config, app.tmux, app.state).spawn(request)
     print_instance(app, entry.id, ready, args.json, made)
     return 0
+
+
+def _warn_if_unsupported(claude_command: str) -> None:
+    """One line on stderr when the claude to launch is outside the supported range."""
+    from .. import claude_version
+
+    _, version = claude_version.of_command(claude_command)
+    problem = claude_version.support_problem(version) if version else None
+    if problem:
+        print(f"tclaude: warning: {problem}", file=sys.stderr)
 
 
 def _make_worktree(app: App, args: argparse.Namespace, request: SpawnRequest) -> dict[str, object]:

@@ -29,16 +29,31 @@ HTTP_EVENTS = (
     "SessionEnd",
 )
 TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse", "PermissionRequest"})
+#: The first CLI version known to have each event that is not in every CLI.
+#: An event the running CLI does not know opens a blocking "Settings
+#: Warning" dialog, so only the events of the version launched are hooked.
+#: Those not listed here are older than any CLI tclaude has met.
+EVENTS_SINCE: dict[str, tuple[int, int, int]] = {
+    "PermissionRequest": (2, 1, 197),  # the oldest version checked; older unknown
+    "StopFailure": (2, 1, 197),
+}
 HOOK_TIMEOUT = 5  # seconds; the host answers at once, this only bounds a stuck host
 
 
-def settings(url: str, url_file: str) -> dict[str, Any]:
+def events_for(version: tuple[int, int, int] | None) -> tuple[str, ...]:
+    """The HTTP events to hook for a CLI of ``version``; all of them when it is unknown."""
+    if version is None:
+        return HTTP_EVENTS
+    return tuple(e for e in HTTP_EVENTS if version >= EVENTS_SINCE.get(e, (0, 0, 0)))
+
+
+def settings(url: str, url_file: str, events: tuple[str, ...] = HTTP_EVENTS) -> dict[str, Any]:
     """Hooks for ``url``; the relay gets ``url_file``, as its argv is public."""
     relay = shlex.join([sys.executable, "-S", hook_relay.__file__, url_file])
     hooks: dict[str, Any] = {
         "SessionStart": [{"hooks": [{"type": "command", "command": relay, "timeout": 5}]}]
     }
-    for event in HTTP_EVENTS:
+    for event in events:
         entry: dict[str, Any] = {"hooks": [{"type": "http", "url": url, "timeout": HOOK_TIMEOUT}]}
         if event in TOOL_EVENTS:
             entry["matcher"] = "*"
@@ -86,11 +101,16 @@ def merged(ours: dict[str, Any], user: dict[str, Any] | None) -> dict[str, Any]:
     return result
 
 
-def write(instance_id: str, url: str, user: dict[str, Any] | None = None) -> str:
+def write(
+    instance_id: str,
+    url: str,
+    user: dict[str, Any] | None = None,
+    events: tuple[str, ...] = HTTP_EVENTS,
+) -> str:
     """Write the relay's URL file and the settings file (both 0600); return the latter's path."""
     url_file = record.hook_url_path(instance_id)
     paths.write_atomic(url_file, url, mode=0o600)
     path = record.settings_path(instance_id)
-    body = json.dumps(merged(settings(url, url_file), user), indent=1)
+    body = json.dumps(merged(settings(url, url_file, events), user), indent=1)
     paths.write_atomic(path, body, mode=0o600)
     return path

@@ -25,6 +25,10 @@ from ..protocol.tools import text_result
 logger = logging.getLogger(__name__)
 
 EDITOR_TIMEOUT = float(os.environ.get("TCLAUDE_EDITOR_TIMEOUT") or 5.0)
+#: Tool calls the CLI times out on sooner than EDITOR_TIMEOUT, with the time
+#: the editor gets (seconds): the host answers itself when the editor has not
+#: by then. getDiagnostics: 2.1.332 waits 0.5 s; the rest is for the way back.
+CLI_BUDGET = {"getDiagnostics": 0.35}
 
 
 class EditorGoneError(Exception):
@@ -117,11 +121,15 @@ class Router:
     async def call_later(self, name: str, arguments: JsonObject, session: McpSession) -> JsonObject:
         if name == "openDiff":
             return await self._open_diff(arguments, session)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + min(EDITOR_TIMEOUT, CLI_BUDGET.get(name, EDITOR_TIMEOUT))
         while self.editors:
             editor = self.active_editor()
             assert editor is not None
             try:
-                return await asyncio.wait_for(editor.request(name, arguments), EDITOR_TIMEOUT)
+                return await asyncio.wait_for(
+                    editor.request(name, arguments), max(0.0, deadline - loop.time())
+                )
             except EditorGoneError:
                 # drop it now: a closing link fails without yielding, and its reader
                 # (which would detach it) may not run before this loop comes round

@@ -10,7 +10,7 @@ import signal
 import socket
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import paths
 from ..protocol.jsonrpc import JsonObject
@@ -23,6 +23,9 @@ from .ide_server import IdeServer
 from .lifecycle import VERSION, HostFiles, HostOptions, _signal_ready
 from .pane_options import PaneOptions
 from .router import Router
+
+if TYPE_CHECKING:
+    from .claude_sessions import CrossCheck
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +69,7 @@ class HostSession:
         self.attention = Attention(self.pane.pane, options.name, options.notify)
         self._tasks: set[asyncio.Task[None]] = set()
         self._pane_stderr: int | None = None  # the pane's stderr, for claude alone
+        self.registry: CrossCheck | None = None  # Claude Code's session registry, once claude runs
         self.router.on_change = lambda: self.pane.set_later(
             {"@tclaude-clis": str(self.router.ready_clis)}
         )
@@ -144,7 +148,7 @@ class HostSession:
             args, user = hook_settings.take_user_settings(self.argv[1:])
             self.files.hook_url = record.hook_url_path(self.options.instance_id)
             self.files.settings = hook_settings.write(
-                self.options.instance_id, self.hooks.url, user
+                self.options.instance_id, self.hooks.url, user, self._hook_events()
             )
             self.argv = [self.argv[0], *args, "--settings", self.files.settings]
         self.pane.set_now(
@@ -184,6 +188,16 @@ class HostSession:
             await asyncio.wait(self._tasks, timeout=5)
         return code
 
+    def _hook_events(self) -> tuple[str, ...]:
+        """The hook events the claude about to start knows (cached ``--version``)."""
+        from .. import claude_version
+
+        binary = claude_version.resolve(self.argv[0])
+        version = claude_version.version_of(binary) if binary else None
+        if version is None:
+            logger.info("claude version unknown: all hook events")
+        return hook_settings.events_for(version)
+
     def set_state(self, state: str) -> None:
         """Set the state from outside the hooks (claude exited, failed at start)."""
         if state != self.tracker.state:
@@ -193,6 +207,8 @@ class HostSession:
     def _on_hook(self, payload: dict[str, Any]) -> None:
         before = self.tracker.state
         change = self.tracker.feed(payload)
+        if self.registry is not None:
+            self.registry.hook_seen(change)
         logger.debug(
             "hook %s: %s -> %s", payload.get("hook_event_name"), before, self.tracker.state
         )
@@ -221,6 +237,15 @@ class HostSession:
         notify = change.state in ATTENTION and (change.state != "idle" or change.unseen)
         if notify and change.state is not None:
             self._spawn(self.attention.notify(change.state))
+
+    def _remember_registry_session(self, session_id: str) -> None:
+        """Record a session id that only Claude Code's registry reported (see claude_sessions)."""
+        from ..state import StateFile
+
+        try:
+            StateFile().update(self.options.instance_id, session_id=session_id)
+        except Exception:  # the state file is the CLI's; never die for it
+            logger.warning("session id %s not recorded", session_id, exc_info=True)
 
     async def _watch_cwd(self) -> None:
         """Mark the instance stale (and say so) when its directory is deleted under it."""
@@ -276,7 +301,16 @@ class HostSession:
             self._on_stop_signal(self._stop_signal)
         self.files.record = record.write(self.options.instance_id, self._record())
         logger.info("claude started, pid %s", self.claude.pid)
-        code = await self.claude.wait()
+        from .claude_sessions import CrossCheck  # after ready: off the start-up path
+
+        self.registry = CrossCheck(self.tracker, self._apply, self._remember_registry_session)
+        registry = asyncio.get_running_loop().create_task(
+            self.registry.watch(paths.claude_config_dir(), self.claude.pid)
+        )
+        try:
+            code = await self.claude.wait()
+        finally:
+            registry.cancel()
         logger.info("claude exited with %s", code)
         return code if code >= 0 else 128 - code
 

@@ -8,6 +8,33 @@ local warn = health.warn or health.report_warn
 local err = health.error or health.report_error
 local info = health.info or health.report_info
 
+-- The claude version row of `tclaude doctor --json` (the version and the supported range).
+local function claude_version(argv)
+  local cmd = vim.deepcopy(argv)
+  vim.list_extend(cmd, { "doctor", "--json" })
+  local decoded, rows = pcall(vim.fn.json_decode, vim.fn.system(cmd))
+  if not decoded or type(rows) ~= "table" then
+    warn("Claude Code version unknown: `tclaude doctor --json` gave no answer")
+    return
+  end
+  for _, row in ipairs(rows) do
+    if row.check == "claude version" then
+      if row.status == "OK" then
+        ok("Claude Code " .. tostring(row.detail))
+      else
+        warn(tostring(row.detail), { "see `tclaude doctor` and docs/compatibility.md" })
+      end
+      return
+    end
+  end
+  for _, row in ipairs(rows) do
+    if row.check == "claude" and row.status ~= "OK" then
+      warn("Claude Code: " .. tostring(row.detail))
+      return
+    end
+  end
+end
+
 function M.check()
   local discovery = require("tclaude.discovery")
   local pairing = require("tclaude.pairing")
@@ -26,6 +53,7 @@ function M.check()
   local exe = vim.fn.exepath(argv[1])
   if exe ~= "" then
     ok("tclaude found: " .. exe)
+    claude_version(argv)
   else
     warn("tclaude not found (" .. argv[1] .. "): commands that drive tmux will fail", {
       "install it: pipx install tmuxclaude",
