@@ -51,5 +51,5 @@ def test_status_and_send_to_a_host_that_never_answers_end_in_one_line(
         assert proc.returncode == 2, (proc.args, results)
         assert "Traceback" not in stderr and stderr.count("\n") == 1, stderr
         assert "the host of 'api' did not answer within 10 s" in stderr
-        assert "tclaude kill api" in stderr
+        assert "or stop it with tclaude kill api" in stderr and ".log)" in stderr
     assert tclaude.json("status", "api")["name"] == "api"  # the real host answers again

@@ -25,6 +25,7 @@ import os
 import socket
 
 from ..errors import TclaudeError
+from ..host import record
 from ..registry import Instance
 from .app import App, add_json_flag
 
@@ -91,7 +92,8 @@ def editor_call(instance: Instance, method: str, params: dict[str, object]) -> d
         except TimeoutError:
             raise TclaudeError(
                 f"the host of {instance.name!r} did not answer within {HOST_TIMEOUT:.0f} s; "
-                f"see its log, or restart it: tclaude kill {instance.name} && tclaude restore"
+                f"it may be stuck: see its log ({record.log_path(instance.id)}), "
+                f"or stop it with tclaude kill {instance.name}"
             ) from None
         except OSError as exc:
             raise TclaudeError(f"lost {instance.name!r} at {instance.socket}: {exc}") from None
