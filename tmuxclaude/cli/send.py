@@ -31,7 +31,8 @@ from .app import App, add_json_flag
 
 HOST_TIMEOUT = 10.0  # seconds for the host to answer on its editor socket
 PASTE_SETTLE = 2.0  # seconds at most to wait for a paste to show before pressing Enter
-READY = ("idle", "busy")  # states that take typed text; busy claude queues it
+PASTE_GAP = 0.1  # seconds at least between the paste and the Enter
+READY = ("idle", "busy")  # states that take typed text (busy claude queues it); #{||:} takes 2
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -145,9 +146,13 @@ def _screen(app: App, pane_id: str) -> str:
 
 
 def _wait_changed(app: App, pane_id: str, before: str, limit: float = PASTE_SETTLE) -> None:
-    """Return once the pane shows something else than ``before``, or after ``limit`` s."""
+    """Return once the pane shows something else than ``before``, or after ``limit`` s.
+
+    Never sooner than ``PASTE_GAP``: a busy claude's screen changes all the time.
+    """
     import time
 
+    time.sleep(PASTE_GAP)
     deadline = time.monotonic() + limit
     while _screen(app, pane_id) == before and time.monotonic() < deadline:
         time.sleep(0.02)
