@@ -54,14 +54,57 @@ def config_file() -> str:
 
 
 def ensure_private_dir(path: str) -> str:
-    """Create ``path`` (0700) if missing; refuse one that others can write or own."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
+    """Create ``path`` and any missing parent 0700, whatever the umask.
+
+    An existing ``path`` that others can read or write is tightened to 0700;
+    one that belongs to another user is refused (PermissionError): another
+    user could read, plant or lock what tclaude keeps there. Existing
+    parents are left as they are.
+    """
+    missing: list[str] = []
+    head = os.path.abspath(path)
+    while not os.path.isdir(head):
+        missing.append(head)
+        parent = os.path.dirname(head)
+        if parent == head:
+            break
+        head = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            continue  # made meanwhile by a racing command: checked below if it is ours
+        except OSError as exc:  # errno kept: OSError(errno, ...) is FileNotFoundError etc.
+            raise OSError(exc.errno, f"cannot create {directory}: {exc.strerror}") from None
+        os.chmod(directory, 0o700)
     st = os.stat(path)
+    if not os.path.isdir(path):
+        raise NotADirectoryError(f"{path} is not a directory")
     if st.st_uid != os.getuid():
-        raise PermissionError(f"{path} belongs to another user")
+        raise PermissionError(
+            f"{path} belongs to another user (uid {st.st_uid}): tclaude keeps its files only in "
+            "a directory of your own; remove it or point tclaude elsewhere"
+        )
     if st.st_mode & 0o077:
         os.chmod(path, 0o700)
     return path
+
+
+def check_owner(fd: int, path: str) -> os.stat_result:
+    """Refuse (PermissionError) an open file that belongs to another user."""
+    st = os.fstat(fd)
+    if st.st_uid != os.getuid():
+        raise PermissionError(
+            f"{path} belongs to another user (uid {st.st_uid}): tclaude does not trust it; "
+            "remove it"
+        )
+    return st
+
+
+def check_private_file(fd: int, path: str) -> None:
+    """Refuse an open file of another user's; make one of ours 0600 if others can use it."""
+    if check_owner(fd, path).st_mode & 0o077:
+        os.fchmod(fd, 0o600)
 
 
 def write_atomic(path: str, data: str, mode: int = 0o600) -> None:

@@ -4,8 +4,8 @@
 claude arguments, created time and (once reported) Claude session id. It is
 changed only under an exclusive ``flock`` on ``instances.lock`` and written
 atomically, so racing commands never lose each other's entries. A file that
-does not parse is never overwritten: it is copied aside and the command
-fails with a clear message.
+does not parse or has the wrong shape is never overwritten: it is copied aside
+and the command fails with a clear message.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
@@ -23,6 +24,11 @@ from . import paths
 from .errors import StateFileError
 
 VERSION = 1
+# the patterns `tclaude new` and `tclaude host` accept (spawn.NAME_PATTERN, cli/host.ID_PATTERN)
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]{0,47}")
+LAYOUTS = ("tabbed", "split", "beside")
+_OPTIONAL_TEXT = ("session", "beside", "session_id", "session_source", "transcript", "worktree")
 
 
 @dataclass
@@ -41,7 +47,33 @@ class InstanceState:
     worktree: str | None = None
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> InstanceState:
+    def from_json(cls, data: Any) -> InstanceState:
+        """An entry checked field by field; ValueError names the first bad one.
+
+        Unknown keys are ignored (a newer tclaude may add some).
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f"an entry is {type(data).__name__}, not an object")
+        for key in ("id", "name", "cwd"):
+            if not isinstance(data.get(key), str):
+                raise ValueError(f"{key} is missing or not a string")
+        if not ID_PATTERN.fullmatch(data["id"]):
+            raise ValueError(f"id {data['id']!r} is not a valid instance id")
+        if not NAME_PATTERN.fullmatch(data["name"]):
+            raise ValueError(f"name {data['name']!r} is not a valid instance name")
+        if not os.path.isabs(data["cwd"]):
+            raise ValueError(f"cwd {data['cwd']!r} is not an absolute path")
+        if data.get("layout", "tabbed") not in LAYOUTS:
+            raise ValueError(f"layout {data.get('layout')!r} is not one of {', '.join(LAYOUTS)}")
+        args = data.get("claude_args", [])
+        if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+            raise ValueError("claude_args is not a list of strings")
+        created = data.get("created", 0.0)
+        if isinstance(created, bool) or not isinstance(created, int | float):
+            raise ValueError("created is not a number")
+        for key in _OPTIONAL_TEXT:
+            if not isinstance(data.get(key), str | None):
+                raise ValueError(f"{key} is neither null nor a string")
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -57,35 +89,58 @@ class StateFile:
     def read(self) -> dict[str, InstanceState]:
         """All instances, without taking the lock (a reader sees whole files only)."""
         try:
-            with open(self.path, encoding="utf-8") as handle:
-                text = handle.read()
+            with open(self.path, "rb") as handle:
+                paths.check_owner(handle.fileno(), self.path)
+                raw = handle.read()
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            raise StateFileError(f"cannot read the state file {self.path}: {exc}") from None
-        return self._parse(text)
-
-    def _parse(self, text: str) -> dict[str, InstanceState]:
-        try:
-            data = json.loads(text)
-            items = data["instances"]
-            if not isinstance(items, dict):
-                raise TypeError("instances is not an object")
-            return {key: InstanceState.from_json(value) for key, value in items.items()}
-        except (ValueError, KeyError, TypeError) as exc:
-            backup = self._backup()
             raise StateFileError(
-                f"the state file {self.path} is corrupt ({exc.__class__.__name__}: {exc}); "
-                f"a copy is kept at {backup}; fix it or move it away to start afresh"
+                f"cannot read the state file {self.path}: {exc.strerror or exc}"
+            ) from None
+        return self._parse(raw)
+
+    def _parse(self, raw: bytes) -> dict[str, InstanceState]:
+        try:
+            data = json.loads(raw.decode("utf-8"))
+            if not isinstance(data, dict) or not isinstance(data.get("instances"), dict):
+                raise ValueError('no "instances" object at the top')
+            instances: dict[str, InstanceState] = {}
+            for key, value in data["instances"].items():
+                try:
+                    entry = InstanceState.from_json(value)
+                except ValueError as exc:
+                    raise ValueError(f"instance {key!r}: {exc}") from None
+                if entry.id != key:
+                    raise ValueError(f"instance {key!r}: its id is {entry.id!r}")
+                instances[key] = entry
+            return instances
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
+            reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+            raise StateFileError(
+                f"the state file {self.path} is corrupt ({reason}); {self._backup(raw)}; "
+                "fix it or move it away to start afresh (tclaude doctor checks it)"
             ) from None
 
-    def _backup(self) -> str:
-        backup = f"{self.path}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"
-        if not os.path.exists(backup):
-            import shutil  # only on this rare path: keeps every command's start lighter
+    def _backup(self, raw: bytes) -> str:
+        """Keep a private copy of an unreadable state file; say where (or why not)."""
+        import hashlib  # only on this rare path: keeps every command's start lighter
 
-            shutil.copy2(self.path, backup)
-        return backup
+        # named for its content: every command that meets the same file keeps one copy
+        backup = f"{self.path}.corrupt-{hashlib.sha256(raw).hexdigest()[:12]}"
+        try:
+            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            return f"a copy is kept at {backup}"
+        except OSError as exc:
+            return f"no copy could be kept ({exc.strerror}); it is left as it is"
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(raw)
+        except OSError as exc:
+            paths.remove_quietly(backup)
+            return f"no copy could be kept ({exc.strerror}); it is left as it is"
+        return f"a copy is kept at {backup}"
 
     def creating(self) -> contextlib.AbstractContextManager[None]:
         """Hold the lock that makes find-or-create atomic (bare ``tclaude``).
@@ -97,14 +152,23 @@ class StateFile:
 
     @contextlib.contextmanager
     def _flock(self, path: str) -> Iterator[None]:
-        """An exclusive ``flock`` on ``path`` (created in the state dir when missing)."""
-        os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        with open(path, "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        """An exclusive ``flock`` on ``path`` (created 0600 in the private state dir).
+
+        A lock file that is not the user's own is refused: whoever can open
+        it can hold the lock and make every command wait.
+        """
+        paths.ensure_private_dir(self.directory)
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(path, flags, 0o600)
+        try:
+            paths.check_private_file(fd, path)
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[dict[str, InstanceState]]:
@@ -116,7 +180,13 @@ class StateFile:
             after = {k: asdict(v) for k, v in instances.items()}
             if after != before:
                 body = json.dumps({"version": VERSION, "instances": after}, indent=1)
-                paths.write_atomic(self.path, body + "\n", mode=0o600)
+                try:
+                    paths.write_atomic(self.path, body + "\n", mode=0o600)
+                except OSError as exc:
+                    raise StateFileError(
+                        f"cannot write the state file {self.path}: {exc.strerror or exc}; "
+                        "it was left as it was"
+                    ) from None
 
     def update(self, instance_id: str, **changes: Any) -> None:
         with self.locked() as instances:

@@ -68,6 +68,9 @@ def test_send_text_and_broadcast_paste_into_the_panes(tclaude: Tclaude, tmp_path
             "new", "--name", "b", "--cwd", str(tmp_path), "--detached", "--json", env=env
         ).stdout
     )
+    # text is typed only into a ready instance: these children send no hooks, so say so
+    for pane in (a["pane"], b["pane"]):
+        tclaude.tmux("set-option", "-p", "-t", pane, "@tclaude-state", "idle")
     tclaude.run("send", "a", "--text", "hello there", "--submit")
     tclaude.run("broadcast", "--text", "to all", "--submit")
     deadline = time.monotonic() + 10

@@ -133,3 +133,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # tclaude list | head
         sys.stderr.close()
         return 0
+    except OSError as err:  # a full disk, a directory it may not create: one line, no traceback
+        print(f"tclaude: {_os_error(err)}", file=sys.stderr)
+        return 1
+
+
+def _os_error(err: OSError) -> str:
+    """``OSError`` in words: what failed and where, without ``[Errno N]``."""
+    if err.strerror is None:
+        return str(err) or err.__class__.__name__
+    where = f": {err.filename}" if err.filename else ""
+    return f"{err.strerror}{where}"

@@ -1,5 +1,9 @@
 """Check what tclaude needs: tmux, claude, directories, stale files, config.
 
+It also checks the modes of tclaude's directories and files, that the
+state file reads, and that no secret (an IDE or hook token, a secret-looking
+environment variable) shows in the command line of tmux, a host or claude.
+
 Each line is OK, WARN or FAIL with what to do; the exit code is 1 when
 anything failed.
 
@@ -16,6 +20,7 @@ import shutil
 import subprocess
 import sys
 
+from .. import paths
 from .app import add_json_flag
 
 
@@ -31,57 +36,106 @@ def _version(argv: list[str]) -> str | None:
     return (out.stdout or out.stderr).strip().splitlines()[0] if out.returncode == 0 else None
 
 
-def checks() -> list[tuple[str, str, str]]:
-    from .. import config, paths, restore
+Result = tuple[str, str, str]  # status, check, detail
+
+
+def checks() -> list[Result]:
+    """Every check, in the order shown; each is a small function of its own."""
+    from .. import config
     from ..errors import ConfigError
 
-    results: list[tuple[str, str, str]] = []
-    tmux = shutil.which("tmux")
-    version = _version([tmux, "-V"]) if tmux else None
-    if version is None:
-        results.append(("FAIL", "tmux", "not found: install tmux 3.2 or later (apt install tmux)"))
-    else:
-        number = version.split()[-1].rstrip("abcdefgh")
-        major, _, minor = number.partition(".")
-        ok = (
-            (int(major), int(minor or 0)) >= (3, 2) if major.isdigit() and minor.isdigit() else True
-        )
-        results.append(
-            ("OK" if ok else "WARN", "tmux", version if ok else f"{version}: 3.2+ advised")
-        )
+    results: list[Result] = [tmux_check()]
     try:
         cfg = config.load()
         results.append(("OK", "config", paths.config_file()))
     except ConfigError as err:
         results.append(("FAIL", "config", str(err)))
         cfg = config.Config()
-    program = (shlex.split(cfg.claude_command) or ["claude"])[0]
+    results.append(claude_check(cfg.claude_command))
+    results.append(claude_version_check(cfg.claude_command))
+    results += lock_dir_checks()
+    results += runtime_dir_checks()
+    results += state_checks()
+    results.append(argv_secrets_check(cfg.tmux_socket))
+    results.append(session_check(cfg.session_name))
+    return results
+
+
+def tmux_check() -> Result:
+    tmux = shutil.which("tmux")
+    version = _version([tmux, "-V"]) if tmux else None
+    if version is None:
+        return ("FAIL", "tmux", "not found: install tmux 3.2 or later (apt install tmux)")
+    number = version.split()[-1].rstrip("abcdefgh")
+    major, _, minor = number.partition(".")
+    ok = (int(major), int(minor or 0)) >= (3, 2) if major.isdigit() and minor.isdigit() else True
+    return ("OK" if ok else "WARN", "tmux", version if ok else f"{version}: 3.2+ advised")
+
+
+def claude_check(claude_command: str) -> Result:
+    program = (shlex.split(claude_command) or ["claude"])[0]
     claude = shutil.which(program)
     if claude is None:
-        results.append(
+        return (
+            "FAIL",
+            "claude",
+            f"{program!r} not found: npm install -g @anthropic-ai/claude-code, "
+            "or set claude_command",
+        )
+    return ("OK", "claude", f"{claude} ({_version([claude, '--version']) or 'version unknown'})")
+
+
+def dir_mode_checks(check: str, directory: str) -> list[Result]:
+    """The directory's owner and mode, and its files that others can read or write."""
+    try:
+        st = os.stat(directory)
+    except FileNotFoundError:
+        return [("OK", check, f"{directory} (created on first use)")]
+    except OSError as exc:
+        return [("FAIL", check, f"{directory}: {exc.strerror}")]
+    mode = st.st_mode & 0o777
+    if st.st_uid != os.getuid():
+        return [
             (
                 "FAIL",
-                "claude",
-                f"{program!r} not found: npm install -g @anthropic-ai/claude-code, "
-                "or set claude_command",
+                check,
+                f"{directory} belongs to another user (uid {st.st_uid}): tclaude refuses it; "
+                "remove it or point tclaude elsewhere",
+            )
+        ]
+    results: list[Result] = []
+    if mode & 0o077:
+        results.append(("WARN", check, f"{directory} ({oct(mode)}): chmod 700 {directory}"))
+    else:
+        results.append(("OK", check, f"{directory} ({oct(mode)})"))
+    loose: list[str] = []
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                info = entry.stat(follow_symlinks=False)
+                if not entry.is_dir(follow_symlinks=False) and info.st_mode & 0o077:
+                    loose.append(f"{entry.name} ({oct(info.st_mode & 0o777)})")
+    except OSError as exc:
+        return [*results, ("WARN", f"{check} files", f"cannot list {directory}: {exc.strerror}")]
+    if loose:
+        results.append(
+            (
+                "WARN",
+                f"{check} files",
+                f"others can read or write {', '.join(sorted(loose))}: chmod 600 them",
             )
         )
     else:
-        results.append(
-            ("OK", "claude", f"{claude} ({_version([claude, '--version']) or 'version unknown'})")
-        )
-        results.append(claude_version_check(cfg.claude_command))
+        results.append(("OK", f"{check} files", "private (0600 or stricter)"))
+    return results
+
+
+def lock_dir_checks() -> list[Result]:
+    from .. import restore
+
     lock_dir = paths.lock_dir()
+    results = dir_mode_checks("lock dir", lock_dir)
     if os.path.isdir(lock_dir):
-        mode = os.stat(lock_dir).st_mode & 0o777
-        status = "OK" if mode & 0o077 == 0 else "WARN"
-        results.append(
-            (
-                status,
-                "lock dir",
-                f"{lock_dir} ({oct(mode)})" + ("" if status == "OK" else ": chmod 700 it"),
-            )
-        )
         stale = restore.stale_lock_files()
         if stale:
             results.append(
@@ -93,14 +147,15 @@ def checks() -> list[tuple[str, str, str]]:
             )
         else:
             results.append(("OK", "stale locks", "none"))
-    else:
-        results.append(("OK", "lock dir", f"{lock_dir} (created on first start)"))
+    return results
+
+
+def runtime_dir_checks() -> list[Result]:
+    from .. import restore
+
     runtime = paths.runtime_dir()
+    results = dir_mode_checks("runtime dir", runtime)
     if os.path.isdir(runtime):
-        mode = os.stat(runtime).st_mode & 0o777
-        results.append(
-            ("OK" if mode & 0o077 == 0 else "WARN", "runtime dir", f"{runtime} ({oct(mode)})")
-        )
         dead = [os.path.basename(p) for p in restore.dead_host_files() if p.endswith(".json")]
         if dead:
             results.append(
@@ -110,23 +165,10 @@ def checks() -> list[tuple[str, str, str]]:
                     f"{', '.join(dead)} belong to dead hosts (safe to delete)",
                 )
             )
-    else:
-        results.append(("OK", "runtime dir", f"{runtime} (created on first start)"))
-    results.append(("OK", "state dir", paths.state_dir()))
-    inside = bool(os.environ.get("TMUX"))
-    results.append(
-        (
-            "OK",
-            "tmux session",
-            "inside tmux: instances go beside you"
-            if inside
-            else f"outside tmux: instances go to session {cfg.session_name!r}",
-        )
-    )
     return results
 
 
-def claude_version_check(claude_command: str) -> tuple[str, str, str]:
+def claude_version_check(claude_command: str) -> Result:
     """The claude version row: OK inside the supported range, else WARN saying which side."""
     from .. import claude_version
 
@@ -138,6 +180,137 @@ def claude_version_check(claude_command: str) -> tuple[str, str, str]:
     if problem is not None:
         return ("WARN", "claude version", problem)
     return ("OK", "claude version", f"{claude_version.show(version)} ({supported})")
+
+
+def state_checks() -> list[Result]:
+    """The state dir's modes and whether its state file reads."""
+    from ..errors import StateFileError
+    from ..state import StateFile
+
+    state = StateFile()
+    results = dir_mode_checks("state dir", state.directory)
+    try:
+        count = len(state.read())
+    except StateFileError as err:
+        results.append(("FAIL", "state file", str(err)))
+    except OSError as exc:
+        results.append(("FAIL", "state file", f"{state.path}: {exc.strerror or exc}"))
+    else:
+        results.append(("OK", "state file", f"{state.path} ({count} instance(s))"))
+    return results
+
+
+def session_check(session_name: str) -> Result:
+    inside = bool(os.environ.get("TMUX"))
+    return (
+        "OK",
+        "tmux session",
+        "inside tmux: instances go beside you"
+        if inside
+        else f"outside tmux: instances go to session {session_name!r}",
+    )
+
+
+SECRET_NAME_PARTS = ("TOKEN", "SECRET", "PASSWORD")
+MIN_SECRET = 8
+
+
+def known_secrets() -> list[tuple[str, str]]:
+    """(where it comes from, value): our IDE tokens, hook tokens, secret-looking env vars."""
+    import glob
+    import json
+
+    found: list[tuple[str, str]] = []
+    for path in glob.glob(os.path.join(paths.lock_dir(), "*.lock")):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                lock = json.load(handle)
+        except (OSError, ValueError):
+            continue
+        token = lock.get("authToken") if isinstance(lock, dict) else None
+        if isinstance(token, str) and len(token) >= MIN_SECRET:
+            found.append((f"the IDE token of {os.path.basename(path)}", token))
+    for path in glob.glob(os.path.join(paths.runtime_dir(), "*.settings.json")):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        for url in _hook_urls(text):
+            parts = url.replace("?", "/").replace("=", "/").split("/")
+            where = f"the hook token in {os.path.basename(path)}"
+            found += [(where, part) for part in parts if len(part) >= 16 and ":" not in part]
+    for name, value in os.environ.items():
+        upper = name.upper()
+        secretish = upper.endswith("_API_KEY") or any(p in upper for p in SECRET_NAME_PARTS)
+        if secretish and len(value) >= MIN_SECRET:
+            found.append((f"${name}", value))
+    return found
+
+
+def _hook_urls(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"https?://[^\s\"']+", text)
+
+
+def instance_pids(tmux_socket: str | None) -> list[int]:
+    """The tmux server, every instance host and all their descendants."""
+    from ..errors import TclaudeError
+    from ..tmux import Tmux
+
+    tmux = Tmux(tmux_socket)
+    server: list[int] = []
+    hosts: list[int] = []
+    try:
+        if tmux.is_running():
+            server.append(int(tmux.display("#{pid}")))
+        hosts = [pane.host_pid or pane.pane_pid for pane in tmux.instance_panes()]
+    except (TclaudeError, ValueError):
+        pass
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(name))
+    # the server alone: its other children are the user's own panes
+    seen: set[int] = set(server)
+    todo = [p for p in hosts if p > 0]
+    while todo:
+        pid = todo.pop()
+        if pid not in seen:
+            seen.add(pid)
+            todo += children.get(pid, [])
+    return sorted(seen)
+
+
+def argv_secrets_check(tmux_socket: str | None) -> Result:
+    """A secret in the command line of tmux, a host or its descendants (never printed)."""
+    secrets = known_secrets()
+    pids = instance_pids(tmux_socket)
+    leaks: list[str] = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                argv = handle.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        program = os.path.basename(argv.split("\0", 1)[0])
+        leaks += [f"{where} in pid {pid} ({program})" for where, value in secrets if value in argv]
+    if leaks:
+        return (
+            "FAIL",
+            "argv secrets",
+            f"{'; '.join(leaks)}: any local user can read these; "
+            "pass secrets through the environment or a 0600 file",
+        )
+    return ("OK", "argv secrets", f"none in the command lines of {len(pids)} process(es)")
 
 
 def run(args: argparse.Namespace) -> int:
