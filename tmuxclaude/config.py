@@ -76,9 +76,12 @@ def _cache_key(config_path: str) -> str:
         stamp = f"{config_path}:{st.st_mtime_ns}:{st.st_size}"
     except OSError:
         stamp = f"{config_path}:absent"
-    names = {ENV_PREFIX + f.name.upper() for f in fields(Config)}
+    names = {ENV_PREFIX + name.upper() for name in _FIELD_NAMES}
     env = sorted((k, v) for k, v in os.environ.items() if k in names)
     return json.dumps([stamp, env])
+
+
+_FIELD_NAMES = frozenset(f.name for f in fields(Config))
 
 
 def _cache_path() -> str:
@@ -94,8 +97,8 @@ def load(overrides: dict[str, Any] | None = None) -> Config:
     try:
         with open(_cache_path(), encoding="utf-8") as handle:
             cached = json.load(handle)
-        if cached.get("key") == key:
-            values = cached["values"]
+        if cached.get("key") == key and set(cached["values"]) <= _FIELD_NAMES:
+            values = cached["values"]  # else another tclaude version wrote it: redo
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         values = None
     if values is None:

@@ -145,3 +145,19 @@ def test_doctor_reports_each_check(tclaude: Tclaude, isolated_env: dict[str, str
         line.startswith("FAIL claude") and "npm install" in line
         for line in missing.stdout.splitlines()
     )
+
+
+def test_a_config_cache_from_another_tclaude_version_is_ignored(
+    tclaude: Tclaude, isolated_env: dict[str, str]
+) -> None:
+    # the runtime dir outlives an upgrade: a cache written by a tclaude with other
+    # settings (one more, here) must not break every command with a traceback
+    tclaude.run("list")  # writes the cache
+    cache = Path(isolated_env["TCLAUDE_RUNTIME_DIR"]) / "config-cache.json"
+    data = json.loads(cache.read_text())
+    data["values"]["setting_of_a_newer_tclaude"] = {"x": 1}
+    cache.write_text(json.dumps(data))
+    for command in ("config", "list", "doctor"):
+        result = tclaude.run(command, check=False)
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.returncode in (0, 1), (command, result.stderr)
