@@ -20,11 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import connect
-from websockets.typing import Subprotocol
 
 from tests.support.cli_runner import Tclaude
-from tests.support.hosts import HostProcess
+from tests.support.hosts import (
+    ControlServer,
+    FakeCli,
+    HostProcess,
+    connect_ide,
+    ide_connected,
+    ws_call,
+)
 from tmuxclaude.host.hook_server import MAX_BODY, HookServer
 
 FLOOD = 1100
@@ -110,24 +115,27 @@ def _fd_count(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-async def _ide_handshake(env: dict[str, str], port: int) -> None:
-    lock = Path(env["CLAUDE_CONFIG_DIR"]) / "ide" / f"{port}.lock"
-    token = json.loads(lock.read_text())["authToken"]
-    ws = await asyncio.wait_for(
-        connect(
-            f"ws://127.0.0.1:{port}/",
-            subprotocols=[Subprotocol("mcp")],
-            additional_headers={"X-Claude-Code-Ide-Authorization": token},
-        ),
-        30,
-    )
-    await ws.close()
+async def _ide_handshake(status: dict[str, Any], cli: FakeCli) -> None:
+    """A new IDE connection of the instance's own claude still opens and is served."""
+
+    class Endpoint:
+        port = int(status["port"])
+        lockfile = str(status["lockfile"])
+
+    ws = await asyncio.wait_for(connect_ide(Endpoint(), held_by=cli), 30)
+    try:
+        await ide_connected(ws, cli.pid)
+        reply = await ws_call(ws, {"jsonrpc": "2.0", "id": 9, "method": "tools/list"})
+        assert reply["result"]["tools"]
+    finally:
+        await ws.close()
 
 
 async def test_a_flood_of_idle_connections_stops_no_hook_status_or_ide(
-    tclaude: Tclaude, tmp_path: Path, isolated_env: dict[str, str]
+    tclaude: Tclaude, tmp_path: Path, isolated_env: dict[str, str], control: ControlServer
 ) -> None:
     pane, url, instance_id = await asyncio.to_thread(_instance, tclaude, tmp_path, isolated_env)
+    cli = await control.accept()
     port = int(url.split(":")[2].split("/")[0])
     status = await asyncio.to_thread(tclaude.json, "status", "api")
     if resource.getrlimit(resource.RLIMIT_NOFILE)[1] < FLOOD + 200:
@@ -141,7 +149,7 @@ async def test_a_flood_of_idle_connections_stops_no_hook_status_or_ide(
                 assert reply == b"{}"
                 await asyncio.to_thread(_until_state, tclaude, pane, state)
             assert (await asyncio.to_thread(tclaude.json, "status", "api"))["state"] == "idle"
-            await _ide_handshake(isolated_env, int(status["port"]))
+            await _ide_handshake(status, cli)
         finally:
             for conn in flood:
                 conn.close()
