@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import pytest
 
+from tmuxclaude import proctree
 from tmuxclaude.errors import ConfigError, NotFoundError, TclaudeError
 from tmuxclaude.host import child
 
@@ -113,14 +114,14 @@ def test_is_descendant(tmp_path: Path) -> None:
             time.sleep(0.01)
         grandchild = int(pid_file.read_text())
         me = os.getpid()
-        assert child.is_descendant(proc.pid, me)
-        assert child.is_descendant(grandchild, me)
-        assert child.is_descendant(grandchild, proc.pid)
-        assert not child.is_descendant(me, proc.pid)
-        assert not child.is_descendant(me, me)
-        assert not child.is_descendant(1, me)
-        assert not child.is_descendant(0, me)
-        assert not child.is_descendant(2**22 + 12345, me)  # no such process
+        assert proctree.is_descendant(proc.pid, me)
+        assert proctree.is_descendant(grandchild, me)
+        assert proctree.is_descendant(grandchild, proc.pid)
+        assert not proctree.is_descendant(me, proc.pid)
+        assert not proctree.is_descendant(me, me)
+        assert not proctree.is_descendant(1, me)
+        assert not proctree.is_descendant(0, me)
+        assert not proctree.is_descendant(2**22 + 12345, me)  # no such process
     finally:
         if grandchild:
             os.kill(grandchild, signal.SIGKILL)

@@ -256,6 +256,7 @@ def _hook_urls(text: str) -> list[str]:
 
 def instance_pids(tmux_socket: str | None) -> list[int]:
     """The tmux server, every instance host and all their descendants."""
+    from .. import proctree
     from ..errors import TclaudeError
     from ..tmux import Tmux
 
@@ -268,25 +269,11 @@ def instance_pids(tmux_socket: str | None) -> list[int]:
         hosts = [pane.host_pid or pane.pane_pid for pane in tmux.instance_panes()]
     except (TclaudeError, ValueError):
         pass
-    children: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
-        children.setdefault(ppid, []).append(int(name))
     # the server alone: its other children are the user's own panes
     seen: set[int] = set(server)
-    todo = [p for p in hosts if p > 0]
-    while todo:
-        pid = todo.pop()
-        if pid not in seen:
-            seen.add(pid)
-            todo += children.get(pid, [])
+    for host in (p for p in hosts if p > 0):
+        seen.add(host)
+        seen.update(proctree.descendants(host))
     return sorted(seen)
 
 

@@ -52,21 +52,3 @@ def environment(base: dict[str, str], *, port: int, instance_id: str) -> dict[st
     env["no_proxy"] = _with_loopback(env.get("no_proxy"))
     env["NO_PROXY"] = _with_loopback(env.get("NO_PROXY"))
     return env
-
-
-def is_descendant(pid: int, ancestor: int) -> bool:
-    """Whether ``pid`` is ``ancestor``'s child or a deeper descendant (Linux /proc)."""
-    seen = 0
-    while pid > 1 and seen < 64:
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as handle:
-                stat = handle.read()
-        except OSError:
-            return False
-        # the command name may hold spaces and parentheses: split after the last ')'
-        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
-        if ppid == ancestor:
-            return True
-        pid = ppid
-        seen += 1
-    return False

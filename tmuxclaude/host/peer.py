@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import socket
 
+from ..proctree import descendants
+
 
 def _proc_addr(ip: str, port: int) -> tuple[str, str]:
     """``(tcp, tcp6)`` spellings of an address as ``/proc/net/tcp*`` shows it."""
@@ -44,53 +46,6 @@ def socket_inode(client: tuple[str, int], server: tuple[str, int]) -> int | None
         except OSError:
             continue
     return None
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return []
-    found: list[int] = []
-    for tid in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/children", "rb") as handle:
-                found.extend(int(child) for child in handle.read().split())
-        except OSError:
-            continue
-    return found
-
-
-def _children_by_stat() -> dict[int, list[int]]:
-    """Every process's children, from each ``stat`` (kernels without ``children``)."""
-    table: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        # the command name may hold spaces and parentheses: split after the last ')'
-        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
-        table.setdefault(ppid, []).append(int(name))
-    return table
-
-
-def descendants(root: int) -> list[int]:
-    """``root``'s descendants, children first (not ``root`` itself)."""
-    children = _children
-    if not os.path.exists(f"/proc/{root}/task/{root}/children"):
-        table = _children_by_stat()
-        children = lambda pid: table.get(pid, [])  # noqa: E731
-    found: list[int] = []
-    queue = children(root)
-    while queue and len(found) < 4096:
-        pid = queue.pop(0)
-        found.append(pid)
-        queue.extend(children(pid))
-    return found
 
 
 def holds_socket(pid: int, inode: int) -> bool:

@@ -12,7 +12,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from .. import paths
+from .. import paths, proctree
 from ..protocol.jsonrpc import JsonObject
 from ..status import ATTENTION, Change, StatusTracker
 from . import child, hook_settings, peer, record
@@ -79,7 +79,7 @@ class HostSession:
         return self.tracker.state
 
     def _is_our_claude(self, pid: int) -> bool:
-        return child.is_descendant(pid, os.getpid())
+        return proctree.is_descendant(pid, os.getpid())
 
     def _holds_socket(self, client: tuple[str, int], server: tuple[str, int]) -> bool:
         return peer.owned_by_tree(client, server, os.getpid())
