@@ -17,10 +17,9 @@ from . import env_file, paths
 from .config import Config
 from .errors import TclaudeError, TmuxError
 from .session_ids import chooses_session, is_session_id, new_session_id
-from .state import InstanceState, StateFile
+from .state import NAME_PATTERN, InstanceState, StateFile
 from .tmux import Tmux, inside_tmux
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_+-]{0,47}$")
 SPLIT_WINDOW_OPTION = "@tclaude-split"
 # Not passed to a pane: tmux's own, the terminal's, and what pins a claude elsewhere.
 ENV_DENY = frozenset(
@@ -49,7 +48,7 @@ ENV_DENY = frozenset(
 
 def check_name(name: str) -> str:
     """Refuse names that tmux targets or the shell would misread, with the reason."""
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):
         raise TclaudeError(
             f"bad instance name {name!r}: use up to 48 letters, digits, '_', '+' or '-', "
             "starting with a letter or digit (':', '.', '%' and spaces break tmux targets)"

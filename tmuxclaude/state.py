@@ -24,7 +24,8 @@ from . import paths
 from .errors import StateFileError
 
 VERSION = 1
-# the patterns `tclaude new` and `tclaude host` accept (spawn.NAME_PATTERN, cli/host.ID_PATTERN)
+# instance names (`tclaude new` checks them here too) and ids (as cli/host.ID_PATTERN,
+# which keeps its own copy: the host's start does not import this module)
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]{0,47}")
 LAYOUTS = ("tabbed", "split", "beside")
