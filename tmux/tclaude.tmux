@@ -83,10 +83,13 @@ focus() {  # the run-shell command of a focus action: no Python involved
 bind "$opt_key_new" command-prompt -p "instance name (empty: the directory's):,directory:" \
   -I ",#{pane_current_path}" \
   "run-shell -b \"sh '$SCRIPTS/new.sh' '$CMD' '#{client_name}' '%1' '%2'\""
-bind "$opt_key_pick" display-popup -E -w "$opt_popup_width" -h "$opt_popup_height" \
-  -d "#{pane_current_path}" -T " tclaude " "$CMD pick --from '#{pane_id}'"
+# display-popup (tmux 3.3) does not expand formats in its command: run-shell does,
+# so the picker learns the pane it was opened from; ## is left for display-popup
+bind "$opt_key_pick" run-shell -b "tmux display-popup -c '#{client_name}' -t '#{pane_id}' \
+-E -w '$opt_popup_width' -h '$opt_popup_height' -d '##{pane_current_path}' -T ' tclaude ' \
+\"$CMD pick --from '#{pane_id}'\""
 bind "$opt_key_menu" run-shell -b \
-  "sh '$SCRIPTS/run.sh' '#{client_name}' $CMD menu --client '#{client_name}'"
+  "sh '$SCRIPTS/run.sh' '#{client_name}' $CMD menu --client '#{client_name}' --from '#{pane_id}'"
 bind "$opt_key_next" "$(focus next)"
 bind "$opt_key_prev" "$(focus prev)"
 bind "$opt_key_waiting" "$(focus waiting)"

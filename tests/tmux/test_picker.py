@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from tests.tmux.conftest import Client, Server, wait_for
@@ -73,3 +74,32 @@ def test_menu_prints_outside_tmux_and_switches_from_a_client(
     client.wait_screen("b2  idle")
     client.type("2")
     client.wait_pane(panes[server.order()[1]])
+
+
+def test_picker_knows_the_pane_it_came_from_and_switch_back_returns(
+    server: Server, client: Client
+) -> None:
+    server.source()
+    panes = server.new("a1", "b2")
+    server.tmux("switch-client", "-t", panes["a1"])
+    client.wait_pane(panes["a1"])
+    client.keys("C-b", "C-f")
+    screen = client.wait_screen("tclaude: 2 instances")
+    assert re.search(r"\d\*\S a1 ", screen), screen  # a1's row marks the origin
+    other = re.search(r"(\d) \S b2 ", screen)
+    assert other is not None, screen
+    ids = {i["name"]: i["id"] for i in server.tclaude.json("list")}
+    client.type(other.group(1))
+    client.wait_pane(panes["b2"])
+    assert server.tmux("show-options", "-gqv", "@tclaude-last").strip() == ids["a1"]
+    server.tclaude.run("switch", "-")
+    client.wait_pane(panes["a1"])
+
+
+def test_menu_pick_item_gets_the_origin_pane(server: Server, client: Client) -> None:
+    server.source()
+    panes = server.new("a1")
+    out = server.tclaude.run("menu", "--print", "--from", panes["a1"]).stdout
+    assert f"pick --from {panes['a1']}" in out and "#{pane_id}" not in out
+    bad = server.tclaude.run("menu", "--print", "--from", "#{pane_id}").stdout
+    assert "--from" not in bad
