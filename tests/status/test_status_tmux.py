@@ -264,3 +264,21 @@ async def test_a_rapid_burst_of_hooks_ends_in_the_last_state(
     await _until(tclaude, pane, "@tclaude-state", "idle")
     await asyncio.to_thread(post, "PermissionRequest")  # and a change after the burst still shows
     await _until(tclaude, pane, "@tclaude-state", "waiting")
+
+
+async def test_a_turn_finishing_in_the_pane_in_view_is_not_unseen(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer, attached: list[Client]
+) -> None:
+    pane_a, cli_a = await _new(tclaude, control, "a", tmp_path)
+    pane_b, cli_b = await _new(tclaude, control, "b", tmp_path)
+    await _until(tclaude, pane_b, "@tclaude-state", "idle")
+    await asyncio.to_thread(tclaude.run, "switch", "a")
+    attached.append(Client(tclaude.socket))
+    await _until(tclaude, pane_a, "#{session_attached}", "1")
+    for cli, pane in ((cli_a, pane_a), (cli_b, pane_b)):
+        await cli.hook("UserPromptSubmit")
+        await _until(tclaude, pane, "@tclaude-state", "busy")
+        await cli.hook("Stop")
+        await _until(tclaude, pane, "@tclaude-state", "idle")
+    assert _option(tclaude, pane_a, "@tclaude-unseen") == ""  # finished in front of the user
+    assert _option(tclaude, pane_b, "@tclaude-unseen") == "1"
