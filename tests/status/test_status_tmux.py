@@ -282,3 +282,29 @@ async def test_a_turn_finishing_in_the_pane_in_view_is_not_unseen(
         await _until(tclaude, pane, "@tclaude-state", "idle")
     assert _option(tclaude, pane_a, "@tclaude-unseen") == ""  # finished in front of the user
     assert _option(tclaude, pane_b, "@tclaude-unseen") == "1"
+
+
+async def test_notices_close_together_make_one_message_naming_all(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer, attached: list[Client]
+) -> None:
+    await _new(tclaude, control, "front", tmp_path)
+    busy = [await _new(tclaude, control, name, tmp_path) for name in ("a", "b", "c")]
+    await asyncio.to_thread(tclaude.run, "switch", "front")
+    attached.append(Client(tclaude.socket))
+    for pane, cli in busy:
+        await cli.hook("UserPromptSubmit")
+        await _until(tclaude, pane, "@tclaude-state", "busy")
+    await asyncio.gather(*(cli.hook("Stop") for _, cli in busy))
+    for pane, _ in busy:
+        await _until(tclaude, pane, "@tclaude-unseen", "1")
+
+    def last_message() -> str:
+        # newest first
+        lines = [ln for ln in tclaude.tmux("show-messages").splitlines() if "tclaude:" in ln]
+        return lines[0].split("tclaude:", 1)[1] if lines else ""
+
+    deadline = time.monotonic() + 10
+    while sorted(last_message().split()[:3]) != ["a", "b", "c"]:
+        assert time.monotonic() < deadline, tclaude.tmux("show-messages")
+        await asyncio.sleep(0.05)
+    assert last_message().strip().endswith("are done")

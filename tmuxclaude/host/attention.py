@@ -5,6 +5,13 @@ and only when the user is not already looking at the instance's pane
 (errors always). Ways, from the ``notify`` setting: ``message`` (tmux
 display-message on every client), ``bell`` and ``osc777`` (written to each
 client's terminal, so they reach the outer terminal), ``notify-send``.
+
+Messages coalesce: hosts are separate processes, so the names live in global
+tmux options (``@tclaude-notice-<state>``); each host appends its name and
+shows a message built from all of them, in one tmux call. Names older than
+``WINDOW`` seconds (no notice since) are dropped first. A broadcast to ten
+instances thus ends in one message naming the ten, not ten that overwrite
+each other.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import time
 
 from ..tmux import Tmux
 
@@ -25,6 +33,15 @@ MESSAGES = {
     "stale": "lost its directory",
 }
 SEP = "\t"
+NOTICE = "@tclaude-notice-"
+WINDOW = 5  # seconds: what a message shows (-d 5000); names within it are shown together
+# state -> (one name, several names), in the order the message lists them
+PHRASES = {
+    "waiting": ("needs you", "need you"),
+    "error": ("failed", "failed"),
+    "stale": ("lost its directory", "lost their directories"),
+    "idle": ("is done", "are done"),
+}
 
 
 async def _tmux(tmux: Tmux, *args: str) -> str:
@@ -66,18 +83,8 @@ class Attention:
                 return  # someone is looking at it
             clients = [(name, tty) for name, tty, _ in rows]
         if "message" in self.methods and clients and self._tmux is not None:
-            args: list[str] = []
-            for name, _ in clients:
-                args += [
-                    *([";"] if args else []),
-                    "display-message",
-                    "-c",
-                    name,
-                    "-d",
-                    "5000",
-                    text.replace("#", "##"),
-                ]
-            await _tmux(self._tmux, *args)
+            names = [name for name, _ in clients]
+            await _tmux(self._tmux, *_sequence(message_commands(self.name, state, names)))
         for _, tty in clients:
             if "bell" in self.methods:
                 _write_tty(tty, b"\a")
@@ -86,6 +93,47 @@ class Attention:
         if "notify-send" in self.methods and shutil.which("notify-send"):
             proc = await asyncio.create_subprocess_exec("notify-send", "tclaude", text)
             await proc.wait()
+
+
+def message_commands(
+    name: str, state: str, clients: list[str], now: float | None = None
+) -> list[list[str]]:
+    """One tmux call: forget notices older than ``WINDOW``, add ``name`` under
+    ``state``, and show every client the message made of all names noted."""
+    now = time.time() if now is None else now
+    stale = f"#{{e|<:#{{{NOTICE}at}},{int(now) - WINDOW}}}"
+    commands = [["if-shell", "-F", stale, f"set-option -gu {NOTICE}{kind}"] for kind in PHRASES]
+    commands += [
+        ["set-option", "-ga", NOTICE + state, " " + name],  # names are [A-Za-z0-9_+-]
+        ["set-option", "-g", NOTICE + "at", str(int(now))],
+    ]
+    text = "tclaude:" + "".join(_piece(kind, list(PHRASES)[:i]) for i, kind in enumerate(PHRASES))
+    commands += [
+        ["display-message", "-c", client, "-d", str(WINDOW * 1000), text] for client in clients
+    ]
+    return commands
+
+
+def _piece(kind: str, before: list[str]) -> str:
+    """`` a b are done`` for the names noted under ``kind``, after ``;`` when
+    a piece before it has names; empty without names."""
+    names = "#{" + NOTICE + kind + "}"
+    one, several = PHRASES[kind]
+    verb = f"#{{?#{{m:* * *,{names}}},{several},{one}}}"
+    separator = ""
+    if before:
+        any_before = "#{" + NOTICE + before[-1] + "}"
+        for kind_before in reversed(before[:-1]):
+            any_before = f"#{{||:#{{{NOTICE}{kind_before}}},{any_before}}}"
+        separator = f"#{{?{any_before},;,}}"
+    return f"#{{?{names},{separator}{names} {verb},}}"
+
+
+def _sequence(commands: list[list[str]]) -> list[str]:
+    args: list[str] = []
+    for command in commands:
+        args += [*([";"] if args else []), *command]
+    return args
 
 
 def _write_tty(tty: str, data: bytes) -> None:
