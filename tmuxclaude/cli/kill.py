@@ -92,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if names:
         print("killed " + ", ".join(names))
+    else:
+        print("no instances to kill")
     for path in removed:
         print(f"removed worktree {path}")
     for branch in branches:
