@@ -9,7 +9,8 @@ on the selected row switches.
 examples:
   tclaude pick
   tmux display-popup -E -w 90% -h 85% 'tclaude pick'
-  bind-key C-f run-shell -b "tmux display-popup -c '#{client_name}' -E 'tclaude pick --from #{pane_id}'"
+  bind-key C-f run-shell -b \
+    "tmux display-popup -c '#{client_name}' -E 'tclaude pick --from #{pane_id}'"
   (display-popup does not expand #{pane_id} in its command: run-shell does)
 """
 

@@ -48,9 +48,7 @@ def parse_file_spec(spec: str) -> dict[str, object]:
     if end is not None and os.path.isfile(full):
         count = _line_count(full)
         if end > count:
-            raise TclaudeError(
-                f"{path} has {count} line(s); lines {start}-{end} go beyond its end"
-            )
+            raise TclaudeError(f"{path} has {count} line(s); lines {start}-{end} go beyond its end")
     if start is not None and end is not None:
         params["lineStart"] = start - 1
         params["lineEnd"] = end - 1
