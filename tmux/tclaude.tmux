@@ -87,13 +87,15 @@ bind "$opt_key_new" command-prompt -p "instance name (empty: the directory's):,d
 # so the picker learns the pane it was opened from; ## is left for display-popup
 bind "$opt_key_pick" run-shell -b "tmux display-popup -c '#{client_name}' -t '#{pane_id}' \
 -E -w '$opt_popup_width' -h '$opt_popup_height' -d '##{pane_current_path}' -T ' tclaude ' \
-\"$CMD pick --from '#{pane_id}'\""
+\"$CMD pick --from '#{pane_id}' --client '#{client_name}'\""
 bind "$opt_key_menu" run-shell -b \
   "sh '$SCRIPTS/run.sh' '#{client_name}' $CMD menu --client '#{client_name}' --from '#{pane_id}'"
 bind "$opt_key_next" "$(focus next)"
 bind "$opt_key_prev" "$(focus prev)"
-bind "$opt_key_waiting" "$(focus waiting)"
-bind "$opt_key_finished" "$(focus finished)"
+bind "$opt_key_waiting" run-shell -b \
+  "sh '$SCRIPTS/run.sh' '#{client_name}' $CMD switch --waiting --client '#{client_name}'"
+bind "$opt_key_finished" run-shell -b \
+  "sh '$SCRIPTS/run.sh' '#{client_name}' $CMD switch --done --client '#{client_name}'"
 bind "$opt_key_last" "$(focus last)"
 bind "$opt_key_kill" run-shell "sh '$SCRIPTS/kill.sh' '$CMD' '#{client_name}' '#{pane_id}'"
 bind "$opt_key_beside" run-shell \

@@ -29,3 +29,41 @@ def test_list_calls_a_finished_unseen_instance_done(tclaude: Tclaude, tmp_path: 
     assert tclaude.json("list")[0]["unseen"] is True  # unseen says done
     tclaude.tmux("set-option", "-pu", "-t", pane, "@tclaude-unseen")
     assert _listed_state(tclaude, "api") == "idle"
+
+
+def _active_name(tclaude: Tclaude) -> str:
+    return str(next(i["name"] for i in tclaude.json("list") if i["active"]))
+
+
+def test_switch_waiting_and_done_from_the_command_line(tclaude: Tclaude, tmp_path: Path) -> None:
+    panes = {}
+    for name in ("a", "b", "c"):
+        panes[name] = tclaude.json("new", "--name", name, "--cwd", str(tmp_path), "--detached")[
+            "pane"
+        ]
+    for name in panes:
+        tclaude.run("wait", name, "--state", "idle", "--timeout", "30")
+    none = tclaude.run("switch", "--waiting", check=False)
+    assert none.returncode == 2 and none.stderr == "tclaude: no instance is waiting for input\n"
+    for name in ("b", "c"):
+        tclaude.tmux("set-option", "-p", "-t", panes[name], "@tclaude-state", "waiting")
+    tclaude.run("switch", "a")
+    tclaude.run("switch", "--waiting")
+    assert _active_name(tclaude) == "b"
+    tclaude.run("switch", "--waiting")  # the next one after b
+    assert _active_name(tclaude) == "c"
+    tclaude.run("switch", "--waiting")  # cycling
+    assert _active_name(tclaude) == "b"
+
+    for name, since in (("a", 100), ("c", 200)):
+        tclaude.tmux("set-option", "-p", "-t", panes[name], "@tclaude-state", "idle")
+        tclaude.tmux("set-option", "-p", "-t", panes[name], "@tclaude-state-since", str(since))
+        tclaude.tmux("set-option", "-p", "-t", panes[name], "@tclaude-unseen", "1")
+    tclaude.run("switch", "--done")
+    assert _active_name(tclaude) == "c"  # the latest to finish
+    tclaude.run("switch", "--done")
+    assert _active_name(tclaude) == "a"
+    none = tclaude.run("switch", "--done", check=False)
+    assert none.returncode == 2 and none.stderr == "tclaude: no finished instance left unseen\n"
+    both = tclaude.run("switch", "a", "--done", check=False)
+    assert both.returncode == 2 and "--waiting or --done" in both.stderr

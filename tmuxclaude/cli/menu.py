@@ -54,12 +54,17 @@ def menu_argv(app: App, client: str | None, origin: str | None = None) -> list[s
     for index, row in enumerate(rows):
         label = f"{row.glyph} {row.instance.name:<{width}}  {row.state}".replace("#", "##")
         key = str(index + 1) if index < 9 else ""
-        action = f"run-shell -b {shlex.quote(f'{command} switch {row.instance.id}')}"
+        to = f" --client {shlex.quote(client)}" if client else ""
+        action = f"run-shell -b {shlex.quote(f'{command} switch {row.instance.id}{to}')}"
         argv += [label, key, action]
     if rows:
         argv.append("")  # a separator
     # display-popup does not expand formats in its command: the origin goes in as is
-    pick = shlex.quote(f"{command} pick" + (f" --from {origin}" if origin else ""))
+    pick = shlex.quote(
+        f"{command} pick"
+        + (f" --from {origin}" if origin else "")
+        + (f" --client {shlex.quote(client)}" if client else "")
+    )
     new = shlex.quote(f'{command} new --cwd "#{{pane_current_path}}" >/dev/null')
     argv += [
         "pick…",

@@ -32,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         metavar="PANE",
         help="the pane the picker was opened from (default: $TMUX_PANE)",
     )
+    parser.add_argument(
+        "--client",
+        metavar="CLIENT",
+        help="the tmux client to move on a switch (#{client_name}; default: the current one)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from ..picker import screen
 
     app = App.load()
-    outcome = screen.run(app, origin_pane(app, args.origin))
+    outcome = screen.run(app, origin_pane(app, args.origin), args.client)
     if outcome.error:
         raise TclaudeError(outcome.error)
     return 0
