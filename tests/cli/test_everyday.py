@@ -67,3 +67,40 @@ def test_switch_waiting_and_done_from_the_command_line(tclaude: Tclaude, tmp_pat
     assert none.returncode == 2 and none.stderr == "tclaude: no finished instance left unseen\n"
     both = tclaude.run("switch", "a", "--done", check=False)
     assert both.returncode == 2 and "--waiting or --done" in both.stderr
+
+
+def test_new_reuse_and_bare_tclaude_racing_make_one_instance(
+    tclaude: Tclaude, tmp_path: Path
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    base = [sys.executable, "-m", "tmuxclaude"]
+    argvs = [[*base, "new", "--reuse", "--json", "--detached", "--cwd", str(project)]] * 3
+    argvs.append(base)  # bare tclaude, in the directory
+    procs = [
+        subprocess.Popen(
+            argv,
+            cwd=project,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for argv in argvs
+    ]
+    outputs = [p.communicate(timeout=90) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outputs]
+    listed = tclaude.json("list")
+    assert [i["name"] for i in listed] == ["proj"]
+    reports = [json.loads(out) for out, _ in outputs[:3]]
+    assert {r["id"] for r in reports} == {listed[0]["id"]}
+    created = sum(not r["reused"] for r in reports) + ("proj started in" in outputs[3][0])
+    assert created == 1
+    again = tclaude.run("new", "--reuse", "--detached", "--cwd", str(project / ".")).stdout
+    assert again.startswith("reused proj ")
+    refused = tclaude.run("new", "--reuse", "--worktree", "x", check=False)
+    assert refused.returncode == 2 and "--worktree" in refused.stderr
