@@ -104,3 +104,29 @@ def test_new_reuse_and_bare_tclaude_racing_make_one_instance(
     assert again.startswith("reused proj ")
     refused = tclaude.run("new", "--reuse", "--worktree", "x", check=False)
     assert refused.returncode == 2 and "--worktree" in refused.stderr
+
+
+def test_rename_changes_state_file_pane_and_window(
+    tclaude: Tclaude, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    import json
+
+    for name in ("api", "docs"):
+        tclaude.run("new", "--name", name, "--cwd", str(tmp_path), "--detached")
+    out = tclaude.run("rename", "api", "backend")
+    assert out.stdout == "renamed api to backend\n"
+    listed = tclaude.json("list")
+    assert [i["name"] for i in listed] == ["backend", "docs"]
+    windows = tclaude.tmux("list-windows", "-t", "tclaude", "-F", "#{window_name}").split()
+    assert windows == ["backend", "docs"]
+    state = json.loads((Path(isolated_env["TCLAUDE_STATE_DIR"]) / "instances.json").read_text())
+    assert sorted(e["name"] for e in state["instances"].values()) == ["backend", "docs"]
+    tclaude.run("switch", "backend")  # the new name is a target
+    for bad, why in (
+        (("backend", "docs"), "an instance named 'docs' exists already"),
+        (("backend", "a b"), "bad instance name 'a b'"),
+        (("nope", "x"), "no instance 'nope'"),
+    ):
+        refused = tclaude.run("rename", *bad, check=False)
+        assert refused.returncode == 2 and why in refused.stderr
+        assert refused.stderr.count("\n") == 1

@@ -308,3 +308,23 @@ async def test_notices_close_together_make_one_message_naming_all(
         assert time.monotonic() < deadline, tclaude.tmux("show-messages")
         await asyncio.sleep(0.05)
     assert last_message().strip().endswith("are done")
+
+
+async def test_a_renamed_instance_is_notified_under_its_new_name(
+    tclaude: Tclaude,
+    tmp_path: Path,
+    control: ControlServer,
+    notify_osc: None,
+    attached: list[Client],
+) -> None:
+    await _new(tclaude, control, "front", tmp_path)
+    pane, cli = await _new(tclaude, control, "old", tmp_path)
+    await asyncio.to_thread(tclaude.run, "rename", "old", "new")
+    await asyncio.to_thread(tclaude.run, "switch", "front")
+    client = Client(tclaude.socket)
+    attached.append(client)
+    await _osc(client, 1.0)
+    await cli.hook("UserPromptSubmit")
+    await _until(tclaude, pane, "@tclaude-state", "busy")
+    await cli.hook("Stop")
+    assert await _osc(client) == ["tclaude: new is done"]

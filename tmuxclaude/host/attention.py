@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import shutil
 import time
 
@@ -33,6 +34,7 @@ MESSAGES = {
     "stale": "lost its directory",
 }
 SEP = "\t"
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]{0,47}")  # spawn.NAME_PATTERN
 NOTICE = "@tclaude-notice-"
 WINDOW = 5  # seconds: what a message shows (-d 5000); names within it are shown together
 # state -> (one name, several names), in the order the message lists them
@@ -71,17 +73,29 @@ class Attention:
             logger.warning("notification failed", exc_info=True)
 
     async def _notify(self, state: str) -> None:
-        text = f"tclaude: {self.name} {MESSAGES[state]}"
         clients: list[tuple[str, str]] = []
         if self.pane is not None:
             if self._tmux is None:
                 self._tmux = Tmux(None)
             fmt = SEP.join(["#{client_name}", "#{client_tty}", "#{pane_id}"])
-            out = await _tmux(self._tmux, "list-clients", "-F", fmt)
-            rows = [line.split(SEP) for line in out.splitlines() if line.count(SEP) == 2]
+            # and the pane's name, in the same call: `tclaude rename` changes it
+            out = await _tmux(
+                self._tmux,
+                *_sequence(
+                    [
+                        ["list-clients", "-F", fmt],
+                        ["display-message", "-p", "-t", self.pane, "#{@tclaude-name}"],
+                    ]
+                ),
+            )
+            lines = out.splitlines()
+            if lines and NAME.fullmatch(lines[-1]):
+                self.name = lines[-1]
+            rows = [line.split(SEP) for line in lines if line.count(SEP) == 2]
             if state != "error" and any(pane == self.pane for _, _, pane in rows):
                 return  # someone is looking at it
             clients = [(name, tty) for name, tty, _ in rows]
+        text = f"tclaude: {self.name} {MESSAGES[state]}"
         if "message" in self.methods and clients and self._tmux is not None:
             names = [name for name, _ in clients]
             await _tmux(self._tmux, *_sequence(message_commands(self.name, state, names)))
