@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prune": ("prune", "forget stopped or stale instances"),
     "config": ("config_cmd", "print the effective configuration and where each value came from"),
     "doctor": ("doctor", "check tmux, claude, directories and stale files"),
+    "completion": ("completion", "print a completion script for bash, zsh or fish"),
     "host": ("host", "run one instance host (what an instance's pane runs)"),
 }
 
