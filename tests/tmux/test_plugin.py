@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from tests.tmux.conftest import Client, Server
+from tests.tmux.conftest import Client, Server, wait_for
 
 KEYS = {
     "C-n": "new.sh",
@@ -205,6 +205,32 @@ def test_beside_toggle_shows_and_hides_the_paired_instance(server: Server, clien
     client.keys("C-b", "C-t")  # and back
     client.wait_pane(panes["api"])
     assert server.option(panes["api"], "window_id") == window
+
+
+def test_beside_toggle_records_the_layout_in_the_state_file(
+    server: Server, client: Client, isolated_env: dict[str, str]
+) -> None:
+    import json
+
+    state = Path(isolated_env["TCLAUDE_STATE_DIR"]) / "instances.json"
+
+    def recorded() -> tuple[str, str | None]:
+        entry = next(iter(json.loads(state.read_text())["instances"].values()))
+        return entry["layout"], entry["beside"]
+
+    server.source()
+    panes = server.new("api")
+    assert recorded() == ("tabbed", None)
+    editor = server.tmux(
+        "new-window", "-P", "-F", "#{pane_id}", "-t", "main:", "-c", str(server.root / "api")
+    ).strip()
+    client.wait_pane(editor)
+    client.keys("C-b", "C-t")
+    client.wait_pane(panes["api"])
+    wait_for(lambda: recorded() == ("beside", editor), what="layout beside recorded")
+    client.keys("C-b", "C-t")  # hidden: a window of its own again
+    client.wait_pane(editor)
+    wait_for(lambda: recorded()[0] == "tabbed", what="layout tabbed recorded")
 
 
 def test_tpm_finds_the_plugin_at_the_repository_root(server: Server) -> None:

@@ -14,17 +14,24 @@ us=$(printf '\037')
 
 case $0 in */*) lib=${0%/*} ;; *) lib=. ;; esac; . "$lib/fail.sh"  # fail MESSAGE
 
+record() {  # record INSTANCE LAYOUT [EDITOR]: the state file follows, in the background
+  # shellcheck disable=SC2086 # $command is a command prefix, split on purpose
+  ( $command layout "$2" --record "$1" ${3:+--editor "$3"} >/dev/null 2>&1 & )
+}
+
 hide() {  # hide INSTANCE_PANE EDITOR_PANE NAME ID
   window=$(tmux break-pane -d -P -F '#{window_id}' -s "$1" -n "$3") || exit 1
   tmux set-option -p -t "$1" @tclaude-beside "$2" \; \
     set-option -w -t "$window" @tclaude-id "$4" \; \
     set-option -w -t "$window" @tclaude-name "$3"
+  record "$4" tabbed
 }
 
 show() {  # show INSTANCE_PANE EDITOR_PANE
   tmux join-pane -h -l "$width" -s "$1" -t "$2" \; \
     set-option -pu -t "$1" @tclaude-beside \; \
     set-option -pu -t "$1" @tclaude-unseen || exit 1
+  record "$(tmux display-message -p -t "$1" '#{@tclaude-id}')" beside "$2"
   [ -n "$client" ] && tmux switch-client -c "$client" -t "$1"
   exit 0
 }

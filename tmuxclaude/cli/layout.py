@@ -10,6 +10,7 @@ examples:
   tclaude layout split
   tclaude layout tabbed
   tclaude layout split --session work
+  tclaude layout beside --record api --editor %3    record only (the beside key runs it)
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ SEP = "\t"
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
-    parser.add_argument("layout", choices=["tabbed", "split"])
+    parser.add_argument("layout", choices=["tabbed", "split", "beside"])
+    parser.add_argument(
+        "--record",
+        metavar="INSTANCE",
+        help="move nothing: record INSTANCE's layout in the state file (after the beside key)",
+    )
+    parser.add_argument("--editor", metavar="PANE", help="with --record beside: the editor pane")
     parser.add_argument(
         "--session",
         metavar="NAME",
@@ -34,6 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.record:
+        return _record(args)
+    if args.layout == "beside":
+        raise TclaudeError("layout beside only records (--record INSTANCE): use the beside key")
     app = App.load()
     session = args.session or _session_in_question(app)
     running = [
@@ -56,6 +67,20 @@ def run(args: argparse.Namespace) -> int:
                 entries[instance.id].layout = args.layout
     note = f"; {len(beside)} beside an editor left in place" if beside else ""
     print(f"{len(moving)} instance(s) arranged {args.layout}{note}")
+    return 0
+
+
+def _record(args: argparse.Namespace) -> int:
+    """Write what the beside key did to the panes into the state file."""
+    app = App.load()
+    instance = app.registry.resolve(args.record)
+    with app.state.locked() as entries:
+        entry = entries.get(instance.id)
+        if entry is None:
+            raise TclaudeError(f"{instance.name!r} has no state entry to record a layout in")
+        entry.layout = args.layout
+        if args.layout == "beside":
+            entry.beside = args.editor or entry.beside
     return 0
 
 
