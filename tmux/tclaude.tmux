@@ -164,4 +164,6 @@ if [ -n "$RIGHT_PIECE" ] && [ -z "$(tmux show-option -gqv @tclaude-status-right-
   tmux set-option -g status-right-length "$((length + 20))" \; \
     set-option -g @tclaude-status-right-length "$length"
 fi
+# loaded: remembered by tclaude, so `tclaude restore` can load it again on a new server
+tmux set-option -g @tclaude-plugin "$DIR/tclaude.tmux"
 exit 0

@@ -300,9 +300,15 @@ class Spawner:
             commands += [["set-option", "-w", "-t", pane_id, SPLIT_WINDOW_OPTION, "1"]]
         if not request.detached:
             commands += focus_commands(pane_id, client=inside_tmux())
-        # the session name comes back from the same tmux call
-        commands.append(["display-message", "-p", "-t", pane_id, "#{session_name}"])
-        session = self.tmux.sequence(commands).strip().splitlines()[-1]
+        # the session name (and whether the tmux plugin is loaded) come back from
+        # the same tmux call
+        from .tmux_plugin import FORMAT, remember
+
+        commands.append(["display-message", "-p", "-t", pane_id, "#{session_name}\t" + FORMAT])
+        session, _, plugin = (
+            self.tmux.sequence(commands).strip("\n").splitlines()[-1].partition("\t")
+        )
+        remember(plugin)
         with self.state.locked() as instances:
             if entry.id in instances:
                 instances[entry.id].session = session
