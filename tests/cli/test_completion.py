@@ -45,7 +45,7 @@ def test_bash_completes_commands_flags_choices_and_names(two: Tclaude, tmp_path:
     assert _bash(script, "tclaude kill api d") == ["docs"]
     assert _bash(script, "tclaude new --re") == ["--reuse"]
     assert _bash(script, "tclaude switch --") == ["--client", "--done", "--help", "--waiting"]
-    assert _bash(script, "tclaude layout ") == ["split", "tabbed"]
+    assert _bash(script, "tclaude layout ") == ["beside", "split", "tabbed"]
     assert _bash(script, "tclaude completion ") == ["bash", "fish", "zsh"]
     assert _bash(script, "tclaude list ") == []
 
@@ -69,7 +69,7 @@ def test_zsh_completes_commands_flags_and_names(two: Tclaude, tmp_path: Path) ->
     assert "switch" in complete("tclaude")
     assert complete("tclaude", "switch") == ["api", "docs"]
     assert complete("tclaude", "new", prefix="--re") == ["--reuse"]
-    assert complete("tclaude", "layout") == ["split", "tabbed"]
+    assert complete("tclaude", "layout") == ["beside", "split", "tabbed"]
 
 
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
@@ -85,7 +85,7 @@ def test_fish_completes_commands_flags_and_names(two: Tclaude, tmp_path: Path) -
     assert "switch" in complete("tclaude sw")
     assert complete("tclaude switch ") == ["api", "docs"]
     assert complete("tclaude new --re") == ["--reuse"]
-    assert complete("tclaude layout ") == ["split", "tabbed"]
+    assert complete("tclaude layout ") == ["beside", "split", "tabbed"]
 
 
 def test_completion_needs_a_known_shell(tclaude: Tclaude) -> None:

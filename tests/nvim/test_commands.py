@@ -133,7 +133,7 @@ async def test_tclaude_racing_a_bare_tclaude_in_a_shell_makes_one_instance(
         text=True,
     )
     await nv.command("TClaude")  # `tclaude new --reuse`: bare tclaude's create lock
-    out, err = shell.communicate(timeout=60)
+    _, err = shell.communicate(timeout=60)
     assert shell.returncode == 0, err
     await nv.wait_lua("return #require('tclaude').attached() == 1", 20)
     listed = subprocess.run(
