@@ -240,3 +240,22 @@ def test_tpm_finds_the_plugin_at_the_repository_root(server: Server) -> None:
     assert [p.name for p in entries] == ["tclaude.tmux"]
     assert server.tmux("run-shell", str(entries[0])) == ""
     assert "tmux/scripts/" in " ".join(_bindings(server).values())
+
+
+def test_focus_skips_a_dead_instance_pane(server: Server) -> None:
+    # tmux 3.3 has no #{!:...}: the filters must say "not dead" another way
+    scripts = Path(__file__).resolve().parents[2] / "tmux" / "scripts"
+    server.source()
+    panes = server.new("a1")
+    shell = server.tmux("display-message", "-p", "-t", "main:0", "#{pane_id}").strip()
+    server.tmux("set-option", "-gw", "remain-on-exit", "on")
+    dead = server.tmux("new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "main:", "true")
+    dead = dead.strip()
+    server.tmux("set-option", "-gw", "remain-on-exit", "off")
+    wait_for(lambda: server.option(dead, "pane_dead") == "1", what="the dead pane")
+    for option, value in (("@tclaude-port", "1"), ("@tclaude-id", "dead00"), ("@tclaude-cwd", "/")):
+        server.tmux("set-option", "-p", "-t", dead, option, value)
+    # main comes before tclaude: an unfiltered dead pane would be the first instance
+    server.tmux("run-shell", f"sh '{scripts}/focus.sh' next '' '{shell}'")
+    assert server.option(dead, "window_active") == "0"
+    assert server.option(panes["a1"], "window_active") == "1"

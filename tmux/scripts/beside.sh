@@ -71,7 +71,7 @@ EOF_SHOWN
 fi
 
 # show the paired instance: hidden from this pane, else the deepest cwd holding ours
-paired=$(tmux list-panes -a -f '#{&&:#{@tclaude-port},#{!:#{pane_dead}}}' \
+paired=$(tmux list-panes -a -f '#{&&:#{@tclaude-port},#{?pane_dead,0,1}}' \
     -F "#{pane_id}$us#{@tclaude-beside}$us#{@tclaude-cwd}$us#{@tclaude-split}" |
   awk -F "$us" -v editor="$pane" -v path="$path" '
     $2 == editor { print $1; done = 1; exit }
