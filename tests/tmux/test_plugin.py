@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from tests.tmux.conftest import Client, Server, wait_for
+from tests.tmux.conftest import TCLAUDE_CMD, Client, Server, wait_for
 
 KEYS = {
     "C-n": "new.sh",
@@ -259,3 +259,14 @@ def test_focus_skips_a_dead_instance_pane(server: Server) -> None:
     server.tmux("run-shell", f"sh '{scripts}/focus.sh' next '' '{shell}'")
     assert server.option(dead, "window_active") == "0"
     assert server.option(panes["a1"], "window_active") == "1"
+
+
+def test_beside_hides_from_an_editor_on_its_right(server: Server) -> None:
+    scripts = Path(__file__).resolve().parents[2] / "tmux" / "scripts"
+    server.source()
+    api = server.new("api")["api"]
+    editor = server.tmux("split-window", "-d", "-h", "-P", "-F", "#{pane_id}", "-t", api)
+    editor = editor.strip()  # the instance is pane 0, the editor pane 1
+    server.tmux("run-shell", f"sh '{scripts}/beside.sh' '{TCLAUDE_CMD}' '' '{api}' 40%")
+    assert server.option(api, "@tclaude-beside") == editor
+    assert server.option(api, "window_id") != server.option(editor, "window_id")

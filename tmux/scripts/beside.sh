@@ -48,7 +48,7 @@ fi
 
 if [ -n "$port" ]; then
   if [ "$panes" -gt 1 ]; then
-    editor=$(tmux list-panes -t "$pane" -f '#{!:#{@tclaude-port}}' -F '#{pane_id}' | head -n 1)
+    editor=$(tmux list-panes -t "$pane" -f '#{?#{@tclaude-port},0,1}' -F '#{pane_id}' | head -n 1)
     hide "$pane" "${editor:-}" "$name" "$id"
     [ -n "$editor" ] && tmux select-pane -t "$editor"
     exit 0
