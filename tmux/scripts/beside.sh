@@ -20,9 +20,10 @@ record() {  # record INSTANCE LAYOUT [EDITOR]: the state file follows, in the ba
 }
 
 hide() {  # hide INSTANCE_PANE EDITOR_PANE NAME ID
+  # the pair first: once the pane is out, the editor is in view and may be read
+  tmux set-option -p -t "$1" @tclaude-beside "$2" || exit 1
   window=$(tmux break-pane -d -P -F '#{window_id}' -s "$1" -n "$3") || exit 1
-  tmux set-option -p -t "$1" @tclaude-beside "$2" \; \
-    set-option -w -t "$window" @tclaude-id "$4" \; \
+  tmux set-option -w -t "$window" @tclaude-id "$4" \; \
     set-option -w -t "$window" @tclaude-name "$3"
   record "$4" tabbed
 }
