@@ -251,8 +251,9 @@ def test_focus_skips_a_dead_instance_pane(server: Server) -> None:
     server.tmux("set-option", "-gw", "remain-on-exit", "on")
     dead = server.tmux("new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "main:", "true")
     dead = dead.strip()
-    server.tmux("set-option", "-gw", "remain-on-exit", "off")
     wait_for(lambda: server.option(dead, "pane_dead") == "1", what="the dead pane")
+    server.tmux("set-option", "-w", "-t", dead, "remain-on-exit", "on")
+    server.tmux("set-option", "-gw", "remain-on-exit", "off")
     for option, value in (("@tclaude-port", "1"), ("@tclaude-id", "dead00"), ("@tclaude-cwd", "/")):
         server.tmux("set-option", "-p", "-t", dead, option, value)
     # main comes before tclaude: an unfiltered dead pane would be the first instance
