@@ -83,14 +83,19 @@ focus() {  # the run-shell command of a focus action: no Python involved
 bind "$opt_key_new" command-prompt -p "instance name (empty: the directory's):,directory:" \
   -I ",#{pane_current_path}" \
   "run-shell -b \"sh '$SCRIPTS/new.sh' '$CMD' '#{client_name}' '%1' '%2'\""
-bind "$opt_key_pick" display-popup -E -w "$opt_popup_width" -h "$opt_popup_height" \
-  -d "#{pane_current_path}" -T " tclaude " "$CMD pick --from '#{pane_id}'"
+# display-popup (tmux 3.3) does not expand formats in its command: run-shell does,
+# so the picker learns the pane it was opened from; ## is left for display-popup
+bind "$opt_key_pick" run-shell -b "tmux display-popup -c '#{client_name}' -t '#{pane_id}' \
+-E -w '$opt_popup_width' -h '$opt_popup_height' -d '##{pane_current_path}' -T ' tclaude ' \
+\"$CMD pick --from '#{pane_id}' --client '#{client_name}'\""
 bind "$opt_key_menu" run-shell -b \
-  "sh '$SCRIPTS/run.sh' '#{client_name}' $CMD menu --client '#{client_name}'"
+  "sh '$SCRIPTS/run.sh' '#{client_name}' $CMD menu --client '#{client_name}' --from '#{pane_id}'"
 bind "$opt_key_next" "$(focus next)"
 bind "$opt_key_prev" "$(focus prev)"
-bind "$opt_key_waiting" "$(focus waiting)"
-bind "$opt_key_finished" "$(focus finished)"
+bind "$opt_key_waiting" run-shell -b \
+  "sh '$SCRIPTS/run.sh' '#{client_name}' $CMD switch --waiting --client '#{client_name}'"
+bind "$opt_key_finished" run-shell -b \
+  "sh '$SCRIPTS/run.sh' '#{client_name}' $CMD switch --done --client '#{client_name}'"
 bind "$opt_key_last" "$(focus last)"
 bind "$opt_key_kill" run-shell "sh '$SCRIPTS/kill.sh' '$CMD' '#{client_name}' '#{pane_id}'"
 bind "$opt_key_beside" run-shell \
@@ -159,4 +164,6 @@ if [ -n "$RIGHT_PIECE" ] && [ -z "$(tmux show-option -gqv @tclaude-status-right-
   tmux set-option -g status-right-length "$((length + 20))" \; \
     set-option -g @tclaude-status-right-length "$length"
 fi
+# loaded: remembered by tclaude, so `tclaude restore` can load it again on a new server
+tmux set-option -g @tclaude-plugin "$DIR/tclaude.tmux"
 exit 0

@@ -313,22 +313,31 @@ class Spawner:
             commands += [["set-option", "-w", "-t", pane_id, SPLIT_WINDOW_OPTION, "1"]]
         if not request.detached:
             commands += focus_commands(pane_id, client=inside_tmux())
-        # the session name comes back from the same tmux call
-        commands.append(["display-message", "-p", "-t", pane_id, "#{session_name}"])
-        session = self.tmux.sequence(commands).strip().splitlines()[-1]
+        # the session name (and whether the tmux plugin is loaded) come back from
+        # the same tmux call
+        from .tmux_plugin import FORMAT, remember
+
+        commands.append(["display-message", "-p", "-t", pane_id, "#{session_name}\t" + FORMAT])
+        session, _, plugin = (
+            self.tmux.sequence(commands).strip("\n").splitlines()[-1].partition("\t")
+        )
+        remember(plugin)
         with self.state.locked() as instances:
             if entry.id in instances:
                 instances[entry.id].session = session
 
 
-def focus_commands(pane_id: str, client: bool) -> list[list[str]]:
-    """Select the pane's window and the pane (unzooming), and move the client there."""
+def focus_commands(pane_id: str, client: bool, client_name: str | None = None) -> list[list[str]]:
+    """Select the pane's window and the pane (unzooming), and move the client there:
+    ``client_name`` when given, else the current client if there is one."""
     commands = [
         ["select-window", "-t", pane_id],
         ["select-pane", "-t", pane_id],
         ["set-option", "-pu", "-t", pane_id, "@tclaude-unseen"],  # seen now
     ]
-    if client:
+    if client_name:
+        commands.append(["switch-client", "-c", client_name, "-t", pane_id])
+    elif client:
         # only when the server has a current client: a pane of a session nobody
         # is attached to (a script, a detached session) is no error
         commands.append(["if-shell", "-F", "#{client_name}", f"switch-client -t {pane_id}"])

@@ -44,10 +44,15 @@ def _git_binary() -> str:
 
 
 def git(
-    *args: str, cwd: str, check: bool = True, stdin: str | None = None
+    *args: str,
+    cwd: str,
+    check: bool = True,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``git -C cwd ARGS``; raise GitError with git's message when ``check``."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    """Run ``git -C cwd ARGS``; raise GitError with git's message when ``check``.
+    ``env`` is added to the environment."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})}
     proc = subprocess.run(
         [_git_binary(), "-C", cwd, *args],
         input=stdin,
@@ -103,6 +108,33 @@ class WorkStatus:
     @property
     def dirty(self) -> bool:
         return self.changes > 0
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What a forced removal would have lost, kept under ``ref``."""
+
+    ref: str
+    files: list[str]  # uncommitted paths: the last commit of ref holds them
+    commits: list[str]  # unpushed commits, "abc1234 subject", newest first
+
+    def summary(self, what: str) -> str:
+        """One line: what was kept, where, and how to get it back."""
+        parts = []
+        if self.files:
+            parts.append(f"{len(self.files)} uncommitted file(s) ({_some(self.files)})")
+        if self.commits:
+            parts.append(f"{len(self.commits)} unpushed commit(s) ({_some(self.commits, '; ')})")
+        return (
+            f"kept {' and '.join(parts)} of {what} in {self.ref}; "
+            f"`git branch NAME {self.ref}` brings them back"
+            + (" (the uncommitted files as its last commit)" if self.files else "")
+        )
+
+
+def _some(items: list[str], sep: str = ", ", most: int = 5) -> str:
+    shown = sep.join(items[:most])
+    return shown + (f"{sep}and {len(items) - most} more" if len(items) > most else "")
 
 
 @dataclass(frozen=True)
@@ -303,6 +335,48 @@ class Repository:
         )
         return WorkStatus(changes, upstream, ahead, unpushed)
 
+    def keep(self, worktree: Worktree) -> Kept | None:
+        """Before a forced removal: keep its uncommitted files and unpushed commits in a
+        ref under ``refs/tclaude/removed/`` (a commit of the files, on top of HEAD, made
+        with a scratch index: the user's index and stash are not touched). None when
+        there is nothing to lose."""
+        import tempfile
+        import time
+
+        path = worktree.path
+        status = self.status(worktree)
+        if not status.dirty and not status.unpushed:
+            return None
+        porcelain = git(
+            "status", "--porcelain", "-z", "--untracked-files=all", cwd=path
+        ).stdout.split("\0")
+        files = [entry[3:] for entry in porcelain if len(entry) > 3 and entry[2] == " "]
+        head = git("rev-parse", "--verify", "-q", "HEAD", cwd=path, check=False).stdout.strip()
+        commits: list[str] = []
+        if status.unpushed and head:
+            exclude = ["--exclude=" + worktree.branch] if worktree.branch else []
+            others = [] if status.upstream else [*exclude, "--branches", "--tags"]
+            log = git("log", "--format=%h %s", "HEAD", "--not", "--remotes", *others, cwd=path)
+            commits = log.stdout.splitlines()
+        target = head
+        if status.dirty:
+            with tempfile.TemporaryDirectory(prefix="tclaude-keep-") as scratch:
+                index = {"GIT_INDEX_FILE": os.path.join(scratch, "index"), **_identity(path)}
+                if head:
+                    git("read-tree", "HEAD", cwd=path, env=index)
+                git("add", "-A", cwd=path, env=index)
+                tree = git("write-tree", cwd=path, env=index).stdout.strip()
+                message = f"tclaude: uncommitted files of {path} before its removal"
+                parent = ["-p", head] if head else []
+                target = git(
+                    "commit-tree", tree, *parent, "-m", message, cwd=path, env=index
+                ).stdout.strip()
+        name = sanitise(worktree.branch or os.path.basename(path)) or "worktree"
+        ref = f"refs/tclaude/removed/{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        git("update-ref", ref, target, cwd=self.root)
+        logger.info("work kept", extra={"path": path, "ref": ref})
+        return Kept(ref, files, commits)
+
     def remove(self, worktree: Worktree, force: bool = False) -> None:
         """``git worktree remove``: only a linked worktree this repository lists."""
         self.check_removable(worktree)
@@ -323,6 +397,20 @@ class Repository:
     def delete_branch(self, branch: str, force: bool = False) -> None:
         git("branch", "-D" if force else "-d", branch, cwd=self.root)
         logger.info("branch deleted", extra={"branch": branch})
+
+
+def _identity(cwd: str) -> dict[str, str]:
+    """A committer for the keeping commit when git has none configured."""
+    if git("config", "user.email", cwd=cwd, check=False).stdout.strip() or os.environ.get(
+        "GIT_COMMITTER_EMAIL"
+    ):
+        return {}
+    return {
+        "GIT_AUTHOR_NAME": "tclaude",
+        "GIT_AUTHOR_EMAIL": "tclaude@localhost",
+        "GIT_COMMITTER_NAME": "tclaude",
+        "GIT_COMMITTER_EMAIL": "tclaude@localhost",
+    }
 
 
 def _count(proc: subprocess.CompletedProcess[str]) -> int:

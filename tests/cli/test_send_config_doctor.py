@@ -38,6 +38,15 @@ async def test_send_file_mentions_with_zero_based_lines(
     assert bad.returncode == 2 and "1-based" in bad.stderr
     missing = await asyncio.to_thread(tclaude.run, "send", "api", "--file", "nope.py", check=False)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+    short = tmp_path / "short.py"
+    short.write_text("a\nb\nc\nd")  # 4 lines, the last without a newline
+    beyond = await asyncio.to_thread(
+        tclaude.run, "send", "api", "--file", f"{short}:9-12", check=False
+    )
+    assert beyond.returncode == 2 and beyond.stdout == ""
+    assert beyond.stderr == f"tclaude: {short} has 4 line(s); lines 9-12 go beyond its end\n"
+    last = await asyncio.to_thread(tclaude.json, "send", "api", "--file", f"{short}:4")
+    assert last == {"delivered": 1}
 
 
 async def test_status_reports_the_connected_cli(

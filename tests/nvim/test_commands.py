@@ -118,3 +118,26 @@ async def test_tclaude_pressed_twice_quickly_makes_one_instance(
     await nv.command("TClaude")  # up now: this one focuses it, nothing is starting
     assert (await nv.messages()).count(starting) == 1
     assert await records(nv) == ["project"]
+
+
+async def test_tclaude_racing_a_bare_tclaude_in_a_shell_makes_one_instance(
+    project: Path, private_tmux: str, nvim: NvimFactory
+) -> None:
+    nv = await nvim(project, {"cmd": TCLAUDE})
+    shell = subprocess.Popen(
+        [TCLAUDE],
+        cwd=project,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    await nv.command("TClaude")  # `tclaude new --reuse`: bare tclaude's create lock
+    _, err = shell.communicate(timeout=60)
+    assert shell.returncode == 0, err
+    await nv.wait_lua("return #require('tclaude').attached() == 1", 20)
+    listed = subprocess.run(
+        [TCLAUDE, "list", "--json"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    assert listed.count('"name": "project') == 1, listed
+    assert await records(nv) == ["project"]

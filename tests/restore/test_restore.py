@@ -226,3 +226,31 @@ def test_the_documented_tmux_conf_line_restores_at_server_start(
         time.sleep(0.1)
     listed = tclaude.json("list")
     assert [(i["name"], i["session"]) for i in listed] == [("api", "tclaude")]
+
+
+def test_restore_loads_the_tmux_plugin_again_when_it_was_loaded(
+    tclaude: Tclaude, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    plugin = str(Path(__file__).resolve().parents[2] / "tmux" / "tclaude.tmux")
+    tclaude.run("new", "--name", "a", "--cwd", str(tmp_path), "--detached")
+    assert tclaude.tmux("run-shell", plugin) == ""
+    tclaude.run("new", "--name", "b", "--cwd", str(tmp_path), "--detached")
+    marker = Path(isolated_env["TCLAUDE_STATE_DIR"]) / "tmux-plugin"
+    assert marker.read_text() == plugin + "\n"
+    assert marker.stat().st_mode & 0o777 == 0o600
+    tclaude.kill_server()
+
+    out = tclaude.run("restore").stdout
+    assert f"loaded the tmux plugin again: {plugin}" in out
+    assert tclaude.tmux("show-options", "-gqv", "@tclaude-plugin").strip() == plugin
+    assert "tclaude pick" in tclaude.tmux("list-keys", "-T", "prefix")  # the keys are back
+    assert "@tclaude-state" in tclaude.tmux("show-options", "-gv", "status-right")
+
+    pane = next(i["pane"] for i in tclaude.json("list") if i["name"] == "a")
+    tclaude.tmux("kill-pane", "-t", pane)
+    deadline = time.monotonic() + 20
+    while next(i["state"] for i in tclaude.json("list") if i["name"] == "a") != "stopped":
+        assert time.monotonic() < deadline, "a did not stop"
+        time.sleep(0.05)
+    again = tclaude.run("restore").stdout  # the plugin is loaded: not again
+    assert "a: restored" in again and "loaded the tmux plugin" not in again

@@ -264,3 +264,67 @@ async def test_a_rapid_burst_of_hooks_ends_in_the_last_state(
     await _until(tclaude, pane, "@tclaude-state", "idle")
     await asyncio.to_thread(post, "PermissionRequest")  # and a change after the burst still shows
     await _until(tclaude, pane, "@tclaude-state", "waiting")
+
+
+async def test_a_turn_finishing_in_the_pane_in_view_is_not_unseen(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer, attached: list[Client]
+) -> None:
+    pane_a, cli_a = await _new(tclaude, control, "a", tmp_path)
+    pane_b, cli_b = await _new(tclaude, control, "b", tmp_path)
+    await _until(tclaude, pane_b, "@tclaude-state", "idle")
+    await asyncio.to_thread(tclaude.run, "switch", "a")
+    attached.append(Client(tclaude.socket))
+    await _until(tclaude, pane_a, "#{session_attached}", "1")
+    for cli, pane in ((cli_a, pane_a), (cli_b, pane_b)):
+        await cli.hook("UserPromptSubmit")
+        await _until(tclaude, pane, "@tclaude-state", "busy")
+        await cli.hook("Stop")
+        await _until(tclaude, pane, "@tclaude-state", "idle")
+    assert _option(tclaude, pane_a, "@tclaude-unseen") == ""  # finished in front of the user
+    assert _option(tclaude, pane_b, "@tclaude-unseen") == "1"
+
+
+async def test_notices_close_together_make_one_message_naming_all(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer, attached: list[Client]
+) -> None:
+    await _new(tclaude, control, "front", tmp_path)
+    busy = [await _new(tclaude, control, name, tmp_path) for name in ("a", "b", "c")]
+    await asyncio.to_thread(tclaude.run, "switch", "front")
+    attached.append(Client(tclaude.socket))
+    for pane, cli in busy:
+        await cli.hook("UserPromptSubmit")
+        await _until(tclaude, pane, "@tclaude-state", "busy")
+    await asyncio.gather(*(cli.hook("Stop") for _, cli in busy))
+    for pane, _ in busy:
+        await _until(tclaude, pane, "@tclaude-unseen", "1")
+
+    def last_message() -> str:
+        # newest first
+        lines = [ln for ln in tclaude.tmux("show-messages").splitlines() if "tclaude:" in ln]
+        return lines[0].split("tclaude:", 1)[1] if lines else ""
+
+    deadline = time.monotonic() + 10
+    while sorted(last_message().split()[:3]) != ["a", "b", "c"]:
+        assert time.monotonic() < deadline, tclaude.tmux("show-messages")
+        await asyncio.sleep(0.05)
+    assert last_message().strip().endswith("are done")
+
+
+async def test_a_renamed_instance_is_notified_under_its_new_name(
+    tclaude: Tclaude,
+    tmp_path: Path,
+    control: ControlServer,
+    notify_osc: None,
+    attached: list[Client],
+) -> None:
+    await _new(tclaude, control, "front", tmp_path)
+    pane, cli = await _new(tclaude, control, "old", tmp_path)
+    await asyncio.to_thread(tclaude.run, "rename", "old", "new")
+    await asyncio.to_thread(tclaude.run, "switch", "front")
+    client = Client(tclaude.socket)
+    attached.append(client)
+    await _osc(client, 1.0)
+    await cli.hook("UserPromptSubmit")
+    await _until(tclaude, pane, "@tclaude-state", "busy")
+    await cli.hook("Stop")
+    assert await _osc(client) == ["tclaude: new is done"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from tests.tmux.conftest import Client, Server, wait_for
@@ -73,3 +74,77 @@ def test_menu_prints_outside_tmux_and_switches_from_a_client(
     client.wait_screen("b2  idle")
     client.type("2")
     client.wait_pane(panes[server.order()[1]])
+
+
+def test_picker_knows_the_pane_it_came_from_and_switch_back_returns(
+    server: Server, client: Client
+) -> None:
+    server.source()
+    panes = server.new("a1", "b2")
+    server.tmux("switch-client", "-t", panes["a1"])
+    client.wait_pane(panes["a1"])
+    client.keys("C-b", "C-f")
+    screen = client.wait_screen("tclaude: 2 instances")
+    assert re.search(r"\d\*\S a1 ", screen), screen  # a1's row marks the origin
+    other = re.search(r"(\d) \S b2 ", screen)
+    assert other is not None, screen
+    ids = {i["name"]: i["id"] for i in server.tclaude.json("list")}
+    client.type(other.group(1))
+    client.wait_pane(panes["b2"])
+    assert server.tmux("show-options", "-gqv", "@tclaude-last").strip() == ids["a1"]
+    server.tclaude.run("switch", "-")
+    client.wait_pane(panes["a1"])
+
+
+def test_menu_pick_item_gets_the_origin_pane(server: Server, client: Client) -> None:
+    server.source()
+    panes = server.new("a1")
+    out = server.tclaude.run("menu", "--print", "--from", panes["a1"]).stdout
+    assert f"pick --from {panes['a1']}" in out and "#{pane_id}" not in out
+    bad = server.tclaude.run("menu", "--print", "--from", "#{pane_id}").stdout
+    assert "--from" not in bad
+
+
+def test_switch_and_menu_move_the_client_named_not_the_best_one(
+    server: Server, client: Client
+) -> None:
+    import subprocess
+
+    panes = server.new("a1", "b2")
+    other = server.tclaude.socket + "-other"
+    inner = f"env -u TMUX tmux -L {server.tclaude.socket} attach -t main"
+    subprocess.run(
+        ["tmux", "-L", other, "-f", "/dev/null", "new-session", "-d", "-s", "o", inner],
+        check=True,
+    )
+    try:
+        wait_for(
+            lambda: len(server.tmux("list-clients", "-F", "#{client_name}").split()) == 2,
+            what="the second client",
+        )
+        # the older client (the fixture's), not the one tmux would pick by itself
+        target = next(
+            n
+            for n in server.tmux("list-clients", "-F", "#{client_name}").split()
+            if n != _newest(server)
+        )
+        server.tclaude.run("switch", "b2", "--client", target)
+        wait_for(lambda: _client_pane(server, target) == panes["b2"], what="the named client")
+        assert _client_pane(server, _newest(server)) != panes["b2"]
+        menu = server.tclaude.run("menu", "--print", "--client", target).stdout
+        assert f"switch {server.option(panes['a1'], '@tclaude-id')} --client {target}" in menu
+        bad = server.tclaude.run("switch", "a1", "--client", "/dev/nope", check=False)
+        assert bad.returncode == 2 and "no tmux client '/dev/nope'" in bad.stderr
+    finally:
+        subprocess.run(["tmux", "-L", other, "kill-server"], check=False, capture_output=True)
+
+
+def _client_pane(server: Server, name: str) -> str:
+    out = server.tmux("list-clients", "-F", "#{client_name} #{pane_id}")
+    return dict(line.split(" ", 1) for line in out.splitlines()).get(name, "")
+
+
+def _newest(server: Server) -> str:
+    """The client that attached last (tmux's best client when none is current)."""
+    out = server.tmux("list-clients", "-F", "#{client_created} #{client_name}")
+    return max(out.splitlines()).split(" ", 1)[1]

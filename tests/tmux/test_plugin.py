@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from tests.tmux.conftest import Client, Server
+from tests.tmux.conftest import TCLAUDE_CMD, Client, Server, wait_for
 
 KEYS = {
     "C-n": "new.sh",
@@ -14,8 +14,8 @@ KEYS = {
     "C-e": "menu",
     "C-j": "focus.sh' next",
     "C-k": "focus.sh' prev",
-    "C-w": "focus.sh' waiting",
-    "C-d": "focus.sh' finished",
+    "C-w": "switch --waiting",
+    "C-d": "switch --done",
     "C-x": "kill.sh",
     "C-t": "beside.sh",
 }
@@ -207,6 +207,32 @@ def test_beside_toggle_shows_and_hides_the_paired_instance(server: Server, clien
     assert server.option(panes["api"], "window_id") == window
 
 
+def test_beside_toggle_records_the_layout_in_the_state_file(
+    server: Server, client: Client, isolated_env: dict[str, str]
+) -> None:
+    import json
+
+    state = Path(isolated_env["TCLAUDE_STATE_DIR"]) / "instances.json"
+
+    def recorded() -> tuple[str, str | None]:
+        entry = next(iter(json.loads(state.read_text())["instances"].values()))
+        return entry["layout"], entry["beside"]
+
+    server.source()
+    panes = server.new("api")
+    assert recorded() == ("tabbed", None)
+    editor = server.tmux(
+        "new-window", "-P", "-F", "#{pane_id}", "-t", "main:", "-c", str(server.root / "api")
+    ).strip()
+    client.wait_pane(editor)
+    client.keys("C-b", "C-t")
+    client.wait_pane(panes["api"])
+    wait_for(lambda: recorded() == ("beside", editor), what="layout beside recorded")
+    client.keys("C-b", "C-t")  # hidden: a window of its own again
+    client.wait_pane(editor)
+    wait_for(lambda: recorded()[0] == "tabbed", what="layout tabbed recorded")
+
+
 def test_tpm_finds_the_plugin_at_the_repository_root(server: Server) -> None:
     # TPM clones the repository and runs every executable *.tmux at its root
     root = Path(__file__).resolve().parents[2]
@@ -214,3 +240,34 @@ def test_tpm_finds_the_plugin_at_the_repository_root(server: Server) -> None:
     assert [p.name for p in entries] == ["tclaude.tmux"]
     assert server.tmux("run-shell", str(entries[0])) == ""
     assert "tmux/scripts/" in " ".join(_bindings(server).values())
+
+
+def test_focus_skips_a_dead_instance_pane(server: Server) -> None:
+    # tmux 3.3 has no #{!:...}: the filters must say "not dead" another way
+    scripts = Path(__file__).resolve().parents[2] / "tmux" / "scripts"
+    server.source()
+    panes = server.new("a1")
+    shell = server.tmux("display-message", "-p", "-t", "main:0", "#{pane_id}").strip()
+    server.tmux("set-option", "-gw", "remain-on-exit", "on")
+    dead = server.tmux("new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "main:", "true")
+    dead = dead.strip()
+    wait_for(lambda: server.option(dead, "pane_dead") == "1", what="the dead pane")
+    server.tmux("set-option", "-w", "-t", dead, "remain-on-exit", "on")
+    server.tmux("set-option", "-gw", "remain-on-exit", "off")
+    for option, value in (("@tclaude-port", "1"), ("@tclaude-id", "dead00"), ("@tclaude-cwd", "/")):
+        server.tmux("set-option", "-p", "-t", dead, option, value)
+    # main comes before tclaude: an unfiltered dead pane would be the first instance
+    server.tmux("run-shell", f"sh '{scripts}/focus.sh' next '' '{shell}'")
+    assert server.option(dead, "window_active") == "0"
+    assert server.option(panes["a1"], "window_active") == "1"
+
+
+def test_beside_hides_from_an_editor_on_its_right(server: Server) -> None:
+    scripts = Path(__file__).resolve().parents[2] / "tmux" / "scripts"
+    server.source()
+    api = server.new("api")["api"]
+    editor = server.tmux("split-window", "-d", "-h", "-P", "-F", "#{pane_id}", "-t", api)
+    editor = editor.strip()  # the instance is pane 0, the editor pane 1
+    server.tmux("run-shell", f"sh '{scripts}/beside.sh' '{TCLAUDE_CMD}' '' '{api}' 40%")
+    assert server.option(api, "@tclaude-beside") == editor
+    assert server.option(api, "window_id") != server.option(editor, "window_id")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +167,12 @@ def test_remove_worktree_refuses_dirty_unpushed_and_main(
 
     git(path, "push", "-q")
     done = tclaude.json("kill", "feat", "--remove-worktree")
-    assert done == {"killed": ["feat"], "worktrees_removed": [str(path)], "branches_deleted": []}
+    assert done == {
+        "killed": ["feat"],
+        "worktrees_removed": [str(path)],
+        "branches_deleted": [],
+        "kept": [],  # nothing at risk, nothing kept
+    }
     assert not path.exists()
     assert "feat" in repo.git("branch", "--list", "feat")
     assert sorted(_by_name(tclaude)) == ["main-api"]
@@ -246,3 +252,43 @@ def test_bare_tclaude_records_the_worktree_it_starts_in(
     state = json.loads((Path(isolated_env["TCLAUDE_STATE_DIR"]) / "instances.json").read_text())
     worktrees = {e["name"]: e["worktree"] for e in state["instances"].values()}
     assert worktrees == {"plain": str(path.resolve()), "api": None}
+
+
+def test_forced_removal_names_and_keeps_files_and_commits(
+    tclaude: Tclaude, repo: Repo, tmp_path: Path
+) -> None:
+    tclaude.run("new", "--worktree", "spike", "--detached", cwd=str(repo.path))
+    spike = repo.worktrees_dir / "spike"
+    repo.commit("idea.txt", cwd=spike)
+    subject = git(spike, "log", "-1", "--format=%h %s").strip()
+    (spike / "scratch.txt").write_text("untracked\n")
+    (spike / "README.md").write_text("changed\n")
+    (spike / ".env").write_text("ignored: not kept\n")
+    index_before = git(repo.path, "ls-files", "--stage")
+
+    out = tclaude.run(
+        "kill", "spike", "--remove-worktree", "--delete-branch", "--force", "--json"
+    ).stdout
+    kept = json.loads(out)["kept"]
+    assert len(kept) == 1 and kept[0]["worktree"] == str(spike)
+    assert sorted(kept[0]["files"]) == ["README.md", "scratch.txt"]
+    assert kept[0]["commits"] == [subject]
+    ref = kept[0]["ref"]
+    assert ref.startswith("refs/tclaude/removed/spike-")
+    assert not spike.exists() and repo.git("branch", "--list", "spike") == ""
+    # everything is there: the files as the last commit, the unpushed commit below it
+    assert git(repo.path, "show", f"{ref}:scratch.txt") == "untracked\n"
+    assert git(repo.path, "show", f"{ref}:README.md") == "changed\n"
+    assert git(repo.path, "show", f"{ref}:idea.txt") != ""
+    assert git(repo.path, "log", "-1", "--format=%h %s", f"{ref}~1").strip() == subject
+    ignored = ["git", "-C", str(repo.path), "cat-file", "-e", f"{ref}:.env"]
+    assert subprocess.run(ignored, capture_output=True, check=False).returncode != 0
+    assert git(repo.path, "ls-files", "--stage") == index_before  # the main index untouched
+    assert git(repo.path, "stash", "list") == ""
+
+    tclaude.run("new", "--worktree", "second", "--detached", cwd=str(repo.path))
+    second = repo.worktrees_dir / "second"
+    (second / "notes.txt").write_text("draft\n")
+    text = tclaude.run("kill", "second", "--remove-worktree", "--force").stdout
+    assert "kept 1 uncommitted file(s) (notes.txt) of " in text
+    assert "refs/tclaude/removed/second-" in text and "git branch NAME" in text

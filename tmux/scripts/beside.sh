@@ -14,17 +14,25 @@ us=$(printf '\037')
 
 case $0 in */*) lib=${0%/*} ;; *) lib=. ;; esac; . "$lib/fail.sh"  # fail MESSAGE
 
+record() {  # record INSTANCE LAYOUT [EDITOR]: the state file follows, in the background
+  # shellcheck disable=SC2086 # $command is a command prefix, split on purpose
+  ( $command layout "$2" --record "$1" ${3:+--editor "$3"} >/dev/null 2>&1 & )
+}
+
 hide() {  # hide INSTANCE_PANE EDITOR_PANE NAME ID
+  # the pair first: once the pane is out, the editor is in view and may be read
+  tmux set-option -p -t "$1" @tclaude-beside "$2" || exit 1
   window=$(tmux break-pane -d -P -F '#{window_id}' -s "$1" -n "$3") || exit 1
-  tmux set-option -p -t "$1" @tclaude-beside "$2" \; \
-    set-option -w -t "$window" @tclaude-id "$4" \; \
+  tmux set-option -w -t "$window" @tclaude-id "$4" \; \
     set-option -w -t "$window" @tclaude-name "$3"
+  record "$4" tabbed
 }
 
 show() {  # show INSTANCE_PANE EDITOR_PANE
   tmux join-pane -h -l "$width" -s "$1" -t "$2" \; \
     set-option -pu -t "$1" @tclaude-beside \; \
     set-option -pu -t "$1" @tclaude-unseen || exit 1
+  record "$(tmux display-message -p -t "$1" '#{@tclaude-id}')" beside "$2"
   [ -n "$client" ] && tmux switch-client -c "$client" -t "$1"
   exit 0
 }
@@ -41,7 +49,7 @@ fi
 
 if [ -n "$port" ]; then
   if [ "$panes" -gt 1 ]; then
-    editor=$(tmux list-panes -t "$pane" -f '#{!:#{@tclaude-port}}' -F '#{pane_id}' | head -n 1)
+    editor=$(tmux list-panes -t "$pane" -f '#{?#{@tclaude-port},0,1}' -F '#{pane_id}' | head -n 1)
     hide "$pane" "${editor:-}" "$name" "$id"
     [ -n "$editor" ] && tmux select-pane -t "$editor"
     exit 0
@@ -64,7 +72,7 @@ EOF_SHOWN
 fi
 
 # show the paired instance: hidden from this pane, else the deepest cwd holding ours
-paired=$(tmux list-panes -a -f '#{&&:#{@tclaude-port},#{!:#{pane_dead}}}' \
+paired=$(tmux list-panes -a -f '#{&&:#{@tclaude-port},#{?pane_dead,0,1}}' \
     -F "#{pane_id}$us#{@tclaude-beside}$us#{@tclaude-cwd}$us#{@tclaude-split}" |
   awk -F "$us" -v editor="$pane" -v path="$path" '
     $2 == editor { print $1; done = 1; exit }

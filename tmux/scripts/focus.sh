@@ -17,7 +17,7 @@ last=
 
 # Instance panes carry @tclaude-port (windows never do); dead panes are skipped.
 choice=$(tmux list-panes -a \
-    -f '#{&&:#{@tclaude-port},#{!:#{pane_dead}}}' \
+    -f '#{&&:#{@tclaude-port},#{?pane_dead,0,1}}' \
     -F "#{pane_id}$us#{@tclaude-id}$us#{@tclaude-state}$us#{@tclaude-unseen}$us#{@tclaude-state-since}" |
   awk -F "$us" -v action="$action" -v current="$current" -v last="$last" '
     !seen[$2]++ { n++; pane[n] = $1; id[n] = $2; state[n] = $3; unseen[n] = $4; since[n] = $5

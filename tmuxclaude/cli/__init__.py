@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prev": ("switch", "focus the previous instance"),
     "attach": ("attach", "attach to the instances' tmux session"),
     "kill": ("kill", "stop instances and remove everything they left"),
+    "rename": ("rename", "rename an instance"),
     "layout": ("layout", "arrange the instances as tabs (windows) or split panes"),
     "send": ("send", "send an at-mention or text to an instance"),
     "broadcast": ("send", "send text to every running instance"),
@@ -38,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prune": ("prune", "forget stopped or stale instances"),
     "config": ("config_cmd", "print the effective configuration and where each value came from"),
     "doctor": ("doctor", "check tmux, claude, directories and stale files"),
+    "completion": ("completion", "print a completion script for bash, zsh or fish"),
     "host": ("host", "run one instance host (what an instance's pane runs)"),
 }
 

@@ -5,6 +5,9 @@ instance has stopped. It is refused, before anything is stopped, when the
 worktree has uncommitted changes or commits on no remote branch (unless
 --force), when it is the main worktree, or when git does not list it. The
 branch goes too only with --delete-branch (git branch -d; -D with --force).
+With --force nothing is lost: uncommitted files (as a commit on top of HEAD)
+and unpushed commits are kept in a ref under refs/tclaude/removed/, named in
+the output.
 
 examples:
   tclaude kill api
@@ -25,7 +28,7 @@ from .app import App, add_json_flag
 
 if TYPE_CHECKING:
     from ..registry import Instance
-    from ..worktree import Repository, Worktree
+    from ..worktree import Kept, Repository, Worktree
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -74,7 +77,12 @@ def run(args: argparse.Namespace) -> int:
     names = [i.name for i in chosen]
     removed: list[str] = []
     branches: list[str] = []
+    kept: list[tuple[str, Kept]] = []
     for removal in removals:
+        if args.force:  # --force removes, but loses nothing: kept under refs/tclaude/
+            keeping = removal.repo.keep(removal.worktree)
+            if keeping is not None:
+                kept.append((removal.worktree.path, keeping))
         removal.repo.remove(removal.worktree, force=args.force)
         removed.append(removal.worktree.path)
         branch = removal.worktree.branch
@@ -88,10 +96,24 @@ def run(args: argparse.Namespace) -> int:
                 ) from None
             branches.append(branch)
     if args.json:
-        print_json({"killed": names, "worktrees_removed": removed, "branches_deleted": branches})
+        print_json(
+            {
+                "killed": names,
+                "worktrees_removed": removed,
+                "branches_deleted": branches,
+                "kept": [
+                    {"worktree": path, "ref": k.ref, "files": k.files, "commits": k.commits}
+                    for path, k in kept
+                ],
+            }
+        )
         return 0
     if names:
         print("killed " + ", ".join(names))
+    else:
+        print("no instances to kill")
+    for path, keeping in kept:
+        print(keeping.summary(path))
     for path in removed:
         print(f"removed worktree {path}")
     for branch in branches:

@@ -21,12 +21,15 @@ def run(args: argparse.Namespace) -> int:
 
     app = App.load()
     rows = [i.to_json() for i in app.registry.instances()]
-    if args.json:
+    if args.json:  # "state" is the host's; "unseen" says done
         print_json(rows)
         return 0
     if not rows:
         print("no instances; start one with: tclaude new")
         return 0
+    for r in rows:  # one word with the picker and the status glyph: done, not seen yet
+        if r["state"] == "idle" and r["unseen"]:
+            r["state"] = "done"
     table(
         ["name", "id", "state", "port", "clis", "age", "target", "cwd"],
         [

@@ -8,12 +8,13 @@ command instead of showing it.
 examples:
   tclaude menu
   tclaude menu --print
-  bind-key C-e run-shell -b "tclaude menu --client '#{client_name}'"
+  bind-key C-e run-shell -b "tclaude menu --client '#{client_name}' --from '#{pane_id}'"
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 
@@ -27,6 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument(
         "--print", action="store_true", help="print the display-menu command, do not show it"
     )
+    parser.add_argument(
+        "--from",
+        dest="origin",
+        metavar="PANE",
+        help="the pane the menu was opened from (#{pane_id}), for the picker's item",
+    )
 
 
 def self_command() -> str:
@@ -34,7 +41,7 @@ def self_command() -> str:
     return shlex.join([sys.executable, "-m", "tmuxclaude"])
 
 
-def menu_argv(app: App, client: str | None) -> list[str]:
+def menu_argv(app: App, client: str | None, origin: str | None = None) -> list[str]:
     """``display-menu`` and its arguments: title, then name/key/command per item."""
     from ..picker import load_rows
 
@@ -47,11 +54,17 @@ def menu_argv(app: App, client: str | None) -> list[str]:
     for index, row in enumerate(rows):
         label = f"{row.glyph} {row.instance.name:<{width}}  {row.state}".replace("#", "##")
         key = str(index + 1) if index < 9 else ""
-        action = f"run-shell -b {shlex.quote(f'{command} switch {row.instance.id}')}"
+        to = f" --client {shlex.quote(client)}" if client else ""
+        action = f"run-shell -b {shlex.quote(f'{command} switch {row.instance.id}{to}')}"
         argv += [label, key, action]
     if rows:
         argv.append("")  # a separator
-    pick = shlex.quote(f"{command} pick --from #{{pane_id}}")
+    # display-popup does not expand formats in its command: the origin goes in as is
+    pick = shlex.quote(
+        f"{command} pick"
+        + (f" --from {origin}" if origin else "")
+        + (f" --client {shlex.quote(client)}" if client else "")
+    )
     new = shlex.quote(f'{command} new --cwd "#{{pane_current_path}}" >/dev/null')
     argv += [
         "pick…",
@@ -68,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
     from ..tmux import inside_tmux
 
     app = App.load()
-    argv = menu_argv(app, args.client)
+    origin = args.origin if args.origin and re.fullmatch(r"%[0-9]+", args.origin) else None
+    argv = menu_argv(app, args.client, origin)
     if args.print or not (args.client or inside_tmux()):
         print(shlex.join(app.tmux.argv(*argv)))
         return 0

@@ -12,6 +12,8 @@ examples:
   tclaude new --worktree feat/login    a git worktree (new branch from HEAD) and
                                        an instance in it named feat-login
   tclaude new --worktree fix --base origin/main --path /tmp/fix
+  tclaude new --reuse --beside $TMUX_PANE   the directory's instance, made if missing
+                                            (what Neovim's :TClaude runs)
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--layout", choices=["tabbed", "split"], default=None)
     parser.add_argument("--beside", metavar="PANE", help="split this tmux pane (e.g. an editor's)")
     parser.add_argument("--detached", action="store_true", help="do not focus the new instance")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="if an instance runs for this directory, focus it instead (as bare tclaude does)",
+    )
     group = parser.add_argument_group("git worktree")
     group.add_argument(
         "--worktree",
@@ -61,6 +68,12 @@ def run(args: argparse.Namespace) -> int:
         claude_args=claude_args,
     )
     _warn_if_unsupported(app.config.claude_command)
+    if args.reuse:
+        if args.worktree:
+            raise TclaudeError(
+                "--reuse finds the directory's instance; it does not go with --worktree"
+            )
+        return _reuse(app, args, request)
     made: dict[str, object] | None = None
     if args.worktree:
         made = _make_worktree(app, args, request)
@@ -77,6 +90,28 @@ def _warn_if_unsupported(claude_command: str) -> None:
     problem = claude_version.support_problem(version) if version else None
     if problem:
         print(f"tclaude: warning: {problem}", file=sys.stderr)
+
+
+def _reuse(app: App, args: argparse.Namespace, request: SpawnRequest) -> int:
+    """Find the running instance for the directory or create it, under bare tclaude's
+    create lock: racing callers (Neovim, tclaude) end up with one instance."""
+    from ..spawn import Spawner
+    from .switch import _current, focus
+
+    cwd = os.path.realpath(os.path.expanduser(request.cwd))
+    if not os.path.isdir(cwd):
+        raise TclaudeError(f"no such directory: {request.cwd}")
+    with app.state.creating():
+        instances = app.registry.instances()
+        found = app.registry.for_directory(cwd, instances)
+        if found is None:
+            entry, ready = Spawner(app.config, app.tmux, app.state).spawn(request)
+            print_instance(app, entry.id, ready, args.json, reused=False)
+            return 0
+    if not args.detached:
+        focus(app, found, _current(app, [i for i in instances if i.running]))
+    print_instance(app, found.id, {}, args.json, reused=True)
+    return 0
 
 
 def _make_worktree(app: App, args: argparse.Namespace, request: SpawnRequest) -> dict[str, object]:
@@ -138,6 +173,7 @@ def print_instance(
     ready: dict[str, object],
     as_json: bool,
     made: dict[str, object] | None = None,
+    reused: bool | None = None,
 ) -> None:
     from .output import print_json
 
@@ -147,10 +183,12 @@ def print_instance(
     data["socket"] = ready.get("socket", data["socket"])
     if made is not None:
         data["worktree"] = made
+    if reused is not None:
+        data["reused"] = reused
     if as_json:
         print_json(data)
     else:
         print(
-            f"{data['name']} ({data['id']}) in {data['cwd']}: "
+            ("reused " if reused else "") + f"{data['name']} ({data['id']}) in {data['cwd']}: "
             f"port {data['port']}, pane {data['pane']}"
         )

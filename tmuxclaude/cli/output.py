@@ -11,6 +11,7 @@ STATE_STYLES = {
     "busy": "yellow",
     "waiting": "bold magenta",
     "idle": "green",
+    "done": "bold green",
     "running": "cyan",
     "starting": "blue",
     "error": "bold red",

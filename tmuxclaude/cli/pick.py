@@ -9,13 +9,16 @@ on the selected row switches.
 examples:
   tclaude pick
   tmux display-popup -E -w 90% -h 85% 'tclaude pick'
-  bind-key C-f display-popup -E -d '#{pane_current_path}' "tclaude pick --from '#{pane_id}'"
+  bind-key C-f run-shell -b \
+    "tmux display-popup -c '#{client_name}' -E 'tclaude pick --from #{pane_id}'"
+  (display-popup does not expand #{pane_id} in its command: run-shell does)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 from ..errors import TclaudeError
@@ -29,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         metavar="PANE",
         help="the pane the picker was opened from (default: $TMUX_PANE)",
     )
+    parser.add_argument(
+        "--client",
+        metavar="CLIENT",
+        help="the tmux client to move on a switch (#{client_name}; default: the current one)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +47,23 @@ def run(args: argparse.Namespace) -> int:
     from ..picker import screen
 
     app = App.load()
-    outcome = screen.run(app, args.origin or os.environ.get("TMUX_PANE"))
+    outcome = screen.run(app, origin_pane(app, args.origin), args.client)
     if outcome.error:
         raise TclaudeError(outcome.error)
     return 0
+
+
+def origin_pane(app: App, given: str | None) -> str | None:
+    """The pane id given, else ``$TMUX_PANE``, else the pane the popup's client shows.
+
+    A ``--from '#{pane_id}'`` that reached us unexpanded (a display-popup binding)
+    is no pane id: it is ignored, not trusted.
+    """
+    for candidate in (given, os.environ.get("TMUX_PANE")):
+        if candidate and re.fullmatch(r"%[0-9]+", candidate):
+            return candidate
+    if os.environ.get("TMUX"):  # a popup: its session's current pane
+        pane = app.tmux.run("display-message", "-p", "#{pane_id}", check=False).strip()
+        if re.fullmatch(r"%[0-9]+", pane):
+            return pane
+    return None

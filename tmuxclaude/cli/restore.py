@@ -69,8 +69,15 @@ def run(args: argparse.Namespace) -> int:
         except TclaudeError as err:
             item.action, item.reason = "failed", str(err)
             failed += 1
+    plugin = None
+    if not args.dry_run and any(p.action == "restore" for p in plans):
+        from ..tmux_plugin import reapply
+
+        plugin = reapply(app.tmux)
     if args.json:
-        print_json({"instances": [p.to_json() for p in plans], "swept": swept})
+        print_json(
+            {"instances": [p.to_json() for p in plans], "swept": swept, "tmux_plugin": plugin}
+        )
     else:
         for item in plans:
             verb = {"restore": "would restore" if args.dry_run else "restored"}.get(
@@ -82,4 +89,6 @@ def run(args: argparse.Namespace) -> int:
             print("nothing to restore")
         if swept:
             print(f"swept {len(swept)} stale file(s) of dead hosts")
+        if plugin:
+            print(f"loaded the tmux plugin again: {plugin}")
     return 1 if failed else 0

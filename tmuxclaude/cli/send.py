@@ -63,10 +63,27 @@ def parse_file_spec(spec: str) -> dict[str, object]:
     if not os.path.exists(full):
         raise TclaudeError(f"no such file: {path}")
     params: dict[str, object] = {"filePath": full}
+    if end is not None and os.path.isfile(full):
+        count = _line_count(full)
+        if end > count:
+            raise TclaudeError(f"{path} has {count} line(s); lines {start}-{end} go beyond its end")
     if start is not None and end is not None:
         params["lineStart"] = start - 1
         params["lineEnd"] = end - 1
     return params
+
+
+def _line_count(path: str) -> int:
+    """Lines as an editor counts them: a last line without a newline counts too."""
+    count, last = 0, b"\n"
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 16):
+                count += chunk.count(b"\n")
+                last = chunk[-1:]
+    except OSError as exc:
+        raise TclaudeError(f"cannot read {path}: {exc.strerror}") from None
+    return count + (last != b"\n")
 
 
 def editor_call(instance: Instance, method: str, params: dict[str, object]) -> dict[str, object]:

@@ -5,6 +5,13 @@ and only when the user is not already looking at the instance's pane
 (errors always). Ways, from the ``notify`` setting: ``message`` (tmux
 display-message on every client), ``bell`` and ``osc777`` (written to each
 client's terminal, so they reach the outer terminal), ``notify-send``.
+
+Messages coalesce: hosts are separate processes, so the names live in global
+tmux options (``@tclaude-notice-<state>``); each host appends its name and
+shows a message built from all of them, in one tmux call. Names older than
+``WINDOW`` seconds (no notice since) are dropped first. A broadcast to ten
+instances thus ends in one message naming the ten, not ten that overwrite
+each other.
 """
 
 from __future__ import annotations
@@ -12,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import shutil
+import time
 
 from ..tmux import Tmux
 
@@ -25,6 +34,16 @@ MESSAGES = {
     "stale": "lost its directory",
 }
 SEP = "\t"
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]{0,47}")  # spawn.NAME_PATTERN
+NOTICE = "@tclaude-notice-"
+WINDOW = 5  # seconds: what a message shows (-d 5000); names within it are shown together
+# state -> (one name, several names), in the order the message lists them
+PHRASES = {
+    "waiting": ("needs you", "need you"),
+    "error": ("failed", "failed"),
+    "stale": ("lost its directory", "lost their directories"),
+    "idle": ("is done", "are done"),
+}
 
 
 async def _tmux(tmux: Tmux, *args: str) -> str:
@@ -54,30 +73,32 @@ class Attention:
             logger.warning("notification failed", exc_info=True)
 
     async def _notify(self, state: str) -> None:
-        text = f"tclaude: {self.name} {MESSAGES[state]}"
         clients: list[tuple[str, str]] = []
         if self.pane is not None:
             if self._tmux is None:
                 self._tmux = Tmux(None)
             fmt = SEP.join(["#{client_name}", "#{client_tty}", "#{pane_id}"])
-            out = await _tmux(self._tmux, "list-clients", "-F", fmt)
-            rows = [line.split(SEP) for line in out.splitlines() if line.count(SEP) == 2]
+            # and the pane's name, in the same call: `tclaude rename` changes it
+            out = await _tmux(
+                self._tmux,
+                *_sequence(
+                    [
+                        ["list-clients", "-F", fmt],
+                        ["display-message", "-p", "-t", self.pane, "#{@tclaude-name}"],
+                    ]
+                ),
+            )
+            lines = out.splitlines()
+            if lines and NAME.fullmatch(lines[-1]):
+                self.name = lines[-1]
+            rows = [line.split(SEP) for line in lines if line.count(SEP) == 2]
             if state != "error" and any(pane == self.pane for _, _, pane in rows):
                 return  # someone is looking at it
             clients = [(name, tty) for name, tty, _ in rows]
+        text = f"tclaude: {self.name} {MESSAGES[state]}"
         if "message" in self.methods and clients and self._tmux is not None:
-            args: list[str] = []
-            for name, _ in clients:
-                args += [
-                    *([";"] if args else []),
-                    "display-message",
-                    "-c",
-                    name,
-                    "-d",
-                    "5000",
-                    text.replace("#", "##"),
-                ]
-            await _tmux(self._tmux, *args)
+            names = [name for name, _ in clients]
+            await _tmux(self._tmux, *_sequence(message_commands(self.name, state, names)))
         for _, tty in clients:
             if "bell" in self.methods:
                 _write_tty(tty, b"\a")
@@ -86,6 +107,47 @@ class Attention:
         if "notify-send" in self.methods and shutil.which("notify-send"):
             proc = await asyncio.create_subprocess_exec("notify-send", "tclaude", text)
             await proc.wait()
+
+
+def message_commands(
+    name: str, state: str, clients: list[str], now: float | None = None
+) -> list[list[str]]:
+    """One tmux call: forget notices older than ``WINDOW``, add ``name`` under
+    ``state``, and show every client the message made of all names noted."""
+    now = time.time() if now is None else now
+    stale = f"#{{e|<:#{{{NOTICE}at}},{int(now) - WINDOW}}}"
+    commands = [["if-shell", "-F", stale, f"set-option -gu {NOTICE}{kind}"] for kind in PHRASES]
+    commands += [
+        ["set-option", "-ga", NOTICE + state, " " + name],  # names are [A-Za-z0-9_+-]
+        ["set-option", "-g", NOTICE + "at", str(int(now))],
+    ]
+    text = "tclaude:" + "".join(_piece(kind, list(PHRASES)[:i]) for i, kind in enumerate(PHRASES))
+    commands += [
+        ["display-message", "-c", client, "-d", str(WINDOW * 1000), text] for client in clients
+    ]
+    return commands
+
+
+def _piece(kind: str, before: list[str]) -> str:
+    """`` a b are done`` for the names noted under ``kind``, after ``;`` when
+    a piece before it has names; empty without names."""
+    names = "#{" + NOTICE + kind + "}"
+    one, several = PHRASES[kind]
+    verb = f"#{{?#{{m:* * *,{names}}},{several},{one}}}"
+    separator = ""
+    if before:
+        any_before = "#{" + NOTICE + before[-1] + "}"
+        for kind_before in reversed(before[:-1]):
+            any_before = f"#{{||:#{{{NOTICE}{kind_before}}},{any_before}}}"
+        separator = f"#{{?{any_before},;,}}"
+    return f"#{{?{names},{separator}{names} {verb},}}"
+
+
+def _sequence(commands: list[list[str]]) -> list[str]:
+    args: list[str] = []
+    for command in commands:
+        args += [*([";"] if args else []), *command]
+    return args
 
 
 def _write_tty(tty: str, data: bytes) -> None:

@@ -18,6 +18,11 @@ from ..tmux import Tmux, pane_option_commands
 
 logger = logging.getLogger(__name__)
 
+UNSEEN = "@tclaude-unseen"
+# 0 when an attached client shows the pane: a turn finishing there is seen already
+# (tmux 3.3 has no #{!:...})
+NOT_IN_VIEW = "#{?#{&&:#{pane_active},#{&&:#{window_active},#{session_attached}}},0,1}"
+
 
 class PaneOptions:
     def __init__(self, channel: str | None = None) -> None:
@@ -37,7 +42,13 @@ class PaneOptions:
             self._tmux = Tmux(None)
         assert self.pane is not None
         args: list[str] = []
+        unseen = options.get(UNSEEN) == "1"
+        if unseen:
+            options = {k: v for k, v in options.items() if k != UNSEEN}
         commands = pane_option_commands(self.pane, options)
+        if unseen:  # decided by tmux in this same call: no extra process
+            set_unseen = f"set-option -p -t {self.pane} {UNSEEN} 1"
+            commands.append(["if-shell", "-F", "-t", self.pane, NOT_IN_VIEW, set_unseen])
         if self.channel:
             commands.append(["wait-for", "-S", self.channel])
         for command in commands:

@@ -59,6 +59,7 @@ class Picker:
     list_top: int = 1  # screen line of the first row
     unicode: bool = True
     outcome: Outcome = field(default_factory=Outcome)
+    client: str | None = None  # the tmux client to move on a switch (#{client_name})
 
     # --- data -------------------------------------------------------------------
 
@@ -207,7 +208,7 @@ class Picker:
 
         origin = next((r.instance for r in self.rows if r.pane_id == self.origin), None)
         try:
-            focus(self.app, row.instance, origin)
+            focus(self.app, row.instance, origin, self.client)
         except TclaudeError as err:
             self.message = str(err)
             return False
@@ -362,11 +363,14 @@ def _put(screen: curses.window, y: int, x: int, text: str, width: int, attr: int
         screen.addnstr(y, x, text, width - x, attr)
 
 
-def run(app: App, origin: str | None) -> Outcome:
+def run(app: App, origin: str | None, client: str | None = None) -> Outcome:
     """Show the picker until the user switches, starts, or quits."""
     locale.setlocale(locale.LC_ALL, "")
     picker = Picker(
-        app, origin, unicode=locale.getpreferredencoding(False).lower() in ("utf-8", "utf8")
+        app,
+        origin,
+        unicode=locale.getpreferredencoding(False).lower() in ("utf-8", "utf8"),
+        client=client,
     )
     picker.reload(first=True)
     curses.wrapper(picker.main)

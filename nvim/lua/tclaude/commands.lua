@@ -62,7 +62,7 @@ function M.create(args, on_done)
     if err then
       fail("could not create an instance: " .. err)
     elseif type(instance) == "table" and type(instance.id) == "string" then
-      info("created " .. tostring(instance.name or instance.id))
+      info((instance.reused and "focused " or "created ") .. tostring(instance.name or instance.id))
       pin_id(instance.id)
     end
     if on_done then
@@ -84,7 +84,10 @@ local function resolve(name)
   return pairing.primary_record()
 end
 
-local creating = {} -- cwd -> true while :TClaude's `tclaude new` for it runs
+-- cwd -> true while :TClaude's `tclaude new --reuse` for it runs. Only for the
+-- message: `--reuse` itself (bare tclaude's create lock) makes racing callers,
+-- this Neovim, another one or a shell, end up with one instance.
+local creating = {}
 
 -- :TClaude [name]
 function M.focus(name)
@@ -101,7 +104,7 @@ function M.focus(name)
     info("an instance for " .. cwd .. " is starting")
     return
   end
-  local args = { "--cwd", cwd }
+  local args = { "--reuse", "--cwd", cwd }
   if vim.env.TMUX_PANE and vim.env.TMUX_PANE ~= "" then
     vim.list_extend(args, { "--beside", vim.env.TMUX_PANE })
   end
