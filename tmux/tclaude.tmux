@@ -92,10 +92,9 @@ bind "$opt_key_menu" run-shell -b \
   "sh '$SCRIPTS/run.sh' '#{client_name}' $CMD menu --client '#{client_name}' --from '#{pane_id}'"
 bind "$opt_key_next" "$(focus next)"
 bind "$opt_key_prev" "$(focus prev)"
-bind "$opt_key_waiting" run-shell -b \
-  "sh '$SCRIPTS/run.sh' '#{client_name}' $CMD switch --waiting --client '#{client_name}'"
-bind "$opt_key_finished" run-shell -b \
-  "sh '$SCRIPTS/run.sh' '#{client_name}' $CMD switch --done --client '#{client_name}'"
+# the same choice as `tclaude switch --waiting/--done`, without a Python start
+bind "$opt_key_waiting" "$(focus waiting)"
+bind "$opt_key_finished" "$(focus finished)"
 bind "$opt_key_last" "$(focus last)"
 bind "$opt_key_kill" run-shell "sh '$SCRIPTS/kill.sh' '$CMD' '#{client_name}' '#{pane_id}'"
 bind "$opt_key_beside" run-shell \

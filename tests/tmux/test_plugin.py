@@ -14,8 +14,8 @@ KEYS = {
     "C-e": "menu",
     "C-j": "focus.sh' next",
     "C-k": "focus.sh' prev",
-    "C-w": "switch --waiting",
-    "C-d": "switch --done",
+    "C-w": "focus.sh' waiting",
+    "C-d": "focus.sh' finished",
     "C-x": "kill.sh",
     "C-t": "beside.sh",
 }
