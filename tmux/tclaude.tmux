@@ -80,9 +80,11 @@ focus() {  # the run-shell command of a focus action: no Python involved
   printf "run-shell \"sh '%s/focus.sh' %s '#{client_name}' '#{pane_id}'\"" "$SCRIPTS" "$1"
 }
 
-bind "$opt_key_new" command-prompt -p "instance name (empty: the directory's):,directory:" \
-  -I ",#{pane_current_path}" \
-  "run-shell -b \"sh '$SCRIPTS/new.sh' '$CMD' '#{client_name}' '%1' '%2'\""
+# the directory is not pre-filled: a path spliced into the shell command could run
+# what its name says; empty means the pane's own, which new.sh asks tmux for
+bind "$opt_key_new" command-prompt \
+  -p "instance name (empty: the directory's):,directory (empty: this pane's):" \
+  "run-shell -b \"sh '$SCRIPTS/new.sh' '$CMD' '#{client_name}' '%1' '%2' '#{pane_id}'\""
 # display-popup (tmux 3.3) does not expand formats in its command: run-shell does,
 # so the picker learns the pane it was opened from; ## is left for display-popup
 bind "$opt_key_pick" run-shell -b "tmux display-popup -c '#{client_name}' -t '#{pane_id}' \

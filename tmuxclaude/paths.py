@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -77,6 +78,15 @@ def ensure_private_dir(path: str) -> str:
         except OSError as exc:  # errno kept: OSError(errno, ...) is FileNotFoundError etc.
             raise OSError(exc.errno, f"cannot create {directory}: {exc.strerror}") from None
         os.chmod(directory, 0o700)
+    link = os.lstat(path)
+    if stat.S_ISLNK(link.st_mode) and link.st_uid != os.getuid():
+        # in a sticky /tmp another user may plant the name as a link to a dir they
+        # can swap later: never follow (or chmod through) a link that is not ours
+        raise PermissionError(
+            f"{path} is a link that belongs to another user (uid {link.st_uid}): "
+            "tclaude keeps its files only in a directory of your own; remove it or "
+            "point tclaude elsewhere"
+        )
     st = os.stat(path)
     if not os.path.isdir(path):
         raise NotADirectoryError(f"{path} is not a directory")

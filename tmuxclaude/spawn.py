@@ -17,8 +17,8 @@ from . import env_file, paths
 from .config import Config
 from .errors import TclaudeError, TmuxError
 from .session_ids import chooses_session, is_session_id, new_session_id
-from .state import NAME_PATTERN, InstanceState, StateFile
-from .tmux import Tmux, inside_tmux
+from .state import NAME_PATTERN, SESSION_PATTERN, InstanceState, StateFile
+from .tmux import Tmux, inside_tmux, literal
 
 SPLIT_WINDOW_OPTION = "@tclaude-split"
 # Not passed to a pane: tmux's own, the terminal's, and what pins a claude elsewhere.
@@ -202,34 +202,37 @@ class Spawner:
         from .ready import ReadyFifo
 
         entry, created = self.reserve(request)
-        paths.ensure_private_dir(paths.runtime_dir())
-        fifo_path = os.path.join(paths.runtime_dir(), f"ready-{entry.id}-{os.getpid()}")
-        with ReadyFifo(fifo_path) as fifo:
-            env_path = None
-            try:
-                env_path = env_file.write(
-                    paths.runtime_dir(), pane_environment(self.config, entry.id)
-                )
-                argv = host_argv(self.config, entry, fifo_path, request.extra_args, env_path)
-                pane_id = self._create_pane(entry, request, argv)
-                ready = fifo.wait(self.config.ready_timeout, lambda: self._pane_alive(pane_id))
-            except TclaudeError:
-                if created:  # a new instance that never ran is forgotten; a restored one kept
-                    with self.state.locked() as instances:
-                        instances.pop(entry.id, None)
-                raise
-            finally:
-                paths.remove_quietly(env_path)  # the host took it, unless it never started
+        try:
+            paths.ensure_private_dir(paths.runtime_dir())
+            fifo_path = os.path.join(paths.runtime_dir(), f"ready-{entry.id}-{os.getpid()}")
+            with ReadyFifo(fifo_path) as fifo:
+                env_path = None
+                try:
+                    env_path = env_file.write(
+                        paths.runtime_dir(), pane_environment(self.config, entry.id)
+                    )
+                    argv = host_argv(self.config, entry, fifo_path, request.extra_args, env_path)
+                    pane_id = self._create_pane(entry, request, argv)
+                    ready = fifo.wait(self.config.ready_timeout, lambda: self._pane_alive(pane_id))
+                finally:
+                    paths.remove_quietly(env_path)  # the host took it, unless it never started
+        except BaseException:
+            if created:  # a new instance that never ran is forgotten; a restored one kept
+                with self.state.locked() as instances:
+                    instances.pop(entry.id, None)
+            raise
         ready["pane"] = pane_id
         self._after_ready(entry, request, pane_id)
         return entry, ready
 
     def _create_pane(self, entry: InstanceState, request: SpawnRequest, argv: list[str]) -> str:
         """Run ``argv`` in a new (or respawned) pane; no ``-e``: the environment is secret."""
-        common = ["-d", "-P", "-F", "#{pane_id}", "-c", entry.cwd]
+        # tmux expands formats in -c and -s: "#(cmd)" in a directory name would run
+        cwd = literal(entry.cwd)
+        common = ["-d", "-P", "-F", "#{pane_id}", "-c", cwd]
         if request.respawn_pane:
             pane = request.respawn_pane
-            self.tmux.run("respawn-pane", "-k", "-t", pane, "-c", entry.cwd, *argv)
+            self.tmux.run("respawn-pane", "-k", "-t", pane, "-c", cwd, *argv)
             if entry.layout == "tabbed":
                 self.tmux.run("rename-window", "-t", pane, entry.name)
             return pane
@@ -264,7 +267,7 @@ class Spawner:
                 out = self.tmux.run(
                     "new-session",
                     "-s",
-                    session,
+                    literal(session),
                     "-n",
                     window_name,
                     "-x",
@@ -324,7 +327,10 @@ class Spawner:
         remember(plugin)
         with self.state.locked() as instances:
             if entry.id in instances:
-                instances[entry.id].session = session
+                # a name the state file would refuse (a '#') is not remembered
+                instances[entry.id].session = (
+                    session if SESSION_PATTERN.fullmatch(session) else None
+                )
 
 
 def focus_commands(pane_id: str, client: bool, client_name: str | None = None) -> list[list[str]]:

@@ -28,6 +28,9 @@ VERSION = 1
 # which keeps its own copy: the host's start does not import this module)
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]{0,47}")
+# tmux session names as tmux keeps them (it turns ':' and '.' into '_'); no '#',
+# which tmux would expand, and no control characters
+SESSION_PATTERN = re.compile(r"[^#:.\x00-\x1f\x7f]{1,200}")
 LAYOUTS = ("tabbed", "split", "beside")
 _OPTIONAL_TEXT = ("session", "beside", "session_id", "session_source", "transcript", "worktree")
 
@@ -62,8 +65,8 @@ class InstanceState:
             raise ValueError(f"id {data['id']!r} is not a valid instance id")
         if not NAME_PATTERN.fullmatch(data["name"]):
             raise ValueError(f"name {data['name']!r} is not a valid instance name")
-        if not os.path.isabs(data["cwd"]):
-            raise ValueError(f"cwd {data['cwd']!r} is not an absolute path")
+        if not os.path.isabs(data["cwd"]) or os.path.normpath(data["cwd"]) != data["cwd"]:
+            raise ValueError(f"cwd {data['cwd']!r} is not an absolute, normalised path")
         if data.get("layout", "tabbed") not in LAYOUTS:
             raise ValueError(f"layout {data.get('layout')!r} is not one of {', '.join(LAYOUTS)}")
         args = data.get("claude_args", [])
@@ -75,6 +78,9 @@ class InstanceState:
         for key in _OPTIONAL_TEXT:
             if not isinstance(data.get(key), str | None):
                 raise ValueError(f"{key} is neither null nor a string")
+        session = data.get("session")
+        if session is not None and not SESSION_PATTERN.fullmatch(session):
+            raise ValueError(f"session {session!r} is not a tmux session name tclaude uses")
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 

@@ -224,5 +224,11 @@ def pane_option_commands(target: str, options: dict[str, str]) -> list[list[str]
     return [["set-option", "-p", "-t", target, key, value] for key, value in options.items()]
 
 
+def literal(value: str) -> str:
+    """``value`` for an argument tmux expands as a format (``-c``, ``new-session -s``):
+    ``#`` doubled, so that ``#(command)`` in a directory name is text, not a command."""
+    return value.replace("#", "##")
+
+
 def inside_tmux() -> bool:
     return bool(os.environ.get("TMUX"))

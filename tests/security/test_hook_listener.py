@@ -14,6 +14,7 @@ import os
 import resource
 import socket
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -205,7 +206,7 @@ async def test_a_half_sent_request_is_closed_after_the_timeout(host: HostProcess
 
 async def test_a_huge_body_with_a_wrong_token_is_refused_unread(host: HostProcess) -> None:
     port, path = _port_and_path(_host_hook_url(host))
-    head = b"POST /hook/%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+    head = b"POST /hook/%%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: %%d\r\n\r\n" % port
     wrong = await asyncio.to_thread(_raw, port, head % (b"0" * 32, 16 * 1024 * 1024))
     with wrong:  # not a byte of the body sent: the answer comes anyway, and the close
         assert (await asyncio.to_thread(_read_all, wrong)).startswith(b"HTTP/1.1 404")
@@ -213,6 +214,13 @@ async def test_a_huge_body_with_a_wrong_token_is_refused_unread(host: HostProces
     with too_big:  # the right token, but more than any hook: refused before reading too
         assert (await asyncio.to_thread(_read_all, too_big)).startswith(b"HTTP/1.1 413")
     assert await asyncio.to_thread(_post, _host_hook_url(host), {"hook_event_name": "Stop"})
+
+
+def _hook_request(port: int, token: bytes, body: bytes, length: int | None = None) -> bytes:
+    """A hook POST as claude sends it: a loopback Host, a Content-Length."""
+    size = len(body) if length is None else length
+    head = b"POST /hook/%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: %d\r\n\r\n"
+    return head % (token, port, size) + body
 
 
 async def _served(**limits: Any) -> tuple[HookServer, list[dict[str, Any]]]:
@@ -226,11 +234,11 @@ async def test_a_stalled_body_and_an_idle_keep_alive_are_closed() -> None:
     server, seen = await _served(body_timeout=0.2, idle_timeout=0.2)
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        writer.write(b"POST /hook/%s HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}" % (b"t" * 32))
+        writer.write(_hook_request(server.port, b"t" * 32, b"{}", length=10))
         assert await asyncio.wait_for(reader.read(), 30) == b""
         writer.close()
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        writer.write(b"POST /hook/%s HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}" % (b"t" * 32))
+        writer.write(_hook_request(server.port, b"t" * 32, b"{}"))
         assert (await asyncio.wait_for(reader.read(), 30)).startswith(b"HTTP/1.1 200")
         writer.close()
         assert seen == [{}]
@@ -240,7 +248,7 @@ async def test_a_stalled_body_and_an_idle_keep_alive_are_closed() -> None:
 
 async def test_at_the_cap_strangers_are_evicted_not_an_authenticated_peer() -> None:
     server, seen = await _served(max_connections=4)
-    hook = b"POST /hook/%s HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}" % (b"t" * 32)
+    hook = _hook_request(server.port, b"t" * 32, b"{}")
     strangers = []
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
@@ -257,3 +265,33 @@ async def test_at_the_cap_strangers_are_evicted_not_an_authenticated_peer() -> N
         for _r, w in strangers:
             w.close()
         await server.close()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},
+        {"Host": "evil.example"},
+        {"Host": "127.0.0.1:1"},
+    ],
+    ids=["foreign-origin", "null-origin", "foreign-host", "other-port"],
+)
+def test_a_browser_or_a_foreign_host_is_refused_even_with_the_token(
+    tclaude: Tclaude, tmp_path: Path, isolated_env: dict[str, str], headers: dict[str, str]
+) -> None:
+    # a page in the user's browser (DNS rebinding) that somehow learnt the URL
+    pane, url, _instance_id = _instance(tclaude, tmp_path, isolated_env)
+    request = urllib.request.Request(
+        url,
+        data=json.dumps({"hook_event_name": "UserPromptSubmit"}).encode(),
+        method="POST",
+        headers=headers,
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 403
+    time.sleep(0.2)
+    assert _option(tclaude, pane, "@tclaude-state") == "idle"  # nothing was taken in
+    assert _post(url, {"hook_event_name": "UserPromptSubmit"}) == b"{}"  # claude's still is
+    _until_state(tclaude, pane, "busy")

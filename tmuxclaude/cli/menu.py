@@ -65,7 +65,8 @@ def menu_argv(app: App, client: str | None, origin: str | None = None) -> list[s
         + (f" --from {origin}" if origin else "")
         + (f" --client {shlex.quote(client)}" if client else "")
     )
-    new = shlex.quote(f'{command} new --cwd "#{{pane_current_path}}" >/dev/null')
+    # q: quotes the path for sh: a directory named $(…) stays a name
+    new = shlex.quote(f"{command} new --cwd #{{q:pane_current_path}} >/dev/null")
     argv += [
         "pick…",
         "p",

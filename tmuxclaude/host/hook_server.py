@@ -34,6 +34,7 @@ OK = (
 )
 NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 BAD = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+FORBIDDEN = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 TOO_LARGE = b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
 HookHandler = Callable[[dict[str, Any]], None]
@@ -83,6 +84,7 @@ class HookServer:
         self._handler = handler
         self._server: asyncio.AbstractServer | None = None
         self.port = 0
+        self._hosts: set[bytes] = set()  # Host headers of a loopback request to our port
         self.max_connections = max_connections
         self.head_timeout = head_timeout
         self.body_timeout = body_timeout
@@ -101,6 +103,7 @@ class HookServer:
             self._serve, "127.0.0.1", 0, limit=MAX_HEAD, backlog=128
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        self._hosts = {f"{name}:{self.port}".encode() for name in ("127.0.0.1", "localhost")}
 
     async def close(self) -> None:
         if self._server is not None:
@@ -163,6 +166,10 @@ class HookServer:
         for line in header_lines:
             name, _, value = line.partition(b":")
             headers[name.strip().lower()] = value.strip()
+        if b"origin" in headers:  # only browsers send one; claude's hooks do not
+            raise _Refused("an Origin header (a browser)", FORBIDDEN)
+        if headers.get(b"host") not in self._hosts:
+            raise _Refused("a Host header that is not loopback", FORBIDDEN)
         if b"transfer-encoding" in headers:
             raise _Refused("chunked body", BAD)
         try:
