@@ -4,8 +4,8 @@ States: ``starting`` (host up, no session yet), ``idle`` (ready, or the turn
 is done), ``busy`` (working), ``waiting`` (needs you: a permission or an
 elicitation), ``error`` (a turn failed, or claude failed at start),
 ``limited`` (a turn stopped on a rate or usage limit: the StopFailure hook
-says ``error: rate_limit``), ``stopped`` (the session ended). ``unseen`` marks a finished turn nobody has
-looked at yet; focusing the pane clears it.
+says ``error: rate_limit``), ``stopped`` (the session ended). ``unseen``
+marks a finished turn nobody has looked at yet; focusing the pane clears it.
 """
 
 from __future__ import annotations
