@@ -141,7 +141,7 @@ def corpus(
         turn = 0
         while written < size:
             prompt = " ".join(rng.choice(WORDS) for _ in range(12))
-            if planted and index in planted and turn == 1:
+            if planted and index in planted and turn == 0:
                 prompt = f"{prompt} {planted[index]}"
             day = 1 + (index % 28)
             ts = f"2026-10-{day:02d}T{turn % 24:02d}:00:00.000Z"
