@@ -38,6 +38,38 @@ def path_for(cwd: str, session_id: str | None, recorded: str | None = None) -> s
     return os.path.join(project_dir(cwd), f"{session_id}.jsonl")
 
 
+def find(session_id: str) -> str | None:
+    """The transcript of ``session_id`` in any project directory, if there is one."""
+    root = projects_dir()
+    try:
+        slugs = os.listdir(root)
+    except OSError:
+        return None
+    for slug in slugs:
+        path = os.path.join(root, slug, f"{session_id}.jsonl")
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def recorded_cwd(path: str) -> str | None:
+    """The working directory the CLI recorded in a transcript (its first record with one)."""
+    try:
+        for line in iter_lines(path):
+            if b'"cwd"' not in line:
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            cwd = record.get("cwd") if isinstance(record, dict) else None
+            if isinstance(cwd, str) and os.path.isabs(cwd):
+                return os.path.normpath(cwd)
+    except OSError:
+        return None
+    return None
+
+
 def read_records(path: str, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     """The whole records after byte ``offset``, and the offset after the last of them.
 

@@ -12,6 +12,8 @@ examples:
   tclaude new --worktree feat/login    a git worktree (new branch from HEAD) and
                                        an instance in it named feat-login
   tclaude new --worktree fix --base origin/main --path /tmp/fix
+  tclaude new --resume 0f3c…-…       go on with a conversation (see tclaude history),
+                                       in the directory it was held in
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import os
 
 from ..errors import TclaudeError
+from ..session_ids import chooses_session, is_session_id, projects_dir
 from ..spawn import SpawnRequest
 from .app import App, add_json_flag
 
@@ -30,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--layout", choices=["tabbed", "split"], default=None)
     parser.add_argument("--beside", metavar="PANE", help="split this tmux pane (e.g. an editor's)")
     parser.add_argument("--detached", action="store_true", help="do not focus the new instance")
+    parser.add_argument(
+        "--resume",
+        metavar="SESSION_ID",
+        help="go on with this Claude conversation, in its directory unless --cwd is given",
+    )
     group = parser.add_argument_group("git worktree")
     group.add_argument(
         "--worktree",
@@ -51,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
         claude_args = claude_args[1:]
     if (args.base or args.path) and not args.worktree:
         raise TclaudeError("--base and --path go with --worktree BRANCH")
+    if args.resume is not None:
+        args.cwd = _resume_cwd(args.resume, args.cwd)
+        if chooses_session(claude_args):
+            raise TclaudeError("--resume picks the session: give no session flag to claude too")
     request = SpawnRequest(
         cwd=args.cwd or os.getcwd(),
         name=args.name,
@@ -59,12 +71,41 @@ def run(args: argparse.Namespace) -> int:
         detached=args.detached,
         claude_args=claude_args,
     )
+    if args.resume is not None:
+        request.session_id = args.resume
+        request.extra_args = [f"--resume={args.resume}"]
     made: dict[str, object] | None = None
     if args.worktree:
         made = _make_worktree(app, args, request)
     entry, ready = Spawner(app.config, app.tmux, app.state).spawn(request)
     print_instance(app, entry.id, ready, args.json, made)
     return 0
+
+
+def _resume_cwd(session_id: str, cwd: str | None) -> str:
+    """Check the session id to resume and find the directory its conversation was held in."""
+    from .. import transcript
+
+    if not is_session_id(session_id):
+        raise TclaudeError(
+            f"bad session id {session_id[:60]!r}: a Claude session id is a UUID "
+            "(find one with `tclaude history`)"
+        )
+    path = transcript.find(session_id)
+    if path is None:
+        raise TclaudeError(
+            f"no conversation {session_id} in {projects_dir()}; "
+            "find one with `tclaude history`"
+        )
+    if cwd is not None:
+        return cwd
+    recorded = transcript.recorded_cwd(path)
+    if recorded is None or not os.path.isdir(recorded):
+        raise TclaudeError(
+            f"the directory of conversation {session_id} ({recorded or 'not recorded'}) "
+            "is gone; give --cwd DIR"
+        )
+    return recorded
 
 
 def _make_worktree(app: App, args: argparse.Namespace, request: SpawnRequest) -> dict[str, object]:
