@@ -176,9 +176,15 @@ def _tool_target(block: dict[str, Any]) -> str | None:
 
 
 def turns(records: list[dict[str, Any]]) -> list[Turn]:
-    """Group records into turns: each prompt with the assistant text and tool calls after it."""
+    """Group records into turns: each prompt with the assistant text and tool calls after it.
+
+    Records are taken in timestamp order: the CLI may write a prompt's record
+    after the reply's (seen with 2.1.197 when its IDE is connected).
+    """
     found: list[Turn] = []
-    for record in records:
+    stamped = [r for r in records if isinstance(r.get("timestamp"), str)]
+    stamped.sort(key=lambda r: str(r["timestamp"]))
+    for record in stamped:
         prompt = prompt_text(record)
         if prompt is not None:
             timestamp = record.get("timestamp")

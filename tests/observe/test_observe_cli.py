@@ -31,7 +31,7 @@ def conversation(session_id: str, cwd: str) -> list[dict[str, object]]:
         "cache_creation_input_tokens": 5000,
         "cache_read_input_tokens": 20000,
     }
-    return [
+    records = [
         tr.user("first: explain the parser", session_id, cwd, "2026-11-30T09:00:00.000Z"),
         tr.assistant([tr.text("The parser reads tokens.")], session_id, cwd),
         tr.user("second: fix the bug in app.py", session_id, cwd, "2026-11-30T09:05:00.000Z"),
@@ -53,6 +53,9 @@ def conversation(session_id: str, cwd: str) -> list[dict[str, object]]:
         tr.user("third: run the tests", session_id, cwd, "2026-11-30T09:10:00.000Z"),
         tr.assistant([tr.tool_use("Bash", command="pytest -q")], session_id, cwd),
     ]
+    for second, record in enumerate(records):
+        record["timestamp"] = f"2026-11-30T09:00:{second:02d}.000Z"
+    return records
 
 
 def test_log_shows_the_last_turns_and_list_the_usage(tclaude: Tclaude, tmp_path: Path) -> None:

@@ -181,6 +181,23 @@ class HostSession:
                 None, change.unseen, change.session_id, change.session_source, change.transcript
             )
         self._apply(change)
+        if payload.get("hook_event_name") in ("Stop", "StopFailure"):
+            self._spawn(self._publish_usage(payload))
+
+    async def _publish_usage(self, payload: dict[str, Any]) -> None:
+        """Set ``@tclaude-usage`` (``42% $1.23``) from the transcript the turn ended in."""
+        from ..session_ids import trusted_transcript
+
+        path = payload.get("transcript_path")
+        if not trusted_transcript(path, payload.get("session_id")):
+            return
+        try:
+            text = await asyncio.to_thread(_usage_text, str(path))
+        except Exception:  # usage is a nicety: never let it take the host down
+            logger.warning("usage not read from %s", path, exc_info=True)
+            return
+        if text is not None:
+            self.pane.set_later({"@tclaude-usage": text})
 
     def _apply(self, change: Change) -> None:
         """Publish one change: pane options, editors, the state file, the user."""
@@ -255,6 +272,19 @@ class HostSession:
         code = await self.claude.wait()
         logger.info("claude exited with %s", code)
         return code if code >= 0 else 128 - code
+
+
+def _usage_text(path: str) -> str | None:
+    from .. import config
+    from ..usage import UsageReader, short
+
+    reader = UsageReader()
+    usage = reader.read(path)
+    reader.save()
+    if usage is None:
+        return None
+    prices = {**config.default_prices(), **config.load().prices}
+    return short(usage.to_json(prices))
 
 
 def _setup_logging(instance_id: str) -> None:
