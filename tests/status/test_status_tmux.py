@@ -264,3 +264,26 @@ async def test_a_rapid_burst_of_hooks_ends_in_the_last_state(
     await _until(tclaude, pane, "@tclaude-state", "idle")
     await asyncio.to_thread(post, "PermissionRequest")  # and a change after the burst still shows
     await _until(tclaude, pane, "@tclaude-state", "waiting")
+
+
+async def test_a_turn_end_publishes_usage_and_a_rate_limit_is_limited(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer
+) -> None:
+    from tests.support import transcripts as tr
+    from tmuxclaude.transcript import project_dir
+
+    pane, cli = await _new(tclaude, control, "api", tmp_path)
+    await _until(tclaude, pane, "@tclaude-state", "idle")
+    session_id = "5d0c2a4e-1b3f-4c6d-8e9f-0a1b2c3d4e5f"
+    path = Path(project_dir(str(tmp_path))) / f"{session_id}.jsonl"
+    big = {"input_tokens": 20_000, "output_tokens": 1000, "cache_read_input_tokens": 79_000}
+    tr.write(path, [tr.assistant([tr.text("hi")], session_id, str(tmp_path), usage=big)])
+    ends = {"session_id": session_id, "transcript_path": str(path)}
+    await cli.hook("Stop", ends)
+    # 100,000 of 200,000 tokens; sonnet: 20k*3 + 1k*15 + 79k*0.3 per million = $0.10
+    await _until(tclaude, pane, "@tclaude-usage", "50% $0.10")
+    # a transcript path outside the projects dir is not read
+    await cli.hook("Stop", {**ends, "transcript_path": str(tmp_path / "elsewhere.jsonl")})
+    await cli.hook("StopFailure", {**ends, "error": "rate_limit"})
+    await _until(tclaude, pane, "@tclaude-state", "limited")
+    assert _option(tclaude, pane, "@tclaude-usage") == "50% $0.10"

@@ -61,6 +61,7 @@ class HostSession:
         self.hooks = HookServer(token, self._on_hook)
         self.attention = Attention(self.pane.pane, options.name, options.notify)
         self._tasks: set[asyncio.Task[None]] = set()
+        self.usage_text: str | None = None  # "42% $1.23" of the turn last ended
         self.router.on_change = lambda: self.pane.set_later(
             {"@tclaude-clis": str(self.router.ready_clis)}
         )
@@ -87,6 +88,7 @@ class HostSession:
             "lockfile": self.files.lockfile,
             "socket": self.files.socket,
             "started": self.started,
+            "usage_text": self.usage_text,
         }
 
     def _record(self) -> dict[str, Any]:
@@ -196,8 +198,10 @@ class HostSession:
         except Exception:  # usage is a nicety: never let it take the host down
             logger.warning("usage not read from %s", path, exc_info=True)
             return
-        if text is not None:
+        if text is not None and text != self.usage_text:
+            self.usage_text = text
             self.pane.set_later({"@tclaude-usage": text})
+            self.editors.notify_editors("usage_changed", {"text": text})
 
     def _apply(self, change: Change) -> None:
         """Publish one change: pane options, editors, the state file, the user."""
