@@ -159,6 +159,11 @@ def test_new_resume_starts_the_conversation_in_its_directory(
     argv = json.loads(args_file.read_text())["argv"]
     assert f"--resume={session_id}" in argv
     assert not any(a.startswith("--session-id") for a in argv)
+    # one conversation, one claude: a second --resume of it is refused
+    proc = tclaude.run("new", "--resume", session_id, "--detached", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"tclaude: instance {data['name']!r} holds conversation")
+    assert len(tclaude.json("list")) == 1
 
 
 def test_new_resume_refuses_what_is_no_session(tclaude: Tclaude, tmp_path: Path) -> None:

@@ -61,6 +61,13 @@ def run(args: argparse.Namespace) -> int:
         raise TclaudeError("--base and --path go with --worktree BRANCH")
     if args.resume is not None:
         args.cwd = _resume_cwd(args.resume, args.cwd)
+        for other in app.registry.instances():
+            saved = other.saved.session_id if other.saved else None
+            if other.running and saved and saved.lower() == args.resume.lower():
+                raise TclaudeError(
+                    f"instance {other.name!r} holds conversation {args.resume} already; "
+                    f"focus it with `tclaude switch {other.name}`"
+                )
         if chooses_session(claude_args):
             raise TclaudeError("--resume picks the session: give no session flag to claude too")
     request = SpawnRequest(
