@@ -158,3 +158,20 @@ def test_missing_transcript_is_no_usage(tmp_path: Path, reader: UsageReader) -> 
     assert reader.read(str(tmp_path / "nope.jsonl")) is None
     reader.save()
     assert not os.path.exists(reader.cache_path)
+
+
+def test_a_configured_family_replaces_its_default_only(tmp_path: Path, reader: UsageReader) -> None:
+    from tmuxclaude.cli.usage_column import prices
+    from tmuxclaude.config import Config
+
+    mine = {"sonnet": {"input": 1.0, "output": 2.0, "cache_write": 0.0, "cache_read": 0.0}}
+    table = prices(Config(prices=mine))
+    assert table["sonnet"] == mine["sonnet"]
+    assert table["haiku"] == default_prices()["haiku"]
+    path = tmp_path / "t.jsonl"
+    big = figures(input_tokens=1_000_000, output_tokens=1_000_000)
+    tr.write(path, [tr.assistant([tr.text("a")], SID, CWD, usage=big)])
+    usage = reader.read(str(path))
+    assert usage is not None
+    assert usage.to_json(table)["cost_usd_estimate"] == 3.0
+    assert usage.to_json(default_prices())["cost_usd_estimate"] == 18.0
