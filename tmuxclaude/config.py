@@ -125,6 +125,25 @@ def load(overrides: dict[str, Any] | None = None) -> Config:
     return Config(**{**values, **overrides})
 
 
+def load_cached() -> Config | None:
+    """The values the last validated load cached for the current config file, or None.
+
+    Never validates (no pydantic) and never writes the cache: for the host,
+    whose ``TCLAUDE_*`` environment differs from the CLI's (so its own key
+    would miss, and writing would evict the CLI's entry). The environment of
+    the load that wrote the cache may differ from the caller's.
+    """
+    try:
+        with open(_cache_path(), encoding="utf-8") as handle:
+            cached = json.load(handle)
+        stamp = json.loads(_cache_key(paths.config_file()))[0]
+        if json.loads(cached["key"])[0] == stamp:
+            return Config(**cached["values"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        pass
+    return None
+
+
 def validated_values(config_path: str) -> dict[str, Any]:
     """Validate the file and environment with pydantic-settings; ConfigError names the key."""
     from .config_model import build

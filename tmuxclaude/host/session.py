@@ -287,7 +287,9 @@ def _usage_text(path: str) -> str | None:
     reader.save()
     if usage is None:
         return None
-    prices = {**config.default_prices(), **config.load().prices}
+    # the cached config only: validating would import pydantic into the host (memory)
+    cached = config.load_cached()
+    prices = {**config.default_prices(), **(cached.prices if cached else {})}
     return short(usage.to_json(prices))
 
 
