@@ -18,8 +18,18 @@ import argparse
 import os
 
 from ..errors import TclaudeError
-from .app import App, add_json_flag
-from .peek import _positive
+
+# not cli/app.py: history needs no tmux, registry or state file (start-up time)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 100_000:
+        raise argparse.ArgumentTypeError(f"not between 1 and 100000: {text}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -28,16 +38,17 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument(
         "-n", "--limit", type=_positive, default=20, help="how many conversations (default 20)"
     )
-    add_json_flag(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts and tools")
 
 
 def run(args: argparse.Namespace) -> int:
     import sqlite3
 
+    from .. import config
     from ..history import HistoryIndex
     from .output import print_json, table
 
-    App.load()  # applies the configured state dir
+    config.apply_dirs(config.load())  # the configured state dir
     cwd = os.path.realpath(os.path.expanduser(args.cwd)) if args.cwd else None
     query = " ".join(args.query)
     try:
