@@ -33,6 +33,7 @@ beside-width=40%
 status=on
 status-right=on
 glyph-waiting=#[fg=magenta,bold]◆
+glyph-limited=#[fg=magenta]⧖
 glyph-error=#[fg=red,bold]✗
 glyph-busy=#[fg=yellow]●
 glyph-done=#[fg=green]✓
@@ -119,11 +120,12 @@ done
 is() { printf '#{==:#{@tclaude-state},%s}' "$1"; }
 DONE="#{&&:$(is idle),#{==:#{@tclaude-unseen},1}}"
 
-# precedence: waiting, error, busy, done (idle, not seen yet), starting, stopped/stale, idle
-GLYPH="#{?$(is waiting),$esc_glyph_waiting,#{?$(is error),$esc_glyph_error,\
+# precedence: waiting, limited, error, busy, done (idle, not seen yet), starting, stopped/stale, idle
+GLYPH="#{?$(is waiting),$esc_glyph_waiting,#{?$(is limited),$esc_glyph_limited,\
+#{?$(is error),$esc_glyph_error,\
 #{?$(is busy),$esc_glyph_busy,#{?$DONE,$esc_glyph_done,\
 #{?$(is starting),$esc_glyph_starting,\
-#{?#{||:$(is stopped),$(is stale)},$esc_glyph_stopped,$esc_glyph_idle}}}}}}"
+#{?#{||:$(is stopped),$(is stale)},$esc_glyph_stopped,$esc_glyph_idle}}}}}}}"
 OFF="#{==:#{@tclaude-status},off}"
 WINDOW_PIECE="#{?$OFF,,#{P:#{?#{@tclaude-port}, #[none]$GLYPH,}}}"
 
@@ -132,6 +134,7 @@ count() {  # count CONDITION GLYPH (escaped): "GLYPH<n> " when n > 0 (windows in
   printf '#{?%s,%s#[default]#{n:%s} ,}' "$panes" "$2" "$panes"
 }
 RIGHT_PIECE="#{?$OFF,,#[default] $(count "$(is waiting)" "$esc_glyph_waiting")\
+$(count "$(is limited)" "$esc_glyph_limited")\
 $(count "$(is error)" "$esc_glyph_error")$(count "$(is busy)" "$esc_glyph_busy")\
 $(count "$DONE" "$esc_glyph_done")}"
 

@@ -21,6 +21,19 @@ NotifyVia = Literal["message", "bell", "osc777", "notify-send"]
 IncludeMode = Literal["copy", "symlink"]
 
 
+def default_prices() -> dict[str, dict[str, float]]:
+    """USD per million tokens by model family (the longest key found in the model name wins)."""
+    opus_4 = {"input": 15.0, "output": 75.0, "cache_write": 18.75, "cache_read": 1.5}
+    return {
+        "opus": {"input": 5.0, "output": 25.0, "cache_write": 6.25, "cache_read": 0.5},
+        "claude-opus-4-1": opus_4,
+        "claude-opus-4-2": opus_4,
+        "sonnet": {"input": 3.0, "output": 15.0, "cache_write": 3.75, "cache_read": 0.3},
+        "haiku": {"input": 1.0, "output": 5.0, "cache_write": 1.25, "cache_read": 0.1},
+        "claude-3-5-haiku": {"input": 0.8, "output": 4.0, "cache_write": 1.0, "cache_read": 0.08},
+    }
+
+
 @dataclass(frozen=True)
 class Config:
     """The effective settings. Field names are the TOML keys; env is ``TCLAUDE_<KEY>``."""
@@ -40,6 +53,7 @@ class Config:
     worktree_include: list[str] = field(default_factory=list)
     worktree_include_mode: IncludeMode = "copy"
     worktree_setup: str | None = None
+    prices: dict[str, dict[str, float]] = field(default_factory=default_prices)
 
 
 DESCRIPTIONS = {
@@ -60,6 +74,8 @@ DESCRIPTIONS = {
     "(with the repository's .worktreeinclude)",
     "worktree_include_mode": "copy or symlink the included files",
     "worktree_setup": "command run with sh -c in a new worktree before its instance starts",
+    "prices": "estimated USD per million tokens by model family: [prices.<family>] with "
+    "input, output, cache_write, cache_read (the longest family found in the model name wins)",
 }
 
 ENV_PREFIX = "TCLAUDE_"
@@ -110,6 +126,25 @@ def load(overrides: dict[str, Any] | None = None) -> Config:
             pass
     # flags arrive typed and checked by argparse: they are merged, not re-validated
     return Config(**{**values, **overrides})
+
+
+def load_cached() -> Config | None:
+    """The values the last validated load cached for the current config file, or None.
+
+    Never validates (no pydantic) and never writes the cache: for the host,
+    whose ``TCLAUDE_*`` environment differs from the CLI's (so its own key
+    would miss, and writing would evict the CLI's entry). The environment of
+    the load that wrote the cache may differ from the caller's.
+    """
+    try:
+        with open(_cache_path(), encoding="utf-8") as handle:
+            cached = json.load(handle)
+        stamp = json.loads(_cache_key(paths.config_file()))[0]
+        if json.loads(cached["key"])[0] == stamp:
+            return Config(**cached["values"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        pass
+    return None
 
 
 def validated_values(config_path: str) -> dict[str, Any]:

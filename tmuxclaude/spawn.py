@@ -187,6 +187,11 @@ class Spawner:
 
     def _session_id(self, request: SpawnRequest) -> str | None:
         """The session id a new instance's claude gets up front, added to its launch flags."""
+        if request.session_id is not None and chooses_session(request.extra_args):
+            # resumed (new --resume=<id>): claude goes on under that id, no --session-id
+            if not is_session_id(request.session_id):
+                raise TclaudeError(f"bad Claude session id {request.session_id!r}: not a UUID")
+            return request.session_id
         if request.session_id is None:
             chosen = [*self.config.claude_args, *request.claude_args, *request.extra_args]
             if chooses_session(chosen):

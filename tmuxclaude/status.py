@@ -3,8 +3,9 @@
 States: ``starting`` (host up, no session yet), ``idle`` (ready, or the turn
 is done), ``busy`` (working), ``waiting`` (needs you: a permission or an
 elicitation), ``error`` (a turn failed, or claude failed at start),
-``stopped`` (the session ended). ``unseen`` marks a finished turn nobody has
-looked at yet; focusing the pane clears it.
+``limited`` (a turn stopped on a rate or usage limit: the StopFailure hook
+says ``error: rate_limit``), ``stopped`` (the session ended). ``unseen``
+marks a finished turn nobody has looked at yet; focusing the pane clears it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any
 
 from .session_ids import is_session_id, trusted_transcript
 
-STATES = ("starting", "idle", "busy", "waiting", "error", "stopped", "stale")
+STATES = ("starting", "idle", "busy", "waiting", "limited", "error", "stopped", "stale")
 # transitions into these may notify
-ATTENTION = frozenset({"waiting", "idle", "error", "stale"})
+ATTENTION = frozenset({"waiting", "limited", "idle", "error", "stale"})
+# StopFailure's ``error`` for an API 429 (rate limit, or a plan's usage limit), 2.1.197/2.1.332
+LIMIT_ERRORS = frozenset({"rate_limit"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,7 @@ class StatusTracker:
             return Change("idle", unseen=True)
         if event == "StopFailure":
             self._permission_pending = False
-            return Change("error")
+            return Change("limited" if payload.get("error") in LIMIT_ERRORS else "error")
         if event == "SessionEnd":
             # /clear ends a session and starts the next one at once
             return Change() if payload.get("reason") == "clear" else Change("stopped")

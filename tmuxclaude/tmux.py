@@ -218,6 +218,19 @@ class Tmux:
         )
         return proc.returncode == 0
 
+    def capture(self, pane_id: str, lines: int | None = None, escapes: bool = False) -> str:
+        """The pane's screen as it is now (one ``capture-pane``), wrapped lines joined.
+
+        ``lines`` reaches back into the scrollback that far, so a short screen
+        still yields that many lines; ``escapes`` keeps colours and attributes.
+        """
+        args = ["capture-pane", "-p", "-J", "-t", pane_id]
+        if lines is not None:
+            args += ["-S", f"-{lines}"]
+        if escapes:
+            args.append("-e")
+        return self.run(*args)
+
 
 def pane_option_commands(target: str, options: dict[str, str]) -> list[list[str]]:
     """``set-option -p`` commands for options of one pane."""

@@ -1,4 +1,4 @@
-"""``scripts/bench [ide|cli|status|all] [--runs N] [--instances N] [--json]``.
+"""``scripts/bench [ide|cli|status|observe|all] [--runs N] [--instances N] [--json]``.
 
 A benchmark, not a test: it prints what this machine does against the
 targets of DESIGN.md ("Targets"). Figures are medians and percentiles over
@@ -15,11 +15,11 @@ import sys
 import time
 from types import FrameType
 
-from . import cli, ide, report, status
+from . import cli, ide, observe, report, status
 from .report import Row
 from .sandbox import Interrupted, Sandbox
 
-SECTIONS = ("ide", "cli", "status")
+SECTIONS = ("ide", "cli", "status", "observe")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -108,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         if "status" in sections:
             rows += status.run(box, _log)
+        if "observe" in sections:
+            rows += observe.run(box, _log)
     except KeyboardInterrupt:
         _log("interrupted; cleaning up")
         return 130

@@ -80,6 +80,8 @@ async def test_state_changes_reach_the_status_line_and_focus_is_sent(
         await nv.wait_lua("return require('tclaude').statusline() == '✻ api busy'")
         host.notify_all("state_changed", {"state": "waiting", "since": 2})
         await nv.wait_lua("return require('tclaude').statusline() == '✻ api waiting'")
+        host.notify_all("usage_changed", {"text": "42% $1.23"})
+        await nv.wait_lua("return require('tclaude').statusline() == '✻ api waiting 42% $1.23'")
         attach = next(m for m in host.received if m.get("method") == "attach")
         assert attach["params"] == {"name": f"nvim {await nv.lua('return vim.fn.getpid()')}"}
         await nv.command("doautocmd FocusGained")

@@ -328,3 +328,58 @@ async def test_a_renamed_instance_is_notified_under_its_new_name(
     await _until(tclaude, pane, "@tclaude-state", "busy")
     await cli.hook("Stop")
     assert await _osc(client) == ["tclaude: new is done"]
+
+
+async def test_a_turn_end_publishes_usage_and_a_rate_limit_is_limited(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer
+) -> None:
+    from tests.support import transcripts as tr
+    from tmuxclaude.transcript import project_dir
+
+    pane, cli = await _new(tclaude, control, "api", tmp_path)
+    await _until(tclaude, pane, "@tclaude-state", "idle")
+    session_id = "5d0c2a4e-1b3f-4c6d-8e9f-0a1b2c3d4e5f"
+    path = Path(project_dir(str(tmp_path))) / f"{session_id}.jsonl"
+    big = {"input_tokens": 20_000, "output_tokens": 1000, "cache_read_input_tokens": 79_000}
+    tr.write(path, [tr.assistant([tr.text("hi")], session_id, str(tmp_path), usage=big)])
+    ends = {"session_id": session_id, "transcript_path": str(path)}
+    await cli.hook("Stop", ends)
+    # 100,000 of 200,000 tokens; sonnet: 20k*3 + 1k*15 + 79k*0.3 per million = $0.10
+    await _until(tclaude, pane, "@tclaude-usage", "50% $0.10")
+    # a transcript path outside the projects dir is not read
+    await cli.hook("Stop", {**ends, "transcript_path": str(tmp_path / "elsewhere.jsonl")})
+    await cli.hook("StopFailure", {**ends, "error": "rate_limit"})
+    await _until(tclaude, pane, "@tclaude-state", "limited")
+    assert _option(tclaude, pane, "@tclaude-usage") == "50% $0.10"
+
+
+async def test_usage_uses_the_configured_prices_without_pydantic_in_the_host(
+    tclaude: Tclaude,
+    tmp_path: Path,
+    control: ControlServer,
+    isolated_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.support import transcripts as tr
+    from tmuxclaude.transcript import project_dir
+
+    # as a user runs it: no TCLAUDE_*_DIR in the CLI's environment (the host gets them,
+    # so its config cache key differs from the CLI's)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", isolated_env["TCLAUDE_RUNTIME_DIR"])
+    monkeypatch.delenv("TCLAUDE_RUNTIME_DIR")
+    monkeypatch.delenv("TCLAUDE_STATE_DIR")
+
+    config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[prices.sonnet]\ninput = 1.0\noutput = 0.0\n")
+    pane, cli = await _new(tclaude, control, "api", tmp_path)
+    await _until(tclaude, pane, "@tclaude-state", "idle")
+    session_id = "5d0c2a4e-1b3f-4c6d-8e9f-0a1b2c3d4e5f"
+    path = Path(project_dir(str(tmp_path))) / f"{session_id}.jsonl"
+    usage = {"input_tokens": 20_000, "output_tokens": 0}
+    tr.write(path, [tr.assistant([tr.text("hi")], session_id, str(tmp_path), usage=usage)])
+    await cli.hook("Stop", {"session_id": session_id, "transcript_path": str(path)})
+    await _until(tclaude, pane, "@tclaude-usage", "10% $0.02")  # 20k tokens at $1/M
+    host_pid = int(_option(tclaude, pane, "@tclaude-pid"))
+    # validating the config would have loaded pydantic into the host (~10 MB)
+    assert "pydantic" not in Path(f"/proc/{host_pid}/maps").read_text()

@@ -56,6 +56,21 @@ CASES = [
     ),
     Case("a failed turn", [ev("UserPromptSubmit"), ev("StopFailure")], ["busy", "error"]),
     Case(
+        "a turn stopped by a rate or usage limit (the payload 2.1.197 and 2.1.332 send)",
+        [
+            ev("UserPromptSubmit"),
+            ev("StopFailure", error="rate_limit", last_assistant_message="API Error: (429)"),
+            ev("UserPromptSubmit"),
+            ev("Stop"),
+        ],
+        ["busy", "limited", "busy", "idle"],
+    ),
+    Case(
+        "another API failure is an error",
+        [ev("UserPromptSubmit"), ev("StopFailure", error="server_error")],
+        ["busy", "error"],
+    ),
+    Case(
         "subagents change nothing", [ev("UserPromptSubmit"), ev("SubagentStop")], ["busy", "busy"]
     ),
     Case(

@@ -42,10 +42,16 @@ MODEL = "claude-sonnet-4-5-20250929"
 
 @dataclass(frozen=True)
 class TextReply:
-    """An assistant message made of one text block, ending the turn."""
+    """An assistant message made of one text block, ending the turn.
+
+    ``usage`` overrides the token figures the reply reports (keys of the API's
+    ``usage``: ``input_tokens``, ``output_tokens``, ``cache_creation_input_tokens``,
+    ``cache_read_input_tokens``); the default is 10 in, 5 out, no cache.
+    """
 
     text: str
     delay: float = 0.0
+    usage: JSONDict | None = None
 
 
 @dataclass(frozen=True)
@@ -57,9 +63,25 @@ class ToolUseReply:
     text: str | None = None
     tool_use_id: str = ""
     delay: float = 0.0
+    usage: JSONDict | None = None
 
 
-Reply = TextReply | ToolUseReply
+@dataclass(frozen=True)
+class ErrorReply:
+    """An API error instead of a message: HTTP ``status`` with the API's error body.
+
+    ``headers`` are added to the response (``retry-after``, ``x-should-retry``,
+    ``anthropic-ratelimit-unified-reset``, ...).
+    """
+
+    status: int = 429
+    error_type: str = "rate_limit_error"
+    message: str = "Number of request tokens has exceeded your per-minute rate limit"
+    headers: tuple[tuple[str, str], ...] = ()
+    delay: float = 0.0
+
+
+Reply = TextReply | ToolUseReply | ErrorReply
 
 
 def is_main_request(body: JSONDict) -> bool:
@@ -202,14 +224,15 @@ class FakeMessagesAPI:
 
     # -- script --------------------------------------------------------------
 
-    def queue_text(self, text: str, *, delay: float = 0.0) -> None:
+    def queue_text(self, text: str, *, delay: float = 0.0, usage: JSONDict | None = None) -> None:
         """Answer the next main-conversation request with ``text``.
 
         ``delay`` holds the answer back that many seconds after the
-        ``message_start`` event, so a test can see the CLI busy.
+        ``message_start`` event, so a test can see the CLI busy; ``usage``
+        sets the token figures the reply reports (see ``TextReply``).
         """
         with self._lock:
-            self._queue.append(TextReply(text, delay))
+            self._queue.append(TextReply(text, delay, usage))
 
     def queue_tool_use(
         self,
@@ -218,6 +241,7 @@ class FakeMessagesAPI:
         text: str | None = None,
         *,
         delay: float = 0.0,
+        usage: JSONDict | None = None,
     ) -> str:
         """Answer the next main request with a ``tool_use`` of ``name``.
 
@@ -226,8 +250,22 @@ class FakeMessagesAPI:
         """
         with self._lock:
             tool_use_id = f"toolu_fake{next(self._ids):08d}"
-            self._queue.append(ToolUseReply(name, dict(input), text, tool_use_id, delay))
+            self._queue.append(ToolUseReply(name, dict(input), text, tool_use_id, delay, usage))
         return tool_use_id
+
+    def queue_error(
+        self,
+        status: int = 429,
+        error_type: str = "rate_limit_error",
+        message: str = "Number of request tokens has exceeded your per-minute rate limit",
+        *,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` main requests with an API error (the CLI retries some)."""
+        reply = ErrorReply(status, error_type, message, tuple((headers or {}).items()))
+        with self._lock:
+            self._queue.extend([reply] * times)
 
     def pending(self) -> int:
         """How many queued replies have not been served yet."""
@@ -318,7 +356,7 @@ class FakeMessagesAPI:
             return next(self._ids)
 
 
-def _content_blocks(reply: Reply, fallback_id: str) -> list[JSONDict]:
+def _content_blocks(reply: TextReply | ToolUseReply, fallback_id: str) -> list[JSONDict]:
     if isinstance(reply, TextReply):
         return [{"type": "text", "text": reply.text}]
     blocks: list[JSONDict] = []
@@ -335,20 +373,30 @@ def _content_blocks(reply: Reply, fallback_id: str) -> list[JSONDict]:
     return blocks
 
 
-def _stop_reason(reply: Reply) -> str:
+def _stop_reason(reply: TextReply | ToolUseReply) -> str:
     return "tool_use" if isinstance(reply, ToolUseReply) else "end_turn"
 
 
-def _usage(output_tokens: int) -> JSONDict:
-    return {
+def _usage(reply: TextReply | ToolUseReply, output_tokens: int | None = None) -> JSONDict:
+    """The reply's usage; ``output_tokens`` overrides (message_start reports few so far)."""
+    usage: JSONDict = {
         "input_tokens": 10,
-        "output_tokens": output_tokens,
+        "output_tokens": 5,
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
+        **(reply.usage or {}),
     }
+    if output_tokens is not None:
+        usage["output_tokens"] = output_tokens
+    return usage
 
 
-def message_json(reply: Reply, message_id: str, model: str) -> JSONDict:
+def error_json(reply: ErrorReply) -> JSONDict:
+    """The body of an API error answer."""
+    return {"type": "error", "error": {"type": reply.error_type, "message": reply.message}}
+
+
+def message_json(reply: TextReply | ToolUseReply, message_id: str, model: str) -> JSONDict:
     """The non-streamed ``/v1/messages`` answer for ``reply``."""
     return {
         "id": message_id,
@@ -358,11 +406,13 @@ def message_json(reply: Reply, message_id: str, model: str) -> JSONDict:
         "content": _content_blocks(reply, f"toolu_{message_id}"),
         "stop_reason": _stop_reason(reply),
         "stop_sequence": None,
-        "usage": _usage(5),
+        "usage": _usage(reply),
     }
 
 
-def message_events(reply: Reply, message_id: str, model: str) -> list[tuple[str, JSONDict]]:
+def message_events(
+    reply: TextReply | ToolUseReply, message_id: str, model: str
+) -> list[tuple[str, JSONDict]]:
     """The ``(event, data)`` pairs of the streamed answer for ``reply``."""
     events: list[tuple[str, JSONDict]] = [
         (
@@ -377,7 +427,7 @@ def message_events(reply: Reply, message_id: str, model: str) -> list[tuple[str,
                     "content": [],
                     "stop_reason": None,
                     "stop_sequence": None,
-                    "usage": _usage(1),
+                    "usage": _usage(reply, output_tokens=1),
                 },
             },
         ),
@@ -406,7 +456,7 @@ def message_events(reply: Reply, message_id: str, model: str) -> list[tuple[str,
             {
                 "type": "message_delta",
                 "delta": {"stop_reason": _stop_reason(reply), "stop_sequence": None},
-                "usage": {"output_tokens": 5},
+                "usage": {"output_tokens": _usage(reply)["output_tokens"]},
             },
         ),
         ("message_stop", {"type": "message_stop"}),
@@ -431,6 +481,17 @@ def _make_handler(api: FakeMessagesAPI) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.send_header("request-id", f"req_fake{api._next_id():08d}")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _send_error(self, reply: ErrorReply) -> None:
+            data = json.dumps(error_json(reply)).encode()
+            self.send_response(reply.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("request-id", f"req_fake{api._next_id():08d}")
+            for name, value in reply.headers:
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 
@@ -459,6 +520,10 @@ def _make_handler(api: FakeMessagesAPI) -> type[BaseHTTPRequestHandler]:
             if not isinstance(body, dict):
                 body = {"_body": body}
             reply = api._record(body)
+            if isinstance(reply, ErrorReply):
+                time.sleep(reply.delay)
+                self._send_error(reply)
+                return
             message_id = f"msg_fake{api._next_id():08d}"
             model = str(body.get("model") or MODEL)
             if body.get("stream") is True:

@@ -114,6 +114,10 @@ def test_status_formats_show_a_glyph_per_instance_and_counts(server: Server) -> 
     assert "◆#[default]2 " in right and "●" not in right and "✓" not in right
     assert window("web").endswith("○")
 
+    server.set_state(panes["ops"], "limited")
+    assert window("ops").endswith("⧖")
+    assert "⧖#[default]1 " in server.tmux("display-message", "-p", "#{E:status-right}")
+
     server.tmux("set-option", "-g", "@tclaude-status", "off")
     assert "◆" not in window("api")
     assert "◆" not in server.tmux("display-message", "-p", "#{E:status-right}")

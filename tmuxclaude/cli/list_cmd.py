@@ -18,9 +18,14 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .output import age, print_json, state_style, table
+    from .usage_column import cell, usage_of
 
     app = App.load()
-    rows = [i.to_json() for i in app.registry.instances()]
+    instances = app.registry.instances()
+    rows = [i.to_json() for i in instances]
+    usage = usage_of(instances, app.config)
+    for row in rows:
+        row["usage"] = usage[row["id"]]
     if args.json:  # "state" is the host's; "unseen" says done
         print_json(rows)
         return 0
@@ -31,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         if r["state"] == "idle" and r["unseen"]:
             r["state"] = "done"
     table(
-        ["name", "id", "state", "port", "clis", "age", "target", "cwd"],
+        ["name", "id", "state", "port", "clis", "age", "usage", "target", "cwd"],
         [
             [
                 ("* " if r["active"] else "  ") + r["name"],
@@ -40,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
                 str(r["port"] or "-"),
                 str(r["clis"]),
                 age(r["age"]),
+                cell(r["usage"]),
                 r["target"] or "-",
                 r["cwd"],
             ]

@@ -14,6 +14,8 @@ examples:
   tclaude new --worktree fix --base origin/main --path /tmp/fix
   tclaude new --reuse --beside $TMUX_PANE   the directory's instance, made if missing
                                             (what Neovim's :TClaude runs)
+  tclaude new --resume 0f3c…-…       go on with a conversation (see tclaude history),
+                                       in the directory it was held in
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import sys
 
 from ..errors import TclaudeError
+from ..session_ids import chooses_session, is_session_id, projects_dir
 from ..spawn import SpawnRequest
 from .app import App, add_json_flag
 
@@ -37,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         "--reuse",
         action="store_true",
         help="if an instance runs for this directory, focus it instead (as bare tclaude does)",
+    )
+    parser.add_argument(
+        "--resume",
+        metavar="SESSION_ID",
+        help="go on with this Claude conversation, in its directory unless --cwd is given",
     )
     group = parser.add_argument_group("git worktree")
     group.add_argument(
@@ -59,6 +67,17 @@ def run(args: argparse.Namespace) -> int:
         claude_args = claude_args[1:]
     if (args.base or args.path) and not args.worktree:
         raise TclaudeError("--base and --path go with --worktree BRANCH")
+    if args.resume is not None:
+        args.cwd = _resume_cwd(args.resume, args.cwd)
+        for other in app.registry.instances():
+            saved = other.saved.session_id if other.saved else None
+            if other.running and saved and saved.lower() == args.resume.lower():
+                raise TclaudeError(
+                    f"instance {other.name!r} holds conversation {args.resume} already; "
+                    f"focus it with `tclaude switch {other.name}`"
+                )
+        if chooses_session(claude_args):
+            raise TclaudeError("--resume picks the session: give no session flag to claude too")
     request = SpawnRequest(
         cwd=args.cwd or os.getcwd(),
         name=args.name,
@@ -68,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
         claude_args=claude_args,
     )
     _warn_if_unsupported(app.config.claude_command)
+    if args.resume is not None:
+        request.session_id = args.resume
+        request.extra_args = [f"--resume={args.resume}"]
     if args.reuse:
         if args.worktree:
             raise TclaudeError(
@@ -112,6 +134,31 @@ def _reuse(app: App, args: argparse.Namespace, request: SpawnRequest) -> int:
         focus(app, found, _current(app, [i for i in instances if i.running]))
     print_instance(app, found.id, {}, args.json, reused=True)
     return 0
+
+
+def _resume_cwd(session_id: str, cwd: str | None) -> str:
+    """Check the session id to resume and find the directory its conversation was held in."""
+    from .. import transcript
+
+    if not is_session_id(session_id):
+        raise TclaudeError(
+            f"bad session id {session_id[:60]!r}: a Claude session id is a UUID "
+            "(find one with `tclaude history`)"
+        )
+    path = transcript.find(session_id)
+    if path is None:
+        raise TclaudeError(
+            f"no conversation {session_id} in {projects_dir()}; find one with `tclaude history`"
+        )
+    if cwd is not None:
+        return cwd
+    recorded = transcript.recorded_cwd(path)
+    if recorded is None or not os.path.isdir(recorded):
+        raise TclaudeError(
+            f"the directory of conversation {session_id} ({recorded or 'not recorded'}) "
+            "is gone; give --cwd DIR"
+        )
+    return recorded
 
 
 def _make_worktree(app: App, args: argparse.Namespace, request: SpawnRequest) -> dict[str, object]:

@@ -10,6 +10,7 @@ from typing import Any
 STATE_STYLES = {
     "busy": "yellow",
     "waiting": "bold magenta",
+    "limited": "magenta",
     "idle": "green",
     "done": "bold green",
     "running": "cyan",

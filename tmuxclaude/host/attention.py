@@ -1,6 +1,6 @@
 """Telling the user that an instance needs them or is done.
 
-Once per transition into ``waiting``, ``idle`` (turn done) or ``error``,
+Once per transition into ``waiting``, ``limited``, ``idle`` (turn done) or ``error``,
 and only when the user is not already looking at the instance's pane
 (errors always). Ways, from the ``notify`` setting: ``message`` (tmux
 display-message on every client), ``bell`` and ``osc777`` (written to each
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 MESSAGES = {
     "waiting": "needs you",
+    "limited": "hit a rate or usage limit",
     "idle": "is done",
     "error": "failed",
     "stale": "lost its directory",

@@ -70,6 +70,7 @@ class HostSession:
         self._tasks: set[asyncio.Task[None]] = set()
         self._pane_stderr: int | None = None  # the pane's stderr, for claude alone
         self.registry: CrossCheck | None = None  # Claude Code's session registry, once claude runs
+        self.usage_text: str | None = None  # "42% $1.23" of the turn last ended
         self.router.on_change = lambda: self.pane.set_later(
             {"@tclaude-clis": str(self.router.ready_clis)}
         )
@@ -99,6 +100,7 @@ class HostSession:
             "lockfile": self.files.lockfile,
             "socket": self.files.socket,
             "started": self.started,
+            "usage_text": self.usage_text,
         }
 
     def _record(self) -> dict[str, Any]:
@@ -219,6 +221,25 @@ class HostSession:
                 None, change.unseen, change.session_id, change.session_source, change.transcript
             )
         self._apply(change)
+        if payload.get("hook_event_name") in ("Stop", "StopFailure"):
+            self._spawn(self._publish_usage(payload))
+
+    async def _publish_usage(self, payload: dict[str, Any]) -> None:
+        """Set ``@tclaude-usage`` (``42% $1.23``) from the transcript the turn ended in."""
+        from ..session_ids import trusted_transcript
+
+        path = payload.get("transcript_path")
+        if not trusted_transcript(path, payload.get("session_id")):
+            return
+        try:
+            text = await asyncio.to_thread(_usage_text, str(path))
+        except Exception:  # usage is a nicety: never let it take the host down
+            logger.warning("usage not read from %s", path, exc_info=True)
+            return
+        if text is not None and text != self.usage_text:
+            self.usage_text = text
+            self.pane.set_later({"@tclaude-usage": text})
+            self.editors.notify_editors("usage_changed", {"text": text})
 
     def _apply(self, change: Change) -> None:
         """Publish one change: pane options, editors, the state file, the user."""
@@ -313,6 +334,21 @@ class HostSession:
             registry.cancel()
         logger.info("claude exited with %s", code)
         return code if code >= 0 else 128 - code
+
+
+def _usage_text(path: str) -> str | None:
+    from .. import config
+    from ..usage import UsageReader, short
+
+    reader = UsageReader()
+    usage = reader.read(path)
+    reader.save()
+    if usage is None:
+        return None
+    # the cached config only: validating would import pydantic into the host (memory)
+    cached = config.load_cached()
+    prices = {**config.default_prices(), **(cached.prices if cached else {})}
+    return short(usage.to_json(prices))
 
 
 def _setup_logging(instance_id: str) -> int:

@@ -18,6 +18,7 @@ from ..tmux import Tmux
 # state -> glyph, as the tmux status decoration draws them (tmux/tclaude.tmux)
 GLYPHS = {
     "waiting": "◆",
+    "limited": "⧖",
     "error": "✗",
     "busy": "●",
     "done": "✓",

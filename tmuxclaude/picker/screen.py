@@ -23,9 +23,10 @@ PREVIEW_EVERY = 0.5
 LIST_EVERY = 1.0
 HELP = "↑↓/jk move  enter switch  1-9 jump  x kill  n new  / filter  q quit"
 HELP_ASCII = "up/down/jk move  enter switch  1-9 jump  x kill  n new  / filter  q quit"
-ASCII_GLYPHS = {"◆": "!", "✗": "x", "●": "*", "✓": "+", "◌": ".", "■": "-", "○": "o"}
+ASCII_GLYPHS = {"◆": "!", "✗": "x", "●": "*", "✓": "+", "◌": ".", "■": "-", "○": "o", "⧖": "~"}
 STATE_COLOURS = {
     "waiting": curses.COLOR_MAGENTA,
+    "limited": curses.COLOR_MAGENTA,
     "error": curses.COLOR_RED,
     "busy": curses.COLOR_YELLOW,
     "done": curses.COLOR_GREEN,

@@ -16,6 +16,7 @@ function M.new(record, handlers)
     name = record.name or record.id,
     state = nil, -- the instance's state, from status / state_changed
     status = nil, -- the latest status object
+    usage = nil, -- "42% $1.23" (context used, estimated cost), from status / usage_changed
     attached = false,
     closed = false,
     handlers = handlers or {},

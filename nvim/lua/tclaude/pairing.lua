@@ -56,6 +56,9 @@ local function on_notification(link, msg)
   local params = type(msg.params) == "table" and msg.params or {}
   if msg.method == "close_tab" and type(params.tab_name) == "string" then
     require("tclaude.diff").close_by_name(params.tab_name, link)
+  elseif msg.method == "usage_changed" and type(params.text) == "string" then
+    link.usage = params.text
+    emit("state", link)
   elseif msg.method == "state_changed" and type(params.state) == "string" then
     link.state = params.state
     if link.status then
@@ -114,6 +117,7 @@ local function attach(record)
       link.attached = true
       link.status = status
       link.state = type(status.state) == "string" and status.state or nil
+      link.usage = type(status.usage_text) == "string" and status.usage_text or nil
       link.name = type(status.name) == "string" and status.name or link.name
       emit("attached", link)
     end)

@@ -1,5 +1,6 @@
--- The status line component: the paired instance's name and state, from a cache that
--- pairing events refresh (no I/O when the status line is drawn).
+-- The status line component: the paired instance's name, state and usage (context
+-- used and estimated cost, "42% $1.23"), from a cache that pairing events refresh (no
+-- I/O when the status line is drawn).
 local M = { cache = "" }
 
 function M.refresh()
@@ -8,6 +9,9 @@ function M.refresh()
   local text = ""
   if link then
     text = "✻ " .. (link.name or link.id) .. (link.state and (" " .. link.state) or "")
+    if link.usage and link.usage ~= "" then
+      text = text .. " " .. link.usage
+    end
   else
     local record = pairing.primary_record()
     if record then

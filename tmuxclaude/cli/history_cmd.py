@@ -1,0 +1,78 @@
+"""Search every Claude Code conversation: your prompts and Claude's replies.
+
+Best match first, one line per conversation: its date, session id, directory
+and the line that matched. Without QUERY, the latest conversations. The
+index (SQLite, in the state dir) is brought up to date first; Claude Code's
+transcripts are only read. Resume a conversation found here in an instance
+of its own with `tclaude new --resume SESSION_ID --cwd DIR`.
+
+examples:
+  tclaude history "flaky login test"
+  tclaude history migration --cwd ~/src/api
+  tclaude history --json retry | jq -r '.[0].session_id'
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from ..errors import TclaudeError
+
+# not cli/app.py: history needs no tmux, registry or state file (start-up time)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 100_000:
+        raise argparse.ArgumentTypeError(f"not between 1 and 100000: {text}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.add_argument("query", nargs="*", help="words that must all appear (any order)")
+    parser.add_argument("--cwd", metavar="DIR", help="only conversations in DIR or below it")
+    parser.add_argument(
+        "-n", "--limit", type=_positive, default=20, help="how many conversations (default 20)"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts and tools")
+
+
+def run(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from .. import config
+    from ..history import HistoryIndex
+    from .output import print_json, table
+
+    config.apply_dirs(config.load())  # the configured state dir
+    cwd = os.path.realpath(os.path.expanduser(args.cwd)) if args.cwd else None
+    query = " ".join(args.query)
+    try:
+        with HistoryIndex() as index:
+            index.update()
+            hits = index.search(query, cwd, args.limit) if query else index.recent(cwd, args.limit)
+    except sqlite3.OperationalError as exc:
+        raise TclaudeError(f"history search failed: {exc}") from None
+    if args.json:
+        print_json([hit.to_json() for hit in hits])
+        return 0
+    if not hits:
+        print("no conversation matches" if query else "no conversations found")
+        return 0
+    table(
+        ["date", "session id", "cwd", "line"],
+        [
+            [
+                (hit.timestamp or "")[:16].replace("T", " "),
+                hit.session_id,
+                hit.cwd or "?",
+                ("» " if hit.role == "user" else "") + hit.line,
+            ]
+            for hit in hits
+        ],
+    )
+    return 0
