@@ -166,6 +166,10 @@ class Spawner:
                 name = check_name(request.name)
                 if name in taken:
                     raise TclaudeError(f"an instance named {name!r} exists already")
+                if name in instances:
+                    raise TclaudeError(
+                        f"{name!r} is another instance's id: a name must not hide it"
+                    )
             else:
                 name = unique_name(default_name(cwd), taken)
             instance_id = request.instance_id or secrets.token_hex(3)

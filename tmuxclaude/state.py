@@ -126,7 +126,8 @@ class StateFile:
             reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
             raise StateFileError(
                 f"the state file {self.path} is corrupt ({reason}); {self._backup(raw)}; "
-                "fix it or move it away to start afresh (tclaude doctor checks it)"
+                "fix it, or move it away to start afresh (running instances go on, but restore "
+                "no longer knows them; tclaude doctor checks it)"
             ) from None
 
     def _backup(self, raw: bytes) -> str:

@@ -43,7 +43,7 @@ def test_bash_completes_commands_flags_choices_and_names(two: Tclaude, tmp_path:
     assert _bash(script, "tclaude sw") == ["switch"]
     assert _bash(script, "tclaude switch ") == ["api", "docs"]
     assert _bash(script, "tclaude kill api d") == ["docs"]
-    assert _bash(script, "tclaude new --re") == ["--reuse"]
+    assert _bash(script, "tclaude new --reu") == ["--reuse"]
     assert _bash(script, "tclaude switch --") == ["--client", "--done", "--help", "--waiting"]
     assert _bash(script, "tclaude layout ") == ["beside", "split", "tabbed"]
     assert _bash(script, "tclaude completion ") == ["bash", "fish", "zsh"]
@@ -68,7 +68,7 @@ def test_zsh_completes_commands_flags_and_names(two: Tclaude, tmp_path: Path) ->
 
     assert "switch" in complete("tclaude")
     assert complete("tclaude", "switch") == ["api", "docs"]
-    assert complete("tclaude", "new", prefix="--re") == ["--reuse"]
+    assert complete("tclaude", "new", prefix="--reu") == ["--reuse"]
     assert complete("tclaude", "layout") == ["beside", "split", "tabbed"]
 
 
@@ -84,7 +84,7 @@ def test_fish_completes_commands_flags_and_names(two: Tclaude, tmp_path: Path) -
 
     assert "switch" in complete("tclaude sw")
     assert complete("tclaude switch ") == ["api", "docs"]
-    assert complete("tclaude new --re") == ["--reuse"]
+    assert complete("tclaude new --reu") == ["--reuse"]
     assert complete("tclaude layout ") == ["beside", "split", "tabbed"]
 
 

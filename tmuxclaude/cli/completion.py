@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 SHELLS = ("bash", "zsh", "fish")
 # the positional arguments that name an instance
-INSTANCE_ARGS = frozenset({"target", "targets", "old"})
+INSTANCE_ARGS = frozenset({"target", "targets", "old", "names"})
 NAMES = "list-panes -a -f '#{@tclaude-port}' -F '#{@tclaude-name}'"
 
 

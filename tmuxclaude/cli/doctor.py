@@ -44,18 +44,21 @@ def checks() -> list[Result]:
     from .. import config
     from ..errors import ConfigError
 
+    # the modes first: loading the config writes its cache, which tightens the runtime dir
+    dirs = [*lock_dir_checks(), *runtime_dir_checks(), *state_checks()]
     results: list[Result] = [tmux_check()]
     try:
         cfg = config.load()
-        results.append(("OK", "config", paths.config_file()))
+        file = paths.config_file()
+        results.append(
+            ("OK", "config", file if os.path.exists(file) else f"{file} (none; defaults)")
+        )
     except ConfigError as err:
         results.append(("FAIL", "config", str(err)))
         cfg = config.Config()
     results.append(claude_check(cfg.claude_command))
     results.append(claude_version_check(cfg.claude_command))
-    results += lock_dir_checks()
-    results += runtime_dir_checks()
-    results += state_checks()
+    results += dirs
     results.append(argv_secrets_check(cfg.tmux_socket))
     results.append(session_check(cfg.session_name))
     return results

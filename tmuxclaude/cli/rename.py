@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
         taken = {e.name for e in entries.values()} | {i.name for i in instances}
         if new in taken:
             raise TclaudeError(f"an instance named {new!r} exists already")
+        if new in entries or any(i.id == new for i in instances):
+            raise TclaudeError(f"{new!r} is another instance's id: a name must not hide it")
         if instance.id in entries:
             entries[instance.id].name = new
         pane = instance.pane

@@ -208,6 +208,8 @@ def paste(app: App, instance: Instance, text: str, submit: bool, force: bool = F
 def run(args: argparse.Namespace) -> int:
     from .output import print_json
 
+    if args.text == "":
+        raise TclaudeError("--text is empty: nothing to type")
     app = App.load()
     if args.command == "broadcast":
         if not args.text:

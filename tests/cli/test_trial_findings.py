@@ -1,0 +1,49 @@
+"""Defects the new-user trial found, each a test that failed before its fix."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.support.cli_runner import Tclaude
+
+
+def test_an_empty_text_is_refused_in_one_line(tclaude: Tclaude, tmp_path: Path) -> None:
+    tclaude.run("new", "--name", "api", "--cwd", str(tmp_path), "--detached")
+    result = tclaude.run("send", "api", "--text", "", check=False)
+    assert result.returncode == 2
+    assert result.stderr.startswith("tclaude: ") and "empty" in result.stderr
+    assert "tmux" not in result.stderr
+    broadcast = tclaude.run("broadcast", "--text", "", check=False)
+    assert broadcast.returncode == 2 and "empty" in broadcast.stderr
+
+
+def test_a_name_that_is_another_instances_id_is_refused(tclaude: Tclaude, tmp_path: Path) -> None:
+    first = tclaude.json("new", "--name", "a1", "--cwd", str(tmp_path), "--detached")
+    taken = tclaude.run(
+        "new", "--name", first["id"], "--cwd", str(tmp_path), "--detached", check=False
+    )
+    assert taken.returncode == 2 and "id" in taken.stderr
+    tclaude.run("new", "--name", "b1", "--cwd", str(tmp_path), "--detached")
+    renamed = tclaude.run("rename", "b1", first["id"], check=False)
+    assert renamed.returncode == 2 and "id" in renamed.stderr
+    assert tclaude.json("status", first["id"])["name"] == "a1"  # the id still means a1
+
+
+def test_doctor_reports_a_loose_runtime_dir_before_anything_tightens_it(
+    tclaude: Tclaude, isolated_env: dict[str, str]
+) -> None:
+    runtime = isolated_env["TCLAUDE_RUNTIME_DIR"]
+    os.chmod(runtime, 0o755)
+    out = tclaude.run("doctor", check=False).stdout
+    line = next(ln for ln in out.splitlines() if "runtime dir" in ln and "files" not in ln)
+    assert line.startswith("WARN"), out
+    assert "chmod 700" in line
+
+
+def test_doctor_says_when_there_is_no_config_file(
+    tclaude: Tclaude, isolated_env: dict[str, str]
+) -> None:
+    out = tclaude.run("doctor", check=False).stdout
+    line = next(ln for ln in out.splitlines() if ln.split()[1:2] == ["config"])
+    assert "defaults" in line, line
