@@ -47,3 +47,18 @@ def test_doctor_says_when_there_is_no_config_file(
     out = tclaude.run("doctor", check=False).stdout
     line = next(ln for ln in out.splitlines() if ln.split()[1:2] == ["config"])
     assert "defaults" in line, line
+
+
+def test_doctor_with_a_bad_config_still_checks_what_the_environment_names(
+    tclaude: Tclaude, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    tclaude.run("new", "--name", "api", "--cwd", str(tmp_path), "--detached")
+    config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('layout = "grid"\n')
+    out = tclaude.run("doctor", check=False).stdout
+    rows = {ln.split()[1]: ln for ln in out.splitlines() if len(ln.split()) > 1}
+    assert rows["config"].startswith("FAIL")
+    assert rows["claude"].startswith("OK"), out  # $TCLAUDE_CLAUDE_COMMAND, not 'claude'
+    secrets = next(ln for ln in out.splitlines() if "argv secrets" in ln)
+    assert " of 0 process" not in secrets, secrets  # the instance's tree was looked at
