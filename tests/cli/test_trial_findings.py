@@ -57,7 +57,7 @@ def test_doctor_with_a_bad_config_still_checks_what_the_environment_names(
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text('layout = "grid"\n')
     out = tclaude.run("doctor", check=False).stdout
-    rows = {ln.split()[1]: ln for ln in out.splitlines() if len(ln.split()) > 1}
+    rows = {ln[5:19].strip(): ln for ln in out.splitlines()}  # STATUS LABEL… DETAIL
     assert rows["config"].startswith("FAIL")
     assert rows["claude"].startswith("OK"), out  # $TCLAUDE_CLAUDE_COMMAND, not 'claude'
     secrets = next(ln for ln in out.splitlines() if "argv secrets" in ln)
