@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
 from tests.support.cli_runner import Tclaude
+from tests.support.hosts import ControlServer
 
 
 def test_an_empty_text_is_refused_in_one_line(tclaude: Tclaude, tmp_path: Path) -> None:
@@ -47,3 +49,35 @@ def test_doctor_says_when_there_is_no_config_file(
     out = tclaude.run("doctor", check=False).stdout
     line = next(ln for ln in out.splitlines() if ln.split()[1:2] == ["config"])
     assert "defaults" in line, line
+
+
+def test_doctor_with_a_bad_config_still_checks_what_the_environment_names(
+    tclaude: Tclaude, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    tclaude.run("new", "--name", "api", "--cwd", str(tmp_path), "--detached")
+    config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('layout = "grid"\n')
+    out = tclaude.run("doctor", check=False).stdout
+    rows = {ln[5:19].strip(): ln for ln in out.splitlines()}  # STATUS LABEL… DETAIL
+    assert rows["config"].startswith("FAIL")
+    assert rows["claude"].startswith("OK"), out  # $TCLAUDE_CLAUDE_COMMAND, not 'claude'
+    secrets = next(ln for ln in out.splitlines() if "argv secrets" in ln)
+    assert " of 0 process" not in secrets, secrets  # the instance's tree was looked at
+
+
+async def test_a_mention_of_a_path_with_a_space_warns(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer
+) -> None:
+    await asyncio.to_thread(
+        tclaude.run, "new", "--name", "api", "--cwd", str(tmp_path), "--detached"
+    )
+    await control.accept()
+    odd = tmp_path / "we ird.txt"
+    odd.write_text("x\n")
+    sent = await asyncio.to_thread(tclaude.run, "send", "api", "--file", f"{odd}:1")
+    assert "warning" in sent.stderr and "space" in sent.stderr
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x\n")
+    quiet = await asyncio.to_thread(tclaude.run, "send", "api", "--file", f"{plain}:1")
+    assert quiet.stderr == ""

@@ -383,3 +383,22 @@ async def test_usage_uses_the_configured_prices_without_pydantic_in_the_host(
     host_pid = int(_option(tclaude, pane, "@tclaude-pid"))
     # validating the config would have loaded pydantic into the host (~10 MB)
     assert "pydantic" not in Path(f"/proc/{host_pid}/maps").read_text()
+
+
+async def test_usage_written_after_the_stop_hook_is_still_published(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer
+) -> None:
+    # the CLI may append the turn's last record after its Stop hook ran (seen with
+    # 2.1.332 under load): the host reads the transcript again a little later
+    from tests.support import transcripts as tr
+    from tmuxclaude.transcript import project_dir
+
+    pane, cli = await _new(tclaude, control, "api", tmp_path)
+    await _until(tclaude, pane, "@tclaude-state", "idle")
+    session_id = "5d0c2a4e-1b3f-4c6d-8e9f-0a1b2c3d4e5f"
+    path = Path(project_dir(str(tmp_path))) / f"{session_id}.jsonl"
+    await cli.hook("Stop", {"session_id": session_id, "transcript_path": str(path)})
+    await asyncio.sleep(0.3)
+    big = {"input_tokens": 20_000, "output_tokens": 1000, "cache_read_input_tokens": 79_000}
+    tr.write(path, [tr.assistant([tr.text("hi")], session_id, str(tmp_path), usage=big)])
+    await _until(tclaude, pane, "@tclaude-usage", "50% $0.10")

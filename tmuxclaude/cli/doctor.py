@@ -55,7 +55,11 @@ def checks() -> list[Result]:
         )
     except ConfigError as err:
         results.append(("FAIL", "config", str(err)))
-        cfg = config.Config()
+        # check on with what the environment names, rather than defaults it overrides
+        cfg = config.Config(
+            claude_command=os.environ.get("TCLAUDE_CLAUDE_COMMAND") or "claude",
+            tmux_socket=os.environ.get("TCLAUDE_TMUX_SOCKET") or None,
+        )
     results.append(claude_check(cfg.claude_command))
     results.append(claude_version_check(cfg.claude_command))
     results += dirs

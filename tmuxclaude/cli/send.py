@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import socket
+import sys
 
 from ..errors import TclaudeError
 from ..host import record
@@ -240,7 +241,15 @@ def run(args: argparse.Namespace) -> int:
         raise TclaudeError(f"instance {instance.name!r} is not running")
     result: dict[str, object] = {}
     if args.file:
-        result = editor_call(instance, "at_mentioned", parse_file_spec(args.file))
+        mention = parse_file_spec(args.file)
+        result = editor_call(instance, "at_mentioned", mention)
+        if any(char.isspace() for char in str(mention["filePath"])):
+            # Claude Code writes the mention as @path#L.. unquoted: it ends at the space
+            print(
+                f"tclaude: warning: Claude Code does not resolve an @-mention of a path "
+                f"with a space ({mention['filePath']}); name the file in --text instead",
+                file=sys.stderr,
+            )
     if args.text is not None:
         paste(app, instance, args.text, args.submit, args.force)
         result["pasted"] = True

@@ -33,6 +33,7 @@ STOP_GRACE = 5.0  # seconds claude has after SIGTERM/SIGHUP before SIGKILL
 QUIET_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP)  # the terminal's, for claude
 FAILED_START = 5.0  # a claude that fails within this many seconds failed at start
 CWD_CHECK = 5.0  # seconds between checks that the instance's directory still exists
+USAGE_REREAD = (0.0, 1.0, 3.0)  # seconds after a turn's end (each from the previous)
 
 
 class HostSession:
@@ -68,6 +69,7 @@ class HostSession:
         self.hooks = HookServer(os.urandom(16).hex(), self._on_hook)
         self.attention = Attention(self.pane.pane, options.name, options.notify)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._usage_task: asyncio.Task[None] | None = None  # re-reads after a turn; cancellable
         self._pane_stderr: int | None = None  # the pane's stderr, for claude alone
         self.registry: CrossCheck | None = None  # Claude Code's session registry, once claude runs
         self.usage_text: str | None = None  # "42% $1.23" of the turn last ended
@@ -184,6 +186,8 @@ class HostSession:
             self.pane.set_later({"remain-on-exit": "on"})
         await self.pane.flush()
         watch.cancel()
+        if self._usage_task is not None:
+            self._usage_task.cancel()  # only sleeps and reads a file: nothing to wait for
         # let notifications (tmux subprocesses) finish: cancelling an asyncio
         # subprocess while it starts can hang the loop's shutdown for good
         if self._tasks:
@@ -222,7 +226,9 @@ class HostSession:
             )
         self._apply(change)
         if payload.get("hook_event_name") in ("Stop", "StopFailure"):
-            self._spawn(self._publish_usage(payload))
+            if self._usage_task is not None:
+                self._usage_task.cancel()  # a newer turn's end supersedes it
+            self._usage_task = asyncio.get_running_loop().create_task(self._publish_usage(payload))
 
     async def _publish_usage(self, payload: dict[str, Any]) -> None:
         """Set ``@tclaude-usage`` (``42% $1.23``) from the transcript the turn ended in."""
@@ -231,15 +237,19 @@ class HostSession:
         path = payload.get("transcript_path")
         if not trusted_transcript(path, payload.get("session_id")):
             return
-        try:
-            text = await asyncio.to_thread(_usage_text, str(path))
-        except Exception:  # usage is a nicety: never let it take the host down
-            logger.warning("usage not read from %s", path, exc_info=True)
-            return
-        if text is not None and text != self.usage_text:
-            self.usage_text = text
-            self.pane.set_later({"@tclaude-usage": text})
-            self.editors.notify_editors("usage_changed", {"text": text})
+        # the CLI may append the turn's last record after its Stop hook: read again
+        # a little later (incremental reads: a stat when nothing came)
+        for delay in USAGE_REREAD:
+            await asyncio.sleep(delay)
+            try:
+                text = await asyncio.to_thread(_usage_text, str(path))
+            except Exception:  # usage is a nicety: never let it take the host down
+                logger.warning("usage not read from %s", path, exc_info=True)
+                return
+            if text is not None and text != self.usage_text:
+                self.usage_text = text
+                self.pane.set_later({"@tclaude-usage": text})
+                self.editors.notify_editors("usage_changed", {"text": text})
 
     def _apply(self, change: Change) -> None:
         """Publish one change: pane options, editors, the state file, the user."""
