@@ -177,7 +177,9 @@ def test_new_new_and_restore_keep_secrets_out_of_argv(
     assert_no_secret_exposed(tclaude, isolated_env, planted, instances=2)
 
     # restore into the shell tmux-resurrect left: respawn-pane
+    old_hosts = [psutil.Process(i["pid"]) for i in tclaude.json("list") if i["running"]]
     tclaude.kill_server()
+    psutil.wait_procs(old_hosts, timeout=15)  # their clean-up done: no file of theirs left
     tclaude.tmux("new-session", "-d", "-s", "tclaude", "-n", "a", "-c", str(tmp_path), "sh")
     monkeypatch.setenv(PLANTED, third)
     monkeypatch.setenv("FAKE_CLAUDE_ARGS_FILE", str(tmp_path / "restored.json"))
