@@ -18,25 +18,16 @@ import argparse
 import os
 
 from ..errors import TclaudeError
+from .output import positive_count
 
 # not cli/app.py: history needs no tmux, registry or state file (start-up time)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value <= 100_000:
-        raise argparse.ArgumentTypeError(f"not between 1 and 100000: {text}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("query", nargs="*", help="words that must all appear (any order)")
     parser.add_argument("--cwd", metavar="DIR", help="only conversations in DIR or below it")
     parser.add_argument(
-        "-n", "--limit", type=_positive, default=20, help="how many conversations (default 20)"
+        "-n", "--limit", type=positive_count, default=20, help="how many conversations (default 20)"
     )
     parser.add_argument("--json", action="store_true", help="print JSON for scripts and tools")
 

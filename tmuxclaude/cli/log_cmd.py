@@ -17,13 +17,13 @@ import sys
 
 from ..errors import NotFoundError
 from .app import App, add_json_flag
-from .peek import _positive
+from .output import positive_count
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("target", help="instance name, id or pane id")
     parser.add_argument(
-        "-n", "--turns", type=_positive, default=5, help="how many turns (default 5)"
+        "-n", "--turns", type=positive_count, default=5, help="how many turns (default 5)"
     )
     add_json_flag(parser)
 

@@ -75,3 +75,16 @@ def table(
 
 def state_style(state: str) -> str:
     return STATE_STYLES.get(state, "")
+
+
+def positive_count(text: str) -> int:
+    """An argparse type: a count from 1 to 100,000 (``-n`` of peek, log, history)."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 100_000:
+        raise argparse.ArgumentTypeError(f"not between 1 and 100000: {text}")
+    return value

@@ -13,24 +13,15 @@ import sys
 
 from ..errors import TclaudeError
 from .app import App
+from .output import positive_count
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("target", help="instance name, id or pane id")
-    parser.add_argument("-n", "--lines", type=_positive, help="only the last LINES lines")
+    parser.add_argument("-n", "--lines", type=positive_count, help="only the last LINES lines")
     parser.add_argument(
         "-e", "--escapes", action="store_true", help="keep colours (terminal escape sequences)"
     )
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value <= 100_000:
-        raise argparse.ArgumentTypeError(f"not between 1 and 100000: {text}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
