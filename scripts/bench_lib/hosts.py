@@ -8,7 +8,10 @@ import itertools
 import json
 import os
 import select
+import shlex
+import socket
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ import psutil  # type: ignore[import-untyped,unused-ignore]
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
+from .claude_standin import hold_path
 from .sandbox import PYTHON, Sandbox
 
 AUTH_HEADER = "X-Claude-Code-Ide-Authorization"
@@ -159,13 +163,42 @@ def tool_call_frame(msg_id: int, name: str = "getWorkspaceFolders") -> str:
     )
 
 
+def holder_command() -> str:
+    """A claude command for ``start_host`` whose child can hold the bench's sockets."""
+    return shlex.join(
+        [sys.executable, os.path.join(os.path.dirname(__file__), "claude_standin.py")]
+    )
+
+
+def _lend(claude_pid: int, fd: int) -> None:
+    """Hand ``fd`` to the stand-in claude, so the host's owner check finds it in its tree."""
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.settimeout(10)
+        for _ in range(100):  # the stand-in may still be starting
+            try:
+                conn.connect(hold_path(claude_pid))
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                time.sleep(0.05)
+        socket.send_fds(conn, [b"fd"], [fd])
+        if conn.recv(1) != b"k":
+            raise BenchError("the stand-in claude did not take the socket")
+
+
 async def connect_cli(port: int, token: str, claude_pid: int) -> ClientConnection:
     """Connect and do the CLI's opening: initialize, initialized, ide_connected, tools/list.
 
     Like the CLI, offer permessage-deflate (the host declines it) and send no pings.
+    With a ``claude_pid`` of a stand-in (``holder_command``), the socket is lent to
+    it first; ``0`` (the bare server) connects plainly.
     """
+    sock = None
+    if claude_pid:
+        sock = socket.create_connection(("127.0.0.1", port))
+        await asyncio.to_thread(_lend, claude_pid, sock.fileno())
     ws = await connect(
         f"ws://127.0.0.1:{port}/",
+        sock=sock,
         subprotocols=[Subprotocol("mcp")],
         additional_headers={AUTH_HEADER: token},
         user_agent_header="claude-code/bench (cli)",

@@ -22,6 +22,7 @@ from .hosts import (
     BenchError,
     Host,
     connect_cli,
+    holder_command,
     negotiated_extensions,
     round_trips,
     start_host,
@@ -124,7 +125,7 @@ def _pct(value: float, precise: float | None) -> str:
 
 async def _one_host(box: Sandbox, opts: Options, log: Callable[[str], None]) -> list[Row]:
     log("one host: start, CLI handshake, idle CPU, memory, round trips")
-    host = await asyncio.to_thread(start_host, box)
+    host = await asyncio.to_thread(start_host, box, env=_holding_env(box))
     try:
         claude_pid = await asyncio.to_thread(host.claude_pid)
         ws = await connect_cli(host.port, host.token, claude_pid)
@@ -237,6 +238,11 @@ async def _one_host(box: Sandbox, opts: Options, log: Callable[[str], None]) -> 
         for label, rss, private in smaps:
             log(f"  {mib(rss):>9} {mib(private):>9}  {label}")
     return rows
+
+
+def _holding_env(box: Sandbox) -> dict[str, str]:
+    """Hosts whose claude holds the bench's CLI sockets (the host's owner check)."""
+    return {**box.env, "TCLAUDE_CLAUDE_COMMAND": holder_command()}
 
 
 def _bare_env(box: Sandbox) -> dict[str, str]:
@@ -463,13 +469,14 @@ async def _scaling(box: Sandbox, opts: Options, log: Callable[[str], None]) -> l
     log(f"scaling: {n} hosts, each with an idle CLI")
     hosts: list[Host] = []
     clients = []
+    holding = _holding_env(box)
     t0 = time.perf_counter()
     try:
         sem = asyncio.Semaphore(2)
 
         async def one(i: int) -> None:
             async with sem:
-                host = await asyncio.to_thread(start_host, box, name=f"s{i}")
+                host = await asyncio.to_thread(start_host, box, name=f"s{i}", env=holding)
             hosts.append(host)
             pid = await asyncio.to_thread(host.claude_pid)
             clients.append(await connect_cli(host.port, host.token, pid))
