@@ -14,11 +14,11 @@ import asyncio
 import json
 import logging
 import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..session_ids import is_session_id
 from ..status import Change, StatusTracker
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,6 @@ STATUSES = frozenset({"idle", "busy", "waiting"})
 #: error, stale or stopped, which say more than "idle".
 CORRECTABLE = frozenset({"starting", "idle", "busy", "waiting"})
 SESSION_GRACE = 3.0  # seconds the SessionStart hook has to report a new session id
-_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def parse(raw: bytes, pid: int) -> RegistryEntry | None:
     if not isinstance(data, dict) or data.get("pid") != pid:
         return None
     session_id = data.get("sessionId")
-    if not (isinstance(session_id, str) and _UUID_RE.match(session_id)):
+    if not is_session_id(session_id):
         session_id = None
     status = data.get("status")
     if status not in STATUSES:

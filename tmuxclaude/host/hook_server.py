@@ -15,9 +15,10 @@ import asyncio
 import hmac
 import json
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
+
+from .refusals import RefusalLog
 
 logger = logging.getLogger(__name__)
 
@@ -49,24 +50,6 @@ class _Refused(Exception):
         self.reply = reply
 
 
-class RefusalLog:
-    """Counts refusals by reason; one log line per interval at most."""
-
-    def __init__(self, interval: float = REFUSAL_LOG_INTERVAL) -> None:
-        self.interval = interval
-        self.counts: dict[str, int] = {}
-        self._last = -interval
-
-    def add(self, reason: str) -> None:
-        self.counts[reason] = self.counts.get(reason, 0) + 1
-        now = time.monotonic()
-        if now - self._last >= self.interval:
-            self._last = now
-            summary = ", ".join(f"{count} {why}" for why, count in sorted(self.counts.items()))
-            self.counts.clear()
-            logger.warning("hook endpoint refused: %s", summary)
-
-
 class HookServer:
     """The hook endpoint; ``token`` must be its own, never the IDE's."""
 
@@ -89,7 +72,9 @@ class HookServer:
         self.head_timeout = head_timeout
         self.body_timeout = body_timeout
         self.idle_timeout = idle_timeout
-        self.refusals = RefusalLog()
+        self.refusals = RefusalLog(
+            logger, "hook endpoint refused: %(reasons)s", REFUSAL_LOG_INTERVAL
+        )
         self._open: set[asyncio.StreamWriter] = set()
         # not yet authenticated, oldest first: the ones evicted at the cap
         self._strangers: dict[asyncio.StreamWriter, None] = {}
@@ -116,7 +101,7 @@ class HookServer:
             while await self._one_request(reader, writer, timeout):
                 timeout = self.idle_timeout
         except _Refused as refused:
-            self.refusals.add(refused.reason)
+            self.refusals.refused(refused.reason)
             if refused.reply is not None:
                 writer.write(refused.reply)
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -137,7 +122,7 @@ class HookServer:
             self._strangers.pop(oldest)
             self._open.discard(oldest)
             oldest.transport.abort()  # its task sees the connection lost and ends
-            self.refusals.add("evicted at the connection cap")
+            self.refusals.refused("evicted at the connection cap")
 
     async def _one_request(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, timeout: float
@@ -193,10 +178,10 @@ class HookServer:
         try:
             payload = json.loads(body)
         except (ValueError, RecursionError):
-            self.refusals.add("not JSON or nested too deep")
+            self.refusals.refused("not JSON or nested too deep")
             return
         if isinstance(payload, dict):
             try:
                 self._handler(payload)
             except RecursionError:
-                self.refusals.add("nested too deep")
+                self.refusals.refused("nested too deep")

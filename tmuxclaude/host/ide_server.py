@@ -137,7 +137,7 @@ class IdeServer:
         self._version = version
         self._is_ours = is_ours
         self._server: Server | None = None
-        self.refusals = RefusalLog(logger, "ide connections")
+        self.refusals = RefusalLog(logger, "refused %(total)d ide connections (%(reasons)s)")
         # connections still in their opening, oldest first: at the cap, the oldest
         # of them makes room, so idle sockets of another user never lock claude out
         self._opening: dict[ServerConnection, None] = {}

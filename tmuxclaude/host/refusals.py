@@ -10,11 +10,14 @@ INTERVAL = 10.0  # seconds: at most one line per interval
 
 
 class RefusalLog:
-    """Counts refusals by reason; logs the first at once, then one summary per interval."""
+    """Counts refusals by reason; logs the first at once, then one summary per interval.
 
-    def __init__(self, logger: logging.Logger, what: str, interval: float = INTERVAL) -> None:
+    ``message`` is a %-format with ``total`` and ``reasons`` (``"3 why, 1 other"``).
+    """
+
+    def __init__(self, logger: logging.Logger, message: str, interval: float = INTERVAL) -> None:
         self._logger = logger
-        self._what = what
+        self._message = message
         self._interval = interval
         self._counts: Counter[str] = Counter()
         self._last = -interval
@@ -26,5 +29,5 @@ class RefusalLog:
             self._last = now
             total = sum(self._counts.values())
             reasons = ", ".join(f"{n} {why}" for why, n in self._counts.most_common())
-            self._logger.warning("refused %d %s (%s)", total, self._what, reasons)
+            self._logger.warning(self._message, {"total": total, "reasons": reasons})
             self._counts.clear()
