@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support import tmux_servers
 from tests.support.cli_runner import Tclaude
 from tests.support.fake_messages_api import FakeMessagesAPI
 from tests.support.hosts import FAKE_CLAUDE_COMMAND, ControlServer
@@ -35,7 +35,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
         "CLAUDE_CONFIG_DIR": str(home / ".claude"),
         "TCLAUDE_RUNTIME_DIR": runtime,
         "TCLAUDE_STATE_DIR": str(home / ".local" / "state" / "tclaude"),
-        "TCLAUDE_TMUX_SOCKET": f"tclaude-test-{os.getpid()}-{Path(runtime).name}",
+        "TCLAUDE_TMUX_SOCKET": tmux_servers.PREFIX + Path(runtime).name,
         "TCLAUDE_CLAUDE_COMMAND": FAKE_CLAUDE_COMMAND,
         "SHELL": "/bin/sh",
     }
@@ -53,10 +53,16 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
         monkeypatch.delenv(key, raising=False)
     yield dict(os.environ)
     shutil.rmtree(runtime, ignore_errors=True)
-    # tmux 3.3 leaves the socket file of a killed server behind
-    tmux_dir = os.path.join(os.environ.get("TMUX_TMPDIR", "/tmp"), f"tmux-{os.getuid()}")
-    with contextlib.suppress(OSError):
-        os.unlink(os.path.join(tmux_dir, values["TCLAUDE_TMUX_SOCKET"]))
+    for name in tmux_servers.leftovers(values["TCLAUDE_TMUX_SOCKET"]):  # with its "-outer"
+        tmux_servers.reap(name)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def reap_tmux_servers() -> Iterator[None]:
+    """After the run, no tmux server or socket file of this run is left."""
+    yield
+    for name in tmux_servers.leftovers():
+        tmux_servers.reap(name)
 
 
 @pytest.fixture
@@ -78,7 +84,7 @@ def tclaude(isolated_env: dict[str, str]) -> Iterator[Tclaude]:
     runner = Tclaude(isolated_env["TCLAUDE_TMUX_SOCKET"])
     yield runner
     runner.run("kill", "--all", check=False)
-    runner.tmux("kill-server", check=False)
+    tmux_servers.reap(runner.socket)
 
 
 @pytest.fixture

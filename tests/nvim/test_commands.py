@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.nvim.conftest import Nvim, NvimFactory
+from tests.support import tmux_servers
 
 TCLAUDE = str(Path(sys.executable).parent / "tclaude")
 
@@ -21,7 +22,7 @@ def private_tmux(isolated_env: dict[str, str]) -> Iterator[str]:
     socket = isolated_env["TCLAUDE_TMUX_SOCKET"]
     yield socket
     subprocess.run([TCLAUDE, "kill", "--all"], capture_output=True, check=False, timeout=30)
-    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
+    tmux_servers.reap(socket)
 
 
 async def records(nv: Nvim) -> list[str]:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tests.support import tmux_servers
+
 if t.TYPE_CHECKING:
     from types import TracebackType
 
@@ -285,7 +287,7 @@ class TmuxDriver:
     """
 
     def __init__(self, socket_name: str | None = None, width: int = 200, height: int = 50) -> None:
-        self.socket_name = socket_name or f"tclaude-realcli-{uuid.uuid4().hex[:10]}"
+        self.socket_name = socket_name or f"{tmux_servers.PREFIX}realcli-{uuid.uuid4().hex[:10]}"
         self.width = width
         self.height = height
         self.session = "t"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import tmux_servers
 from tests.support.cli_runner import Tclaude
 
 PLUGIN = str(Path(__file__).resolve().parents[2] / "tmux" / "tclaude.tmux")
@@ -201,7 +202,7 @@ def server(isolated_env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
     runner.tmux("set-option", "-g", "@tclaude-cmd", TCLAUDE_CMD)
     yield Server(runner, tmp_path)
     runner.run("kill", "--all", check=False)
-    runner.tmux("kill-server", check=False)
+    tmux_servers.reap(runner.socket)
 
 
 @pytest.fixture
@@ -234,4 +235,4 @@ def client(server: Server) -> Iterator[Client]:
         what="the inner client",
     )
     yield attached
-    subprocess.run(["tmux", "-L", outer, "kill-server"], check=False, capture_output=True)
+    tmux_servers.reap(outer)

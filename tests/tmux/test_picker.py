@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 
+from tests.support import tmux_servers
 from tests.tmux.conftest import Client, Server, wait_for
 
 
@@ -136,7 +137,7 @@ def test_switch_and_menu_move_the_client_named_not_the_best_one(
         bad = server.tclaude.run("switch", "a1", "--client", "/dev/nope", check=False)
         assert bad.returncode == 2 and "no tmux client '/dev/nope'" in bad.stderr
     finally:
-        subprocess.run(["tmux", "-L", other, "kill-server"], check=False, capture_output=True)
+        tmux_servers.reap(other)
 
 
 def _client_pane(server: Server, name: str) -> str:
