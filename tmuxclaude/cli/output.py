@@ -7,19 +7,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-STATE_STYLES = {
-    "busy": "yellow",
-    "waiting": "bold magenta",
-    "limited": "magenta",
-    "idle": "green",
-    "done": "bold green",
-    "running": "cyan",
-    "starting": "blue",
-    "error": "bold red",
-    "stopped": "dim",
-    "stale": "red",
-}
-
 
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
@@ -74,7 +61,9 @@ def table(
 
 
 def state_style(state: str) -> str:
-    return STATE_STYLES.get(state, "")
+    from ..states import look
+
+    return look(state).style
 
 
 def positive_count(text: str) -> int:

@@ -13,20 +13,8 @@ from dataclasses import dataclass
 from ..cli.output import age
 from ..registry import Instance, Registry
 from ..state import StateFile
+from ..states import look
 from ..tmux import Tmux
-
-# state -> glyph, as the tmux status decoration draws them (tmux/tclaude.tmux)
-GLYPHS = {
-    "waiting": "◆",
-    "limited": "⧖",
-    "error": "✗",
-    "busy": "●",
-    "done": "✓",
-    "starting": "◌",
-    "stopped": "■",
-    "stale": "■",
-}
-IDLE_GLYPH = "○"
 
 
 @dataclass
@@ -45,7 +33,7 @@ class Row:
 
     @property
     def glyph(self) -> str:
-        return GLYPHS.get(self.state, IDLE_GLYPH)
+        return look(self.state).glyph
 
     @property
     def pane_id(self) -> str:

@@ -17,20 +17,18 @@ from dataclasses import dataclass, field
 
 from ..cli.app import App
 from ..errors import TclaudeError
+from ..states import STATES, look
 from . import Row, ages, load_rows, urgent_index
 
 PREVIEW_EVERY = 0.5
 LIST_EVERY = 1.0
 HELP = "↑↓/jk move  enter switch  1-9 jump  x kill  n new  / filter  q quit"
 HELP_ASCII = "up/down/jk move  enter switch  1-9 jump  x kill  n new  / filter  q quit"
-ASCII_GLYPHS = {"◆": "!", "✗": "x", "●": "*", "✓": "+", "◌": ".", "■": "-", "○": "o", "⧖": "~"}
+# curses colour of each state that has one, from the one table of states
 STATE_COLOURS = {
-    "waiting": curses.COLOR_MAGENTA,
-    "limited": curses.COLOR_MAGENTA,
-    "error": curses.COLOR_RED,
-    "busy": curses.COLOR_YELLOW,
-    "done": curses.COLOR_GREEN,
-    "starting": curses.COLOR_BLUE,
+    name: getattr(curses, f"COLOR_{state.colour.upper()}")
+    for name, state in STATES.items()
+    if state.colour
 }
 ESC = 27
 ENTER_KEYS = (curses.KEY_ENTER, 10, 13)
@@ -101,7 +99,7 @@ class Picker:
     # --- drawing ----------------------------------------------------------------
 
     def glyph(self, row: Row) -> str:
-        return row.glyph if self.unicode else ASCII_GLYPHS.get(row.glyph, "?")
+        return row.glyph if self.unicode else look(row.state).ascii
 
     def draw(self, screen: curses.window) -> None:
         height, width = screen.getmaxyx()
