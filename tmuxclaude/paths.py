@@ -173,6 +173,12 @@ def _executable(path: str) -> bool:
     return os.path.exists(path) and os.access(path, os.X_OK) and not os.path.isdir(path)
 
 
+def inside(path: str, root: str) -> bool:
+    """Whether ``path`` is ``root`` or below it, as strings (resolve them first)."""
+    root = root.rstrip("/") or "/"
+    return path == root or path.startswith(root if root == "/" else root + "/")
+
+
 def remove_quietly(path: str | None) -> None:
     if not path:
         return

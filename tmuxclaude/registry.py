@@ -140,8 +140,6 @@ class Registry:
             if not instance.running or not instance.cwd:
                 continue
             root = instance.cwd.rstrip("/") or "/"
-            if (cwd == root or cwd.startswith(root + "/")) and (
-                best is None or len(root) > len(best.cwd)
-            ):
+            if paths.inside(cwd, root) and (best is None or len(root) > len(best.cwd)):
                 best = instance
         return best

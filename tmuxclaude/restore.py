@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import glob
 import os
-import re
 from dataclasses import dataclass
 
 from . import paths
@@ -25,6 +24,7 @@ from .registry import Instance, Registry
 from .session_ids import is_session_id, new_session_id, trusted_transcript
 from .state import InstanceState
 from .tmux import SEP, Tmux
+from .transcript import project_dir
 
 SHELLS = frozenset({"bash", "zsh", "fish", "sh", "dash", "ksh", "tcsh", "csh", "nu", "elvish"})
 # the CLI's session choices, and whether they take a value (--resume and -r only
@@ -67,11 +67,6 @@ class Plan:
             "layout": self.layout,
             "pane": self.reuse_pane,
         }
-
-
-def project_dir(cwd: str) -> str:
-    """Where the Claude Code CLI keeps the conversations of ``cwd``."""
-    return os.path.join(paths.claude_config_dir(), "projects", re.sub(r"[^A-Za-z0-9]", "-", cwd))
 
 
 def without_resume_flags(args: list[str]) -> list[str]:

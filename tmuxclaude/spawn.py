@@ -7,7 +7,6 @@ calls get distinct names; ports are the hosts' own business (bind first).
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import sys
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 from . import env_file, paths
 from .config import Config
 from .errors import TclaudeError, TmuxError
+from .names import slug
 from .session_ids import chooses_session, is_session_id, new_session_id
 from .state import NAME_PATTERN, SESSION_PATTERN, InstanceState, StateFile
 from .tmux import Tmux, inside_tmux, literal
@@ -57,8 +57,7 @@ def check_name(name: str) -> str:
 
 
 def default_name(cwd: str) -> str:
-    base = re.sub(r"[^A-Za-z0-9_+-]+", "-", os.path.basename(cwd.rstrip("/"))).strip("-_+")
-    return base[:40] or "claude"
+    return slug(os.path.basename(cwd.rstrip("/")), 40, "claude")
 
 
 def unique_name(wanted: str, taken: set[str]) -> str:

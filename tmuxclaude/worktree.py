@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from . import paths
 from .errors import NotFoundError, TclaudeError
+from .names import slug
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +71,7 @@ def git(
 
 def sanitise(branch: str) -> str:
     """A branch name as an instance or directory name: ``feat/login`` -> ``feat-login``."""
-    name = re.sub(r"[^A-Za-z0-9_+-]+", "-", branch).strip("-_+")
-    return name[:48].rstrip("-_+") or "worktree"
-
-
-def _inside(path: str, root: str) -> bool:
-    root = root.rstrip("/") or "/"
-    return path == root or path.startswith(root + "/")
+    return slug(branch, 48, "worktree")
 
 
 @dataclass(frozen=True)
@@ -216,7 +211,7 @@ class Repository:
         best: Worktree | None = None
         for worktree in self._worktrees:
             root = os.path.realpath(worktree.path)
-            if _inside(path, root) and (best is None or len(root) > len(best.path)):
+            if paths.inside(path, root) and (best is None or len(root) > len(best.path)):
                 best = replace(worktree, path=root)
         return best
 
@@ -474,8 +469,8 @@ def copy_includes(
         src = os.path.join(source, rel)
         dst = os.path.normpath(os.path.join(target_root, rel))
         real_src = os.path.realpath(src)
-        if not _inside(dst, target_root) or any(
-            _inside(real_src, s) or _inside(s, real_src) for s in skipped
+        if not paths.inside(dst, target_root) or any(
+            paths.inside(real_src, s) or paths.inside(s, real_src) for s in skipped
         ):
             continue
         if os.path.lexists(dst):

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 
 from tests.support.cli_runner import Tclaude
-from tmuxclaude.restore import project_dir
+from tmuxclaude.transcript import project_dir
 
 
 def _claude_argv(tclaude: Tclaude, name: str) -> list[str]:

@@ -14,8 +14,9 @@ import pytest
 from tests.restore.test_restore import _claude_argv, _saved
 from tests.security.test_session_ids import _hook_url
 from tests.support.cli_runner import Tclaude
-from tmuxclaude.restore import project_dir, without_resume_flags
+from tmuxclaude.restore import without_resume_flags
 from tmuxclaude.session_ids import is_session_id
+from tmuxclaude.transcript import project_dir
 
 ABC = "0b5e7a52-5a4f-4c43-9d38-3f1c2b1d0a11"
 

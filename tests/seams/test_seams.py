@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from tmuxclaude import config as config_module
+from tmuxclaude import paths
 from tmuxclaude.cli import main
 from tmuxclaude.errors import InstanceNotFoundError, TclaudeError
+from tmuxclaude.names import slug
 from tmuxclaude.registry import Registry
 from tmuxclaude.spawn import Spawner, SpawnRequest
-from tmuxclaude.state import InstanceState, StateFile
+from tmuxclaude.state import NAME_PATTERN, InstanceState, StateFile
 from tmuxclaude.tmux import Pane, Tmux
 
 PANE = Pane(
@@ -199,3 +201,27 @@ def test_main_prints_json_and_one_line_errors(
     assert main(["new", "--detached"]) == 1  # an OSError: exit 1, like a full disk
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("tclaude: ") and "/proc/nope" in err
+
+
+@pytest.mark.parametrize(
+    ("path", "root", "expected"),
+    [
+        ("/a/b", "/a", True),
+        ("/a", "/a/", True),
+        ("/ab", "/a", False),
+        ("/a/b", "/", True),
+        ("/", "/", True),
+        ("/a", "/a/b", False),
+    ],
+)
+def test_inside_is_by_path_components(path: str, root: str, expected: bool) -> None:
+    assert paths.inside(path, root) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("feat/login", "feat-login"), ("--x--", "x"), ("ü", "fallback"), ("a" * 60, "a" * 10)],
+)
+def test_slug_makes_a_name(text: str, expected: str) -> None:
+    assert slug(text, 10, "fallback") == expected
+    assert NAME_PATTERN.fullmatch(slug(text, 10, "fallback"))

@@ -23,6 +23,7 @@ import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .. import paths
 from ..errors import TclaudeError
 from .app import App, add_json_flag
 
@@ -159,10 +160,7 @@ def _check(
     others = [
         i.name
         for i in instances
-        if i.running
-        and i.id not in chosen_ids
-        and i.cwd
-        and (i.cwd == worktree.path or i.cwd.startswith(worktree.path.rstrip("/") + "/"))
+        if i.running and i.id not in chosen_ids and i.cwd and paths.inside(i.cwd, worktree.path)
     ]
     if others:
         problems.append("instance(s) " + ", ".join(others) + " running in it")

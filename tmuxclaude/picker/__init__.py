@@ -10,6 +10,7 @@ import os
 import time
 from dataclasses import dataclass
 
+from .. import paths
 from ..cli.output import age
 from ..registry import Instance, Registry
 from ..state import StateFile
@@ -49,7 +50,7 @@ class Row:
     def cwd(self) -> str:
         home = os.path.expanduser("~")
         cwd = self.instance.cwd
-        if home != "/" and (cwd == home or cwd.startswith(home + "/")):
+        if home != "/" and paths.inside(cwd, home):
             return "~" + cwd[len(home) :]
         return cwd
 

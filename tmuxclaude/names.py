@@ -1,0 +1,18 @@
+"""Names made from text a user did not choose as a name (a directory, a branch)."""
+
+from __future__ import annotations
+
+import re
+
+_NOT_NAME = re.compile(r"[^A-Za-z0-9_+-]+")
+_EDGES = "-_+"
+
+
+def slug(text: str, limit: int, fallback: str) -> str:
+    """``text`` as an instance name: runs of other characters become ``-``.
+
+    ``feat/login`` -> ``feat-login``; at most ``limit`` characters, no ``-``,
+    ``_`` or ``+`` at either end, ``fallback`` when nothing is left.
+    """
+    name = _NOT_NAME.sub("-", text).strip(_EDGES)
+    return name[:limit].rstrip(_EDGES) or fallback
