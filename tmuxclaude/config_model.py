@@ -23,7 +23,7 @@ from pydantic_settings import (
 
 from .config import ENV_PREFIX, Config
 from .errors import ConfigError
-from .host.ports import parse_range
+from .port_range import parse_range
 
 
 def _model(config_path: str) -> type[BaseSettings]:

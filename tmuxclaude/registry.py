@@ -12,9 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import paths
+from . import paths, runtime_files
 from .errors import InstanceNotFoundError
-from .host import record
 from .state import InstanceState, StateFile
 from .tmux import Pane, Tmux
 
@@ -40,7 +39,7 @@ class Instance:
 
     @property
     def socket(self) -> str:
-        return record.socket_path(self.id)
+        return runtime_files.socket_path(self.id)
 
     @property
     def lockfile(self) -> str | None:

@@ -18,8 +18,7 @@ import glob
 import os
 from dataclasses import dataclass
 
-from . import paths
-from .host import lockfile, record
+from . import lockfile, paths, runtime_files
 from .registry import Instance, Registry
 from .session_ids import is_session_id, new_session_id, trusted_transcript
 from .state import InstanceState
@@ -222,7 +221,11 @@ def dead_host_files() -> list[str]:
         if data is None or "pid" not in data or pid_alive(data.get("pid")):
             continue
         instance_id = os.path.basename(path)[: -len(".json")]
-        dead += [leftover for leftover in record.leftovers(instance_id) if os.path.exists(leftover)]
+        dead += [
+            leftover
+            for leftover in runtime_files.leftovers(instance_id)
+            if os.path.exists(leftover)
+        ]
     return dead
 
 

@@ -14,8 +14,7 @@ import time
 
 import psutil
 
-from . import paths
-from .host import record
+from . import paths, runtime_files
 from .registry import Instance
 from .state import StateFile
 from .tmux import Tmux
@@ -91,11 +90,11 @@ def _join(commands: list[list[str]]) -> list[str]:
 
 
 def _remove_files(instance: Instance) -> None:
-    saved = record.read(instance.id) or {}  # names the lock file when tmux lost the port
+    saved = runtime_files.read(instance.id) or {}  # names the lock file when tmux lost the port
     lock = saved.get("lockfile")
     if isinstance(lock, str) and os.path.basename(os.path.dirname(lock)) == "ide":
         paths.remove_quietly(lock)
-    for leftover in [*record.leftovers(instance.id), record.log_path(instance.id)]:
+    for leftover in [*runtime_files.leftovers(instance.id), runtime_files.log_path(instance.id)]:
         paths.remove_quietly(leftover)
     if instance.port:
         lock = instance.lockfile

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import pytest
 
 from tmuxclaude.host import ports
+from tmuxclaude.port_range import DEFAULT_RANGE, parse_range
 
 ALLOCATIONS = 10_000
 
@@ -44,7 +45,7 @@ def test_ten_thousand_parallel_allocations_never_collide(many_fds: None) -> None
             got = list(pool.map(allocate, range(ALLOCATIONS)))
         assert len(got) == ALLOCATIONS
         assert len(set(got)) == ALLOCATIONS
-        lo, hi = ports.DEFAULT_RANGE
+        lo, hi = DEFAULT_RANGE
         assert all(lo <= port <= hi for port in got)
         for sock in held[:50]:
             assert sock.getsockname()[0] == "127.0.0.1"
@@ -120,6 +121,6 @@ RANGE_CASES = [
 def test_parse_range(case: RangeCase) -> None:
     if case.expected is None:
         with pytest.raises(ValueError, match="port range"):
-            ports.parse_range(case.text)
+            parse_range(case.text)
     else:
-        assert ports.parse_range(case.text) == case.expected
+        assert parse_range(case.text) == case.expected

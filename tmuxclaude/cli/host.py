@@ -62,9 +62,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             os.environ.update(env_file.take(args.env_file))
         except env_file.EnvFileError as err:
-            from ..host.lifecycle import _signal_ready
+            from ..host.startup import signal_ready
 
-            _signal_ready(args.ready_fifo, {"error": str(err)})
+            signal_ready(args.ready_fifo, {"error": str(err)})
             raise TclaudeError(str(err)) from None
     # The host speaks plain ws:// on loopback and never needs OpenSSL: keeping it
     # out saves ~1.5 MB RSS per instance and ~7 ms of start (hashlib falls back to
@@ -73,9 +73,9 @@ def run(args: argparse.Namespace) -> int:
     sys.modules.setdefault("_hashlib", None)  # type: ignore[arg-type]
     if "importlib.metadata" not in sys.modules:
         sys.modules["importlib.metadata"] = _LazyModule("importlib.metadata")
-    from ..host import ports
-    from ..host.lifecycle import HostOptions
     from ..host.lifecycle import run as run_host
+    from ..host.startup import HostOptions
+    from ..port_range import DEFAULT_RANGE, parse_range
 
     if not ID_PATTERN.match(args.instance_id):
         raise TclaudeError(f"bad instance id {args.instance_id!r}: use letters, digits, - and _")
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         claude_args = claude_args[1:]
     range_text = args.port_range or os.environ.get("TCLAUDE_PORT_RANGE")
     try:
-        port_range = ports.parse_range(range_text) if range_text else ports.DEFAULT_RANGE
+        port_range = parse_range(range_text) if range_text else DEFAULT_RANGE
     except ValueError as exc:
         raise TclaudeError(str(exc)) from None
     options = HostOptions(

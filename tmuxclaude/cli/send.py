@@ -25,8 +25,8 @@ import os
 import socket
 import sys
 
+from .. import runtime_files
 from ..errors import TclaudeError
-from ..host import record
 from ..registry import Instance
 from .app import App, add_json_flag
 
@@ -111,7 +111,7 @@ def editor_call(instance: Instance, method: str, params: dict[str, object]) -> d
         except TimeoutError:
             raise TclaudeError(
                 f"the host of {instance.name!r} did not answer within {HOST_TIMEOUT:.0f} s; "
-                f"it may be stuck: see its log ({record.log_path(instance.id)}), "
+                f"it may be stuck: see its log ({runtime_files.log_path(instance.id)}), "
                 f"or stop it with tclaude kill {instance.name}"
             ) from None
         except OSError as exc:

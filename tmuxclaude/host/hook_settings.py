@@ -15,8 +15,7 @@ import shlex
 import sys
 from typing import Any
 
-from .. import hook_relay, paths
-from . import record
+from .. import hook_relay, paths, runtime_files
 
 HTTP_EVENTS = (
     "UserPromptSubmit",
@@ -108,9 +107,9 @@ def write(
     events: tuple[str, ...] = HTTP_EVENTS,
 ) -> str:
     """Write the relay's URL file and the settings file (both 0600); return the latter's path."""
-    url_file = record.hook_url_path(instance_id)
+    url_file = runtime_files.hook_url_path(instance_id)
     paths.write_atomic(url_file, url, mode=0o600)
-    path = record.settings_path(instance_id)
+    path = runtime_files.settings_path(instance_id)
     body = json.dumps(merged(settings(url, url_file, events), user), indent=1)
     paths.write_atomic(path, body, mode=0o600)
     return path

@@ -7,21 +7,9 @@ import os
 import socket
 from collections.abc import Iterator
 
-DEFAULT_RANGE = (10000, 65535)
+from ..port_range import DEFAULT_RANGE
+
 ATTEMPTS = 200
-
-
-def parse_range(text: str) -> tuple[int, int]:
-    """``"10000-65535"`` → ``(10000, 65535)``; a single port is a range of one."""
-    lo_text, dash, hi_text = text.partition("-")
-    try:
-        lo = int(lo_text)
-        hi = int(hi_text) if dash else lo
-    except ValueError:
-        raise ValueError(f"port range {text!r} is not LOW-HIGH") from None
-    if not 1024 <= lo <= hi <= 65535:
-        raise ValueError(f"port range {text!r} must lie within 1024-65535, low first")
-    return lo, hi
 
 
 def bind_loopback(port_range: tuple[int, int] = DEFAULT_RANGE) -> socket.socket:

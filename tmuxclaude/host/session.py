@@ -12,17 +12,17 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from .. import paths, proctree
+from .. import paths, proctree, runtime_files
 from ..protocol.jsonrpc import JsonObject
 from ..status import ATTENTION, Change, StatusTracker
-from . import child, hook_settings, peer, record
+from . import child, hook_settings, peer
 from .attention import Attention
 from .editor_socket import EditorSocket
 from .hook_server import HookServer
 from .ide_server import IdeServer
-from .lifecycle import VERSION, HostFiles, HostOptions, _signal_ready
 from .pane_options import PaneOptions
 from .router import Router
+from .startup import VERSION, HostFiles, HostOptions, signal_ready
 
 if TYPE_CHECKING:
     from .claude_sessions import CrossCheck
@@ -144,13 +144,13 @@ class HostSession:
         for sig in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(sig, self._on_stop_signal, sig)
         await self.ide.start(self.sock)
-        self.files.socket = record.socket_path(self.options.instance_id)
+        self.files.socket = runtime_files.socket_path(self.options.instance_id)
         await self.editors.start(self.files.socket)
-        self.files.record = record.write(self.options.instance_id, self._record())
+        self.files.record = runtime_files.write(self.options.instance_id, self._record())
         if self.options.hooks:
             await self.hooks.start()
             args, user = hook_settings.take_user_settings(self.argv[1:])
-            self.files.hook_url = record.hook_url_path(self.options.instance_id)
+            self.files.hook_url = runtime_files.hook_url_path(self.options.instance_id)
             self.files.settings = hook_settings.write(
                 self.options.instance_id, self.hooks.url, user, self._hook_events()
             )
@@ -167,7 +167,7 @@ class HostSession:
                 "@tclaude-clis": "0",
             }
         )
-        _signal_ready(self.options.ready_fifo, {"ready": True, **self._record()})
+        signal_ready(self.options.ready_fifo, {"ready": True, **self._record()})
         watch = asyncio.get_running_loop().create_task(self._watch_cwd())
         try:
             code = await self._run_claude()
@@ -330,7 +330,7 @@ class HostSession:
         )
         if self._stop_signal is not None:  # arrived while claude was being spawned
             self._on_stop_signal(self._stop_signal)
-        self.files.record = record.write(self.options.instance_id, self._record())
+        self.files.record = runtime_files.write(self.options.instance_id, self._record())
         logger.info("claude started, pid %s", self.claude.pid)
         from .claude_sessions import CrossCheck  # after ready: off the start-up path
 
@@ -371,7 +371,7 @@ def _setup_logging(instance_id: str) -> int:
     """
     level = os.environ.get("TCLAUDE_LOG_LEVEL", "WARNING").upper()
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
-    fd = os.open(record.log_path(instance_id), flags, 0o600)
+    fd = os.open(runtime_files.log_path(instance_id), flags, 0o600)
     os.fchmod(fd, 0o600)  # an older file, or one made under another umask
     stream = os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace", buffering=1)
     handler = logging.StreamHandler(stream)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from .. import paths
+from . import paths
 
 
 def path_for(port: int) -> str:

@@ -10,7 +10,7 @@ import json
 import os
 from typing import Any
 
-from .. import paths
+from . import paths
 
 
 def record_path(instance_id: str) -> str:
