@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from ..app import App
 from ..errors import TclaudeError
-from .app import App
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:

@@ -65,7 +65,7 @@ def commands() -> list[Command]:
 
 
 def _socket() -> str:
-    from .app import App
+    from ..app import App
 
     return App.load().config.tmux_socket or ""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from .app import add_json_flag
+from .flags import add_json_flag
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:

@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from .app import App
+from ..app import App
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -17,9 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..focus import current
     from ..spawn import Spawner, SpawnRequest, focus_commands
     from ..tmux import inside_tmux
-    from .switch import _current, focus
+    from .switch import focused
 
     app = App.load()
     created = False
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
                 found = app.registry.resolve(entry.id)
                 created = True
     if not created and (inside_tmux() or not sys.stdout.isatty()):
-        return focus(app, found, _current(app, [i for i in instances if i.running]))
+        return focused(app, found, current(app, [i for i in instances if i.running]))
     if not inside_tmux() and sys.stdin.isatty() and sys.stdout.isatty() and found.pane:
         app.tmux.sequence(focus_commands(found.pane.pane_id, client=False))
         argv = app.tmux.argv("attach-session", "-t", f"={found.pane.session}")

@@ -21,7 +21,7 @@ import subprocess
 import sys
 
 from .. import paths
-from .app import add_json_flag
+from .flags import add_json_flag
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:

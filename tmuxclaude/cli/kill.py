@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import paths
+from ..app import App
 from ..errors import TclaudeError
-from .app import App, add_json_flag
+from .flags import add_json_flag
 
 if TYPE_CHECKING:
     from ..registry import Instance

@@ -18,9 +18,9 @@ from __future__ import annotations
 import argparse
 import os
 
+from ..app import App
 from ..errors import TclaudeError
 from ..registry import Instance
-from .app import App
 
 SEP = "\t"
 

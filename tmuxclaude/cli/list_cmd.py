@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from .app import App, add_json_flag
+from ..app import App
+from .flags import add_json_flag
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -17,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .output import age, print_json, state_style, table
+    from ..durations import age
+    from .output import print_json, state_style, table
     from .usage_column import cell, usage_of
 
     app = App.load()

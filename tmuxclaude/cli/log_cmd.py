@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..app import App
 from ..errors import NotFoundError
-from .app import App, add_json_flag
+from .flags import add_json_flag
 from .output import positive_count
 
 

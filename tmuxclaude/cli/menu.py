@@ -18,7 +18,7 @@ import re
 import shlex
 import sys
 
-from .app import App
+from ..app import App
 
 TITLE = "#[align=centre] tclaude "
 

@@ -24,10 +24,11 @@ import argparse
 import os
 import sys
 
+from ..app import App
 from ..errors import TclaudeError
 from ..session_ids import chooses_session, is_session_id, projects_dir
 from ..spawn import SpawnRequest
-from .app import App, add_json_flag
+from .flags import add_json_flag
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -117,8 +118,9 @@ def _warn_if_unsupported(claude_command: str) -> None:
 def _reuse(app: App, args: argparse.Namespace, request: SpawnRequest) -> int:
     """Find the running instance for the directory or create it, under bare tclaude's
     create lock: racing callers (Neovim, tclaude) end up with one instance."""
+    from ..focus import current
     from ..spawn import Spawner
-    from .switch import _current, focus
+    from .switch import focused
 
     cwd = os.path.realpath(os.path.expanduser(request.cwd))
     if not os.path.isdir(cwd):
@@ -131,7 +133,7 @@ def _reuse(app: App, args: argparse.Namespace, request: SpawnRequest) -> int:
             print_instance(app, entry.id, ready, args.json, reused=False)
             return 0
     if not args.detached:
-        focus(app, found, _current(app, [i for i in instances if i.running]))
+        focused(app, found, current(app, [i for i in instances if i.running]))
     print_instance(app, found.id, {}, args.json, reused=True)
     return 0
 

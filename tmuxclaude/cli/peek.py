@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..app import App
 from ..errors import TclaudeError
-from .app import App
 from .output import positive_count
 
 

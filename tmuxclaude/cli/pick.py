@@ -21,8 +21,8 @@ import os
 import re
 import sys
 
+from ..app import App
 from ..errors import TclaudeError
-from .app import App
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:

@@ -15,8 +15,9 @@ import argparse
 import os
 from typing import TypedDict
 
+from ..app import App
 from ..registry import Instance
-from .app import App, add_json_flag
+from .flags import add_json_flag
 
 
 class PrunedRow(TypedDict):

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..app import App
 from ..errors import TclaudeError
-from .app import App
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:

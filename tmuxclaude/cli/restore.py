@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import argparse
 
+from ..app import App
 from ..errors import TclaudeError
-from .app import App, add_json_flag
+from .flags import add_json_flag
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:

@@ -26,9 +26,10 @@ import socket
 import sys
 
 from .. import runtime_files
+from ..app import App
 from ..errors import TclaudeError
 from ..registry import Instance
-from .app import App, add_json_flag
+from .flags import add_json_flag
 
 HOST_TIMEOUT = 10.0  # seconds for the host to answer on its editor socket
 PASTE_SETTLE = 2.0  # seconds at most to wait for a paste to show before pressing Enter

@@ -17,8 +17,8 @@ import subprocess
 import sys
 import time
 
+from ..app import App
 from ..errors import TclaudeError
-from .app import App
 
 RECHECK = 1.0  # seconds: also notice a pane that died without a last signal
 

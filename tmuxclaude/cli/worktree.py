@@ -19,9 +19,10 @@ import os
 from collections.abc import Sequence
 from typing import Any, TypedDict
 
+from ..app import App
 from ..registry import Instance
 from ..worktree import Repository, Worktree, is_stale, sanitise
-from .app import App, add_json_flag
+from .flags import add_json_flag
 
 ACTIONS = ("list", "sync")
 

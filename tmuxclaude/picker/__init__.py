@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from .. import paths
-from ..cli.output import age
+from ..durations import age
 from ..registry import Instance, Registry
 from ..state import StateFile
 from ..states import look

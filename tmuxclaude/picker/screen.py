@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..cli.app import App
+from ..app import App
 from ..errors import TclaudeError
 from ..states import STATES, look
 from . import Row, ages, load_rows, urgent_index
@@ -203,7 +203,7 @@ class Picker:
                 text += key
 
     def switch(self, row: Row) -> bool:
-        from ..cli.switch import focus
+        from ..focus import focus
 
         origin = next((r.instance for r in self.rows if r.pane_id == self.origin), None)
         try:

@@ -1,17 +1,16 @@
-"""What every subcommand starts from: config, the tmux server, the registry."""
+"""What every command starts from: config, the tmux server, the state file, the registry."""
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from .. import config as config_module
-from ..config import Config
-from ..registry import Registry
-from ..state import StateFile
-from ..tmux import Tmux
+from . import config as config_module
+from .config import Config
+from .registry import Registry
+from .state import StateFile
+from .tmux import Tmux
 
 
 @dataclass
@@ -35,7 +34,3 @@ class App:
     @cached_property
     def registry(self) -> Registry:
         return Registry(self.tmux, self.state)
-
-
-def add_json_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print JSON for scripts and tools")
