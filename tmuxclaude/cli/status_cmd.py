@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..editor_client import editor_call
     from .output import print_json
-    from .send import editor_call
     from .usage_column import cell, usage_of
 
     app = App.load()
