@@ -17,13 +17,18 @@ from __future__ import annotations
 import glob
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import lockfile, paths, runtime_files
+from .errors import TclaudeError
 from .registry import Instance, Registry
 from .session_ids import is_session_id, new_session_id, trusted_transcript
 from .state import InstanceState
 from .tmux import SEP, Tmux
 from .transcript import project_dir
+
+if TYPE_CHECKING:
+    from .app import App
 
 SHELLS = frozenset({"bash", "zsh", "fish", "sh", "dash", "ksh", "tcsh", "csh", "nu", "elvish"})
 # the CLI's session choices, and whether they take a value (--resume and -r only
@@ -247,3 +252,46 @@ def pid_alive(pid: object) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def relaunch(app: App, plans: list[Plan]) -> int:
+    """Spawn the instances that ``plans`` restore; how many failed (their plans say why).
+
+    Each entry's session id is recorded before its pane is spawned, like ``new``.
+    """
+    from .spawn import Spawner, SpawnRequest
+
+    failed = 0
+    spawner = Spawner(app.config, app.tmux, app.state)
+    for item in plans:
+        if item.action != "restore":
+            continue
+        entry = item.entry
+        request = SpawnRequest(
+            cwd=entry.cwd,
+            name=entry.name,
+            layout=item.layout,
+            detached=True,
+            instance_id=entry.id,
+            session=entry.session or app.config.session_name,
+            extra_args=list(item.args),
+            respawn_pane=item.reuse_pane,
+        )
+        entry.claude_args = without_resume_flags(entry.claude_args)
+        kept = item.session_id == entry.session_id
+        app.state.update(
+            entry.id,
+            claude_args=entry.claude_args,
+            layout=item.layout,
+            session_id=item.session_id,
+            session_source=entry.session_source if kept else None,
+            transcript=entry.transcript
+            if kept and trusted_transcript(entry.transcript, item.session_id)
+            else None,
+        )
+        try:
+            spawner.spawn(request)
+        except TclaudeError as err:
+            item.action, item.reason = "failed", str(err)
+            failed += 1
+    return failed

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 
 from ..app import App
-from ..errors import TclaudeError
 from .flags import add_json_flag
 
 
@@ -30,46 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .. import restore
-    from ..session_ids import trusted_transcript
-    from ..spawn import Spawner, SpawnRequest
     from .output import print_json
 
     app = App.load()
     plans = restore.plan(app.registry, args.names)
     swept = [] if args.dry_run else restore.sweep_stale()
-    failed = 0
-    spawner = Spawner(app.config, app.tmux, app.state)
-    for item in plans:
-        if item.action != "restore" or args.dry_run:
-            continue
-        entry = item.entry
-        request = SpawnRequest(
-            cwd=entry.cwd,
-            name=entry.name,
-            layout=item.layout,
-            detached=True,
-            instance_id=entry.id,
-            session=entry.session or app.config.session_name,
-            extra_args=list(item.args),
-            respawn_pane=item.reuse_pane,
-        )
-        entry.claude_args = restore.without_resume_flags(entry.claude_args)
-        kept = item.session_id == entry.session_id
-        app.state.update(  # recorded before the pane is spawned, like `new`
-            entry.id,
-            claude_args=entry.claude_args,
-            layout=item.layout,
-            session_id=item.session_id,
-            session_source=entry.session_source if kept else None,
-            transcript=entry.transcript
-            if kept and trusted_transcript(entry.transcript, item.session_id)
-            else None,
-        )
-        try:
-            spawner.spawn(request)
-        except TclaudeError as err:
-            item.action, item.reason = "failed", str(err)
-            failed += 1
+    failed = 0 if args.dry_run else restore.relaunch(app, plans)
     plugin = None
     if not args.dry_run and any(p.action == "restore" for p in plans):
         from ..tmux_plugin import reapply
