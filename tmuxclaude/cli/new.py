@@ -99,7 +99,14 @@ def run(args: argparse.Namespace) -> int:
         return _reuse(app, args, request)
     made: dict[str, object] | None = None
     if args.worktree:
-        made = _make_worktree(app, args, request)
+        from ..worktree_instances import make_for
+
+        def say(line: str) -> None:  # flushed: a setup command's output follows
+            print(line, flush=True)
+
+        made = make_for(
+            app, request, args.worktree, args.base, args.path, None if args.json else say
+        )
     entry, ready = Spawner(app.config, app.tmux, app.state).spawn(request)
     print_instance(app, entry.id, ready, args.json, made)
     return 0
@@ -161,59 +168,6 @@ def _resume_cwd(session_id: str, cwd: str | None) -> str:
             "is gone; give --cwd DIR"
         )
     return recorded
-
-
-def _make_worktree(app: App, args: argparse.Namespace, request: SpawnRequest) -> dict[str, object]:
-    """Create (or reuse) the branch's worktree and point ``request`` at it."""
-    from .. import worktree as wt
-    from ..spawn import unique_name
-
-    repo = wt.Repository.discover(request.cwd)
-    added = repo.add(args.worktree, args.base, args.path, app.config.worktree_dir)
-    path = added.worktree.path
-    copied: list[str] = []
-    if added.created:
-        if not repo.main.bare:  # includes come from the main worktree's files
-            others = [w.path for w in repo.worktrees() if w.path != path and not w.main]
-            copied = wt.copy_includes(
-                repo.root,
-                path,
-                app.config.worktree_include,
-                app.config.worktree_include_mode,
-                skip=others,
-            )
-        if not args.json:
-            print(f"worktree {path}: branch {args.worktree} ({added.how})")
-            if copied:
-                verb = "linked" if app.config.worktree_include_mode == "symlink" else "copied"
-                print(f"{verb} " + ", ".join(copied))
-        if app.config.worktree_setup:
-            if not args.json:
-                print(f"setup: {app.config.worktree_setup}", flush=True)
-            wt.run_setup(app.config.worktree_setup, path, args.worktree, repo.root)
-    else:
-        instances = app.registry.instances()
-        running = app.registry.for_directory(path, instances)
-        if running is not None and running.cwd == path and request.name is None:
-            raise TclaudeError(
-                f"instance {running.name!r} runs in the worktree {path} already; "
-                f"focus it with `tclaude switch {running.name}`, or give --name to start another"
-            )
-        if not args.json:
-            print(f"worktree {path}: branch {args.worktree} (existing worktree)")
-    if request.name is None:
-        taken = {i.name for i in app.registry.instances()}
-        request.name = unique_name(wt.sanitise(args.worktree), taken)
-    request.cwd = path
-    request.worktree = path
-    return {
-        "path": path,
-        "branch": args.worktree,
-        "created": added.created,
-        "how": added.how,
-        "copied": copied,
-        "setup": app.config.worktree_setup if added.created else None,
-    }
 
 
 def print_instance(
