@@ -20,11 +20,7 @@ def focus(app: App, target: Instance, current: Instance | None, client: str | No
     from .tmux import inside_tmux
 
     assert target.pane is not None
-    clients = (
-        bool(client)
-        or inside_tmux()
-        or bool(app.tmux.run("list-clients", "-F", "x", check=False).strip())
-    )
+    clients = bool(client) or inside_tmux() or bool(app.tmux.clients("x"))
     commands = focus_commands(target.pane.pane_id, client=clients, client_name=client)
     if current is not None and current.id != target.id:
         commands.append(["set-option", "-g", LAST_OPTION, current.id])
@@ -38,8 +34,8 @@ def current(app: App, instances: list[Instance], client: str | None = None) -> I
     from .tmux import inside_tmux
 
     if client:
-        out = app.tmux.run("list-clients", "-F", "#{client_name}\t#{pane_id}", check=False)
-        panes = dict(line.split("\t", 1) for line in out.splitlines() if "\t" in line)
+        lines = app.tmux.clients("#{client_name}\t#{pane_id}")
+        panes = dict(line.split("\t", 1) for line in lines if "\t" in line)
         if client not in panes:
             raise TclaudeError(f"no tmux client {client!r}")
         for instance in instances:
@@ -62,7 +58,7 @@ def current(app: App, instances: list[Instance], client: str | None = None) -> I
 
 
 def previous(app: App, instances: list[Instance]) -> Instance:
-    last = app.tmux.run("show-options", "-gqv", LAST_OPTION, check=False).strip()
+    last = app.tmux.global_option(LAST_OPTION)
     for instance in instances:
         if instance.id == last:
             return instance

@@ -44,7 +44,7 @@ def _if_ready(pane_id: str, then: str, otherwise: str = "") -> list[str]:
 
 
 def _screen(app: App, pane_id: str) -> str:
-    return app.tmux.run("capture-pane", "-p", "-t", pane_id, check=False)
+    return app.tmux.screen(pane_id)
 
 
 def _wait_changed(app: App, pane_id: str, before: str, limit: float = PASTE_SETTLE) -> None:
@@ -73,11 +73,11 @@ def paste(app: App, instance: Instance, text: str, submit: bool, force: bool = F
     load = ["load-buffer", "-b", buffer, "-"]
     before = _screen(app, pane_id) if submit else ""
     if force:
-        app.tmux.run(*load, ";", *put.split(), stdin=text)
+        app.tmux.sequence([load, put.split()], stdin=text)
     else:
         # on refusal the buffer goes too: nothing of the text is left in tmux
         guarded = _if_ready(pane_id, put, f"delete-buffer -b {buffer} ; ")
-        out = app.tmux.run(*load, ";", *guarded, stdin=text)
+        out = app.tmux.sequence([load, guarded], stdin=text)
         if out.startswith("refused:"):
             raise NotTyped(instance, out.strip().removeprefix("refused:"), pasted=False)
     if submit:

@@ -310,8 +310,7 @@ class Spawner:
         return None
 
     def _pane_alive(self, pane_id: str) -> bool:
-        out = self.tmux.run("display-message", "-p", "-t", pane_id, "#{pane_dead}", check=False)
-        return out.strip() == "0"
+        return self.tmux.display("#{pane_dead}", pane_id, check=False).strip() == "0"
 
     def _after_ready(self, entry: InstanceState, request: SpawnRequest, pane_id: str) -> None:
         commands: list[list[str]] = []

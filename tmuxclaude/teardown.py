@@ -73,20 +73,11 @@ def stop(instances: list[Instance], tmux: Tmux, state: StateFile, forget: bool =
             commands.append(["kill-pane", "-t", instance.pane.pane_id])
         _remove_files(instance)
     if commands:
-        tmux.run(*_join(commands), check=False)
+        tmux.sequence(commands, check=False)
     if forget:
         with state.locked() as entries:
             for instance in instances:
                 entries.pop(instance.id, None)
-
-
-def _join(commands: list[list[str]]) -> list[str]:
-    args: list[str] = []
-    for command in commands:
-        if args:
-            args.append(";")
-        args += command
-    return args
 
 
 def _remove_files(instance: Instance) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -131,7 +132,29 @@ class Tmux:
             base += ["-L", self.socket_name]
         return [*base, *args]
 
-    def run(self, *args: str, check: bool = True, stdin: str | None = None) -> str:
+    def _exec(
+        self, args: Sequence[str], stdin: str | None = None, timeout: float | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """The one path every synchronous tmux call takes; the argv is logged at DEBUG."""
+        argv = self.argv(*args)
+        _debug(argv)
+        return subprocess.run(
+            argv,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=self._env(),
+            timeout=timeout,
+        )
+
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        stdin: str | None = None,
+        timeout: float | None = None,
+    ) -> str:
         """Run one tmux command (or a ``;``-separated sequence); return stdout.
 
         A client that reached a server in the middle of exiting (just after
@@ -139,14 +162,7 @@ class Tmux:
         attempt starts a fresh server.
         """
         for attempt in (1, 2):
-            proc = subprocess.run(
-                self.argv(*args),
-                input=stdin,
-                capture_output=True,
-                text=True,
-                check=False,
-                env=self._env(),
-            )
+            proc = self._exec(args, stdin, timeout)
             if attempt == 1 and "server exited unexpectedly" in proc.stderr:
                 time.sleep(0.05)
                 continue
@@ -156,6 +172,24 @@ class Tmux:
             raise TmuxError(f"tmux: {message}")
         return proc.stdout
 
+    async def run_async(self, *args: str) -> str:
+        """``run`` for an asyncio program (the host): stdout, or "" when tmux cannot start."""
+        import asyncio
+
+        argv = self.argv(*args)
+        _debug(argv)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+                env=self._env(),
+            )
+        except OSError:
+            return ""
+        out, _ = await proc.communicate()
+        return out.decode(errors="replace")
+
     def _env(self) -> dict[str, str] | None:
         # With a named socket, $TMUX must not redirect us to the caller's server.
         if self.socket_name and "TMUX" in os.environ:
@@ -164,33 +198,23 @@ class Tmux:
             return env
         return None
 
-    def sequence(self, commands: Iterable[Sequence[str]]) -> str:
-        """Run several commands in one tmux process, joined with ``;``."""
-        args: list[str] = []
-        for command in commands:
-            if args:
-                args.append(";")
-            args.extend(command)
-        return self.run(*args) if args else ""
+    def sequence(
+        self,
+        commands: Iterable[Sequence[str]],
+        check: bool = True,
+        stdin: str | None = None,
+        timeout: float | None = None,
+    ) -> str:
+        """Run several commands in one tmux process (one call, ``;`` between them)."""
+        args = joined(commands)
+        return self.run(*args, check=check, stdin=stdin, timeout=timeout) if args else ""
 
     def is_running(self) -> bool:
-        proc = subprocess.run(
-            self.argv("list-sessions", "-F", "#{session_name}"),
-            capture_output=True,
-            check=False,
-            env=self._env(),
-        )
-        return proc.returncode == 0
+        return self._exec(["list-sessions", "-F", "#{session_name}"]).returncode == 0
 
     def instance_panes(self) -> list[Pane]:
         """Every instance pane on the server, in one call; [] when no server runs."""
-        proc = subprocess.run(
-            self.argv("list-panes", "-a", "-f", INSTANCE_FILTER, "-F", PANE_FORMAT),
-            capture_output=True,
-            text=True,
-            check=False,
-            env=self._env(),
-        )
+        proc = self._exec(["list-panes", "-a", "-f", INSTANCE_FILTER, "-F", PANE_FORMAT])
         if proc.returncode != 0:
             err = proc.stderr
             if any(gone in err for gone in SERVER_GONE):
@@ -203,20 +227,28 @@ class Tmux:
                 panes.append(pane)
         return panes
 
-    def display(self, fmt: str, target: str | None = None) -> str:
+    def display(self, fmt: str, target: str | None = None, check: bool = True) -> str:
+        """``fmt`` expanded for ``target`` (default: the current pane); "" on failure
+        without ``check``."""
         args = ["display-message", "-p"]
         if target:
             args += ["-t", target]
-        return self.run(*args, fmt).rstrip("\n")
+        return self.run(*args, fmt, check=check).rstrip("\n")
+
+    def clients(self, fmt: str) -> list[str]:
+        """``fmt`` for each attached client; [] when none (or no server)."""
+        return self.run("list-clients", "-F", fmt, check=False).splitlines()
+
+    def global_option(self, name: str) -> str:
+        """A global (user) option's value, "" when unset."""
+        return self.run("show-options", "-gqv", name, check=False).strip()
+
+    def screen(self, pane_id: str) -> str:
+        """The pane's screen as shown (wrapped lines not joined); "" when it is gone."""
+        return self.run("capture-pane", "-p", "-t", pane_id, check=False)
 
     def has_session(self, name: str) -> bool:
-        proc = subprocess.run(
-            self.argv("has-session", "-t", f"={name}"),
-            capture_output=True,
-            check=False,
-            env=self._env(),
-        )
-        return proc.returncode == 0
+        return self._exec(["has-session", "-t", f"={name}"]).returncode == 0
 
     def capture(self, pane_id: str, lines: int | None = None, escapes: bool = False) -> str:
         """The pane's screen as it is now (one ``capture-pane``), wrapped lines joined.
@@ -230,6 +262,28 @@ class Tmux:
         if escapes:
             args.append("-e")
         return self.run(*args)
+
+
+def joined(commands: Iterable[Sequence[str]]) -> list[str]:
+    """Several tmux commands as the arguments of one tmux call, ``;`` between them."""
+    args: list[str] = []
+    for command in commands:
+        if args:
+            args.append(";")
+        args.extend(command)
+    return args
+
+
+def _debug(argv: list[str]) -> None:
+    """Log a tmux argv at DEBUG where logging is in use (the host; ``TCLAUDE_DEBUG=1``).
+
+    The CLI does not import logging otherwise: its start-up time is measured.
+    """
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        import shlex
+
+        logging.getLogger(__name__).debug("%s", shlex.join(argv))
 
 
 def pane_option_commands(target: str, options: dict[str, str]) -> list[list[str]]:

@@ -225,3 +225,25 @@ def test_inside_is_by_path_components(path: str, root: str, expected: bool) -> N
 def test_slug_makes_a_name(text: str, expected: str) -> None:
     assert slug(text, 10, "fallback") == expected
     assert NAME_PATTERN.fullmatch(slug(text, 10, "fallback"))
+
+
+def test_tclaude_debug_prints_every_tmux_argv_and_nothing_without_it(
+    isolated_env: dict[str, str],
+) -> None:
+    import subprocess
+    import sys
+
+    def run(**extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tmuxclaude", "list"],
+            env={**isolated_env, **extra},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+
+    debug = run(TCLAUDE_DEBUG="1")
+    lines = [line for line in debug.stderr.splitlines() if "tmuxclaude.tmux" in line]
+    assert len(lines) == 1 and " list-panes -a " in lines[0], debug.stderr
+    assert "tmuxclaude.tmux" not in run().stderr

@@ -107,6 +107,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     from ..errors import TclaudeError
 
+    if os.environ.get("TCLAUDE_DEBUG"):  # every tmux argv on stderr; logging only then
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="tclaude: %(name)s: %(message)s")
+
     if not args or args[0] not in COMMANDS:
         if args and not args[0].startswith("-"):
             print(f"tclaude: unknown command {args[0]!r}; see tclaude --help", file=sys.stderr)

@@ -63,7 +63,7 @@ def origin_pane(app: App, given: str | None) -> str | None:
         if candidate and re.fullmatch(r"%[0-9]+", candidate):
             return candidate
     if os.environ.get("TMUX"):  # a popup: its session's current pane
-        pane = app.tmux.run("display-message", "-p", "#{pane_id}", check=False).strip()
+        pane = app.tmux.display("#{pane_id}", check=False).strip()
         if re.fullmatch(r"%[0-9]+", pane):
             return pane
     return None

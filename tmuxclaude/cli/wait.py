@@ -45,9 +45,7 @@ def run(args: argparse.Namespace) -> int:
     pane, channel = instance.pane.pane_id, f"tclaude-{instance.id}"
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     while True:
-        state = app.tmux.run(
-            "display-message", "-p", "-t", pane, "#{@tclaude-state}", check=False
-        ).strip()
+        state = app.tmux.display("#{@tclaude-state}", pane, check=False).strip()
         if state in wanted or (not state and "stopped" in wanted):
             print(state or "stopped")
             return 0

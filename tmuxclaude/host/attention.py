@@ -23,7 +23,7 @@ import re
 import shutil
 import time
 
-from ..tmux import Tmux
+from ..tmux import Tmux, joined
 
 logger = logging.getLogger(__name__)
 
@@ -45,16 +45,6 @@ PHRASES = {
     "stale": ("lost its directory", "lost their directories"),
     "idle": ("is done", "are done"),
 }
-
-
-async def _tmux(tmux: Tmux, *args: str) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        *tmux.argv(*args),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    out, _ = await proc.communicate()
-    return out.decode(errors="replace")
 
 
 class Attention:
@@ -80,9 +70,8 @@ class Attention:
                 self._tmux = Tmux(None)
             fmt = SEP.join(["#{client_name}", "#{client_tty}", "#{pane_id}"])
             # and the pane's name, in the same call: `tclaude rename` changes it
-            out = await _tmux(
-                self._tmux,
-                *_sequence(
+            out = await self._tmux.run_async(
+                *joined(
                     [
                         ["list-clients", "-F", fmt],
                         ["display-message", "-p", "-t", self.pane, "#{@tclaude-name}"],
@@ -99,7 +88,7 @@ class Attention:
         text = f"tclaude: {self.name} {MESSAGES[state]}"
         if "message" in self.methods and clients and self._tmux is not None:
             names = [name for name, _ in clients]
-            await _tmux(self._tmux, *_sequence(message_commands(self.name, state, names)))
+            await self._tmux.run_async(*joined(message_commands(self.name, state, names)))
         for _, tty in clients:
             if "bell" in self.methods:
                 _write_tty(tty, b"\a")
@@ -142,13 +131,6 @@ def _piece(kind: str, before: list[str]) -> str:
             any_before = f"#{{||:#{{{NOTICE}{kind_before}}},{any_before}}}"
         separator = f"#{{?{any_before},;,}}"
     return f"#{{?{names},{separator}{names} {verb},}}"
-
-
-def _sequence(commands: list[list[str]]) -> list[str]:
-    args: list[str] = []
-    for command in commands:
-        args += [*([";"] if args else []), *command]
-    return args
 
 
 def _write_tty(tty: str, data: bytes) -> None:

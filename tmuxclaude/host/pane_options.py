@@ -14,7 +14,7 @@ import logging
 import os
 import subprocess
 
-from ..tmux import Tmux, pane_option_commands
+from ..tmux import Tmux, joined, pane_option_commands
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +37,8 @@ class PaneOptions:
     def enabled(self) -> bool:
         return self.pane is not None
 
-    def _argv(self, options: dict[str, str]) -> list[str]:
-        if self._tmux is None:
-            self._tmux = Tmux(None)
+    def _commands(self, options: dict[str, str]) -> list[list[str]]:
         assert self.pane is not None
-        args: list[str] = []
         unseen = options.get(UNSEEN) == "1"
         if unseen:
             options = {k: v for k, v in options.items() if k != UNSEEN}
@@ -51,18 +48,20 @@ class PaneOptions:
             commands.append(["if-shell", "-F", "-t", self.pane, NOT_IN_VIEW, set_unseen])
         if self.channel:
             commands.append(["wait-for", "-S", self.channel])
-        for command in commands:
-            if args:
-                args.append(";")
-            args += command
-        return self._tmux.argv(*args)
+        return commands
+
+    @property
+    def tmux(self) -> Tmux:
+        if self._tmux is None:
+            self._tmux = Tmux(None)
+        return self._tmux
 
     def set_now(self, options: dict[str, str]) -> None:
         """Set options before returning (used once, before the host reports ready)."""
         if not self.enabled:
             return
         try:
-            subprocess.run(self._argv(options), capture_output=True, check=False, timeout=5)
+            self.tmux.sequence(self._commands(options), check=False, timeout=5)
         except (OSError, subprocess.SubprocessError) as exc:
             logger.warning("pane options not set: %s", exc)
 
@@ -85,15 +84,7 @@ class PaneOptions:
             options, self._pending = self._pending, {}
             if not options:
                 continue
-            try:
-                proc = await asyncio.create_subprocess_exec(
-                    *self._argv(options),
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.DEVNULL,
-                )
-                await proc.wait()
-            except OSError as exc:
-                logger.warning("pane options not set: %s", exc)
+            await self.tmux.run_async(*joined(self._commands(options)))
 
     async def flush(self) -> None:
         """Apply what is queued now (on the way out)."""

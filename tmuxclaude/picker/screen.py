@@ -90,7 +90,7 @@ class Picker:
         if row is None:
             self.preview, self.preview_of = [], None
             return
-        out = self.app.tmux.run("capture-pane", "-p", "-t", row.pane_id, check=False)
+        out = self.app.tmux.screen(row.pane_id)
         lines = out.rstrip("\n").split("\n") if out.strip() else []
         while lines and not lines[-1].strip():
             lines.pop()
