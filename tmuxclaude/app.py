@@ -9,7 +9,7 @@ from typing import Any
 from . import config as config_module
 from .config import Config
 from .registry import Registry
-from .state import StateFile
+from .state_file import StateFile
 from .tmux import Tmux
 
 

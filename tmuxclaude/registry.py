@@ -14,7 +14,7 @@ from typing import Any
 
 from . import paths, runtime_files
 from .errors import InstanceNotFoundError
-from .state import InstanceState, StateFile
+from .state_file import SavedInstance, StateFile
 from .tmux import Pane, Tmux
 
 
@@ -27,7 +27,7 @@ class Instance:
     layout: str
     created: float
     pane: Pane | None = None
-    saved: InstanceState | None = None
+    saved: SavedInstance | None = None
 
     @property
     def running(self) -> bool:

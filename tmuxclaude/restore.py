@@ -23,7 +23,7 @@ from . import lockfile, paths, runtime_files
 from .errors import TclaudeError
 from .registry import Instance, Registry
 from .session_ids import is_session_id, new_session_id, trusted_transcript
-from .state import InstanceState
+from .state_file import SavedInstance
 from .tmux import SEP, Tmux
 from .transcript import project_dir
 
@@ -49,7 +49,7 @@ RESUME_FLAGS = {
 class Plan:
     """What restore does (or did) for one instance."""
 
-    entry: InstanceState
+    entry: SavedInstance
     action: str  # "restore", "running", "skip"
     resume: str = "fresh"  # "resume" or "fresh"
     args: tuple[str, ...] = ()
@@ -91,7 +91,7 @@ def without_resume_flags(args: list[str]) -> list[str]:
 
 
 def choose_resume(
-    entry: InstanceState, held_by: str | None = None
+    entry: SavedInstance, held_by: str | None = None
 ) -> tuple[str, tuple[str, ...], str, str]:
     """(how, extra claude args, why, session id) for relaunching ``entry``.
 
@@ -118,7 +118,7 @@ def choose_resume(
     return "fresh", (f"--session-id={session_id}",), f"{why}; starting a new session", session_id
 
 
-def transcript_of(entry: InstanceState, session_id: str) -> tuple[str, str]:
+def transcript_of(entry: SavedInstance, session_id: str) -> tuple[str, str]:
     """Where the transcript of ``session_id`` is, and a note when the recorded path was refused."""
     if entry.transcript is None or trusted_transcript(entry.transcript, session_id):
         default = os.path.join(project_dir(entry.cwd), f"{session_id}.jsonl")

@@ -17,7 +17,7 @@ from .config import Config
 from .errors import TclaudeError, TmuxError
 from .names import slug
 from .session_ids import chooses_session, is_session_id, new_session_id
-from .state import NAME_PATTERN, SESSION_PATTERN, InstanceState, StateFile
+from .state_file import NAME_PATTERN, SESSION_PATTERN, SavedInstance, StateFile
 from .tmux import Tmux, inside_tmux, literal
 
 SPLIT_WINDOW_OPTION = "@tclaude-split"
@@ -103,7 +103,7 @@ def pane_environment(config: Config, instance_id: str) -> dict[str, str]:
 
 def host_argv(
     config: Config,
-    instance: InstanceState,
+    instance: SavedInstance,
     fifo: str,
     extra: list[str] | None = None,
     env_path: str | None = None,
@@ -144,7 +144,7 @@ class Spawner:
         self.tmux = tmux
         self.state = state or StateFile()
 
-    def reserve(self, request: SpawnRequest) -> tuple[InstanceState, bool]:
+    def reserve(self, request: SpawnRequest) -> tuple[SavedInstance, bool]:
         """Allocate id and unique name and write the state entry, under the lock.
 
         Returns the entry and whether it is new; an existing id (restore) keeps
@@ -175,7 +175,7 @@ class Spawner:
             while instance_id in instances:
                 instance_id = secrets.token_hex(3)
             session_id = self._session_id(request)
-            entry = InstanceState(
+            entry = SavedInstance(
                 id=instance_id,
                 name=name,
                 cwd=cwd,
@@ -205,7 +205,7 @@ class Spawner:
         request.extra_args = [*request.extra_args, f"--session-id={request.session_id}"]
         return request.session_id
 
-    def spawn(self, request: SpawnRequest) -> tuple[InstanceState, dict[str, Any]]:
+    def spawn(self, request: SpawnRequest) -> tuple[SavedInstance, dict[str, Any]]:
         """Create the instance and return its state entry and the host's ready record."""
         from .ready import ReadyFifo
 
@@ -233,7 +233,7 @@ class Spawner:
         self._after_ready(entry, request, pane_id)
         return entry, ready
 
-    def _create_pane(self, entry: InstanceState, request: SpawnRequest, argv: list[str]) -> str:
+    def _create_pane(self, entry: SavedInstance, request: SpawnRequest, argv: list[str]) -> str:
         """Run ``argv`` in a new (or respawned) pane; no ``-e``: the environment is secret."""
         # tmux expands formats in -c and -s: "#(cmd)" in a directory name would run
         cwd = literal(entry.cwd)
@@ -312,7 +312,7 @@ class Spawner:
     def _pane_alive(self, pane_id: str) -> bool:
         return self.tmux.display("#{pane_dead}", pane_id, check=False).strip() == "0"
 
-    def _after_ready(self, entry: InstanceState, request: SpawnRequest, pane_id: str) -> None:
+    def _after_ready(self, entry: SavedInstance, request: SpawnRequest, pane_id: str) -> None:
         commands: list[list[str]] = []
         if entry.layout == "tabbed":
             commands += [

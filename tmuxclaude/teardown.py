@@ -16,7 +16,7 @@ import psutil
 
 from . import paths, runtime_files
 from .registry import Instance
-from .state import StateFile
+from .state_file import StateFile
 from .tmux import Tmux
 
 GRACE = 8.0  # seconds a host has to stop after SIGTERM (its claude gets 5 of them)

@@ -398,7 +398,7 @@ LADDER = (
     ("interpreter", "pass"),
     ("+ asyncio", "import asyncio"),
     ("+ websockets server", "import asyncio, websockets.asyncio.server"),
-    ("+ all host modules", "import tmuxclaude.cli.host, tmuxclaude.host.session"),
+    ("+ all host modules", "import tmuxclaude.cli.host, tmuxclaude.host.main_loop"),
 )
 
 

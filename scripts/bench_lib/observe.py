@@ -157,7 +157,7 @@ def _list_usage(box: Sandbox, tr: Any, log: Callable[[str], None]) -> list[Row]:
     from tmuxclaude.config import Config
     from tmuxclaude.registry import Instance
     from tmuxclaude.session_ids import new_session_id
-    from tmuxclaude.state import InstanceState
+    from tmuxclaude.state_file import SavedInstance
     from tmuxclaude.transcript import project_dir
 
     log("observe: usage of 50 instances")
@@ -172,7 +172,7 @@ def _list_usage(box: Sandbox, tr: Any, log: Callable[[str], None]) -> list[Row]:
             records.append(tr.user(f"prompt {turn}", session_id, cwd))
             records.append(tr.assistant([tr.text("reply " * 50)], session_id, cwd))
         tr.write(path, records)
-        saved = InstanceState(id=f"b{n}", name=f"i{n}", cwd=cwd, session_id=session_id)
+        saved = SavedInstance(id=f"b{n}", name=f"i{n}", cwd=cwd, session_id=session_id)
         instances.append(Instance(saved.id, saved.name, cwd, "idle", "tabbed", 0.0, None, saved))
     config = Config()
     usage_of(instances, config)  # the cache is built once

@@ -8,7 +8,7 @@ import time
 
 from tmuxclaude.host.router import EditorGoneError, Router
 from tmuxclaude.protocol.jsonrpc import JsonObject
-from tmuxclaude.protocol.mcp import McpSession
+from tmuxclaude.protocol.mcp import McpConnection
 
 
 class ClosingEditor:
@@ -32,7 +32,7 @@ async def test_gone_editor_is_dropped_not_retried() -> None:
     router = Router("/proj", lambda pid: False)
     editor = ClosingEditor()
     router.editor_attached(editor)
-    session = McpSession(router, "t", "0")
+    session = McpConnection(router, "t", "0")
     result = await asyncio.wait_for(router.call_later("getOpenEditors", {}, session), 10)
     assert json.loads(result["content"][0]["text"]) == {"tabs": []}
     assert editor.asked == 1
@@ -43,7 +43,7 @@ async def test_gone_editor_mid_diff_is_dropped() -> None:
     router = Router("/proj", lambda pid: False)
     editor = ClosingEditor()
     router.editor_attached(editor)
-    session = McpSession(router, "t", "0")
+    session = McpConnection(router, "t", "0")
     args = {"old_file_path": "/a", "new_file_path": "/a", "new_file_contents": "", "tab_name": "t"}
     diff = asyncio.ensure_future(router.call_later("openDiff", args, session))
     for _ in range(100):
@@ -80,7 +80,7 @@ async def test_diagnostics_are_answered_by_the_host_when_the_editor_is_past_the_
     router = Router("/proj", lambda pid: False)
     editor = SlowEditor(delay=2.0)  # well inside EDITOR_TIMEOUT, well past the CLI's 0.5 s
     router.editor_attached(editor)
-    session = McpSession(router, "t", "0")
+    session = McpConnection(router, "t", "0")
     result = await asyncio.wait_for(router.call_later("getDiagnostics", {}, session), 10)
     assert json.loads(result["content"][0]["text"]) == []  # the host's own answer
     assert editor.asked == ["getDiagnostics"]
@@ -91,6 +91,6 @@ async def test_calls_without_a_cli_budget_still_wait_for_a_slow_editor() -> None
     router = Router("/proj", lambda pid: False)
     editor = SlowEditor(delay=1.0)
     router.editor_attached(editor)
-    session = McpSession(router, "t", "0")
+    session = McpConnection(router, "t", "0")
     result = await asyncio.wait_for(router.call_later("getOpenEditors", {}, session), 10)
     assert json.loads(result["content"][0]["text"]) == [{"uri": "from-editor"}]

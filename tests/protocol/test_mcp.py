@@ -1,4 +1,4 @@
-"""McpSession dispatch, in process, with a backend that records what it is asked."""
+"""McpConnection dispatch, in process, with a backend that records what it is asked."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from tmuxclaude.protocol import tools
 from tmuxclaude.protocol.jsonrpc import JsonObject, RpcError
-from tmuxclaude.protocol.mcp import Deferred, McpSession
+from tmuxclaude.protocol.mcp import Deferred, McpConnection
 
 
 class RecordingBackend:
@@ -23,7 +23,7 @@ class RecordingBackend:
             return tools.text_result("now")
         return None
 
-    async def call_later(self, name: str, arguments: JsonObject, session: McpSession) -> JsonObject:
+    async def call_later(self, name: str, arguments: JsonObject, mcp: McpConnection) -> JsonObject:
         if name == "saveDocument":
             raise RpcError(-32000, "editor refused")
         if name == "getDiagnostics":
@@ -34,10 +34,10 @@ class RecordingBackend:
         return pid == self.our_pid
 
 
-def _session(handshake: bool = True) -> tuple[McpSession, RecordingBackend]:
+def _session(handshake: bool = True) -> tuple[McpConnection, RecordingBackend]:
     """A session; with ``handshake``, after the CLI's ``ide_connected`` with our pid."""
     backend = RecordingBackend()
-    session = McpSession(backend, "tclaude:test", "9.9")
+    session = McpConnection(backend, "tclaude:test", "9.9")
     if handshake:
         params = {"pid": backend.our_pid}
         session.receive(json.dumps({"jsonrpc": "2.0", "method": "ide_connected", "params": params}))
@@ -45,8 +45,8 @@ def _session(handshake: bool = True) -> tuple[McpSession, RecordingBackend]:
     return session, backend
 
 
-def _answer(session: McpSession, msg: Any) -> dict[str, Any]:
-    reply = session.receive(msg if isinstance(msg, str | bytes) else json.dumps(msg))
+def _answer(mcp: McpConnection, msg: Any) -> dict[str, Any]:
+    reply = mcp.receive(msg if isinstance(msg, str | bytes) else json.dumps(msg))
     assert isinstance(reply, str)
     out: dict[str, Any] = json.loads(reply)
     return out

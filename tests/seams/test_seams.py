@@ -18,7 +18,7 @@ from tmuxclaude.errors import InstanceNotFoundError, TclaudeError
 from tmuxclaude.names import slug
 from tmuxclaude.registry import Registry
 from tmuxclaude.spawn import Spawner, SpawnRequest
-from tmuxclaude.state import NAME_PATTERN, InstanceState, StateFile
+from tmuxclaude.state_file import NAME_PATTERN, SavedInstance, StateFile
 from tmuxclaude.tmux import Pane, Tmux
 
 PANE = Pane(
@@ -55,7 +55,7 @@ class PanesOnly:
         return list(self.panes)
 
 
-def _registry(tmp_path: Path, panes: list[Pane], saved: list[InstanceState]) -> Registry:
+def _registry(tmp_path: Path, panes: list[Pane], saved: list[SavedInstance]) -> Registry:
     state = StateFile(str(tmp_path / "state"))
     with state.locked() as instances:
         instances.update({entry.id: entry for entry in saved})
@@ -64,7 +64,7 @@ def _registry(tmp_path: Path, panes: list[Pane], saved: list[InstanceState]) -> 
 
 def test_resolve_prefers_a_name_to_an_id_and_finds_panes_and_stopped_ones(tmp_path: Path) -> None:
     other = replace(PANE, pane_id="%2", instance_id="bbbbbb", name="aaaaaa", cwd=str(tmp_path))
-    stopped = InstanceState(id="cccccc", name="docs", cwd=str(tmp_path))
+    stopped = SavedInstance(id="cccccc", name="docs", cwd=str(tmp_path))
     registry = _registry(tmp_path, [PANE, other], [stopped])
     # "aaaaaa" is api's id and the other's name: the name wins
     assert registry.resolve("aaaaaa").id == "bbbbbb"
@@ -94,7 +94,7 @@ def test_state_file_lock_keeps_every_concurrent_update(tmp_path: Path) -> None:
 
     def add(i: int) -> None:
         with state.locked() as instances:
-            instances[f"{i:06x}"] = InstanceState(id=f"{i:06x}", name=f"n{i}", cwd="/")
+            instances[f"{i:06x}"] = SavedInstance(id=f"{i:06x}", name=f"n{i}", cwd="/")
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(add, range(40)))
@@ -105,7 +105,7 @@ def test_state_file_lock_keeps_every_concurrent_update(tmp_path: Path) -> None:
 def test_state_file_is_written_only_when_changed(tmp_path: Path) -> None:
     state = StateFile(str(tmp_path / "state"))
     with state.locked() as instances:
-        instances["aaaaaa"] = InstanceState(id="aaaaaa", name="api", cwd="/")
+        instances["aaaaaa"] = SavedInstance(id="aaaaaa", name="api", cwd="/")
     before = os.stat(state.path).st_mtime_ns, os.stat(state.path).st_ino
     with state.locked():
         pass

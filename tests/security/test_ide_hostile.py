@@ -550,7 +550,7 @@ async def test_log_file_is_private_whatever_the_umask(
 
 STRAY_OUTPUT = r"""
 import asyncio, gc, logging, os, sys, warnings
-from tmuxclaude.host.session import _setup_logging
+from tmuxclaude.host.main_loop import _setup_logging
 
 pane = _setup_logging("strays")
 os.write(pane, b"claude's own line\n")

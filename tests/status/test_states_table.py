@@ -8,8 +8,8 @@ from pathlib import Path
 from tmuxclaude.cli.output import state_style
 from tmuxclaude.picker import Row
 from tmuxclaude.registry import Instance
+from tmuxclaude.state_tracker import STATES as PUBLISHED
 from tmuxclaude.states import STATES, look
-from tmuxclaude.status import STATES as PUBLISHED
 
 PLUGIN = Path(__file__).resolve().parents[2] / "tmux" / "tclaude.tmux"
 

@@ -6,7 +6,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from tmuxclaude.status import StatusTracker
+from tmuxclaude.state_tracker import StateTracker
 
 
 class Case(NamedTuple):
@@ -89,7 +89,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.test_id for c in CASES])
 def test_states(case: Case) -> None:
-    tracker = StatusTracker()
+    tracker = StateTracker()
     seen = []
     for event in case.events:
         tracker.feed(event)
@@ -102,7 +102,7 @@ DEF = "6f1d3c2e-8a7b-4e5f-9c0d-1a2b3c4d5e6f"
 
 
 def test_changes_are_reported_once_and_carry_unseen_and_session() -> None:
-    tracker = StatusTracker()
+    tracker = StateTracker()
     start = tracker.feed(ev("SessionStart", session_id=ABC, source="resume"))
     assert (start.state, start.session_id, start.session_source) == ("idle", ABC, "resume")
     assert tracker.feed(ev("UserPromptSubmit")).unseen is False
@@ -175,7 +175,7 @@ def test_session_start_keeps_only_uuids_and_transcripts_of_ours(case: SessionSta
     }
     transcript = transcripts.get(str(case.transcript), case.transcript)
     recorded = tuple(transcripts.get(str(v), v) for v in case.recorded)
-    tracker = StatusTracker()
+    tracker = StateTracker()
     change = tracker.feed(
         {"hook_event_name": "SessionStart", "session_id": case.session_id, "source": "startup"}
         | {"transcript_path": transcript}

@@ -192,7 +192,7 @@ def claude_version_check(claude_command: str) -> Result:
 def state_checks() -> list[Result]:
     """The state dir's modes and whether its state file reads."""
     from ..errors import StateFileError
-    from ..state import StateFile
+    from ..state_file import StateFile
 
     state = StateFile()
     results = dir_mode_checks("state dir", state.directory)

@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..status import STATES
+    from ..state_tracker import STATES
 
     wanted = {s.strip() for s in args.state.split(",") if s.strip()}
     unknown = wanted - set(STATES)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..session_ids import is_session_id
-from ..status import Change, StatusTracker
+from ..state_tracker import Change, StateTracker
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class CrossCheck:
 
     def __init__(
         self,
-        tracker: StatusTracker,
+        tracker: StateTracker,
         apply: Callable[[Change], None],
         record_session: Callable[[str], None],
     ) -> None:

@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from ..protocol.mcp import Deferred, McpSession
+from ..protocol.mcp import Deferred, McpConnection
 from .refusals import RefusalLog
 from .router import Router
 
@@ -52,11 +52,11 @@ class CliConnection:
     reading slows only its own reads.
     """
 
-    __slots__ = ("_queue", "_writer", "dropped", "session", "tasks", "ws")
+    __slots__ = ("_queue", "_writer", "dropped", "mcp", "tasks", "ws")
 
-    def __init__(self, ws: ServerConnection, session: McpSession) -> None:
+    def __init__(self, ws: ServerConnection, mcp: McpConnection) -> None:
         self.ws = ws
-        self.session = session
+        self.mcp = mcp
         self.tasks: set[asyncio.Task[None]] = set()
         self.dropped: str | None = None
         self._queue: asyncio.Queue[str] = asyncio.Queue(SEND_QUEUE)
@@ -219,19 +219,19 @@ class IdeServer:
 
     async def _handle(self, ws: ServerConnection) -> None:
         self._opening.pop(ws, None)  # opened: no longer one to evict
-        session = McpSession(self.router, self._server_name, self._version)
-        cli = CliConnection(ws, session)
-        session.on_ready = lambda: self.router.cli_ready(cli)
+        mcp = McpConnection(self.router, self._server_name, self._version)
+        cli = CliConnection(ws, mcp)
+        mcp.on_ready = lambda: self.router.cli_ready(cli)
         self.router.cli_connected(cli)
-        receive = session.receive
+        receive = mcp.receive
         reply_with = cli.reply
         try:
             async for frame in ws:
                 reply = receive(frame)
                 if reply is None:
-                    if session.close_reason is not None:
-                        logger.warning("closed a cli connection: %s", session.close_reason)
-                        await cli.close(1008, session.close_reason[:120])
+                    if mcp.close_reason is not None:
+                        logger.warning("closed a cli connection: %s", mcp.close_reason)
+                        await cli.close(1008, mcp.close_reason[:120])
                         break
                 elif type(reply) is str:
                     if not await reply_with(reply):

@@ -76,7 +76,7 @@ def _serve(
 ) -> int:
     import asyncio
 
-    from .session import HostSession
+    from .main_loop import Host
 
-    session = HostSession(options, argv, cwd, sock, token, files)
+    session = Host(options, argv, cwd, sock, token, files)
     return asyncio.run(session.main())

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from ..protocol import context
 from ..protocol.jsonrpc import INTERNAL_ERROR, JsonObject, RpcError, notification
-from ..protocol.mcp import McpSession
+from ..protocol.mcp import McpConnection
 from ..protocol.tools import text_result
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class EditorGoneError(Exception):
 class CliLink(Protocol):
     """One connected Claude Code CLI, as the IDE server holds it."""
 
-    session: McpSession
+    mcp: McpConnection
 
     def send(self, text: str) -> bool:
         """Queue a frame without waiting; False when the connection is gone or dropped."""
@@ -58,7 +58,7 @@ class EditorPeer(Protocol):
 @dataclass(eq=False)
 class PendingDiff:
     tab_name: str
-    session: McpSession
+    mcp: McpConnection
     future: asyncio.Future[JsonObject] = field(repr=False)
 
     def resolve(self, value: JsonObject) -> bool:
@@ -118,9 +118,9 @@ class Router:
             return None
         return self.fallback(name, arguments)
 
-    async def call_later(self, name: str, arguments: JsonObject, session: McpSession) -> JsonObject:
+    async def call_later(self, name: str, arguments: JsonObject, mcp: McpConnection) -> JsonObject:
         if name == "openDiff":
-            return await self._open_diff(arguments, session)
+            return await self._open_diff(arguments, mcp)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(EDITOR_TIMEOUT, CLI_BUDGET.get(name, EDITOR_TIMEOUT))
         while self.editors:
@@ -171,10 +171,10 @@ class Router:
 
     # --- diffs ---------------------------------------------------------------
 
-    async def _open_diff(self, arguments: JsonObject, session: McpSession) -> JsonObject:
+    async def _open_diff(self, arguments: JsonObject, mcp: McpConnection) -> JsonObject:
         tab = arguments["tab_name"]
         self.close_diff(tab)  # a reused tab name replaces the older proposal
-        diff = PendingDiff(tab, session, asyncio.get_running_loop().create_future())
+        diff = PendingDiff(tab, mcp, asyncio.get_running_loop().create_future())
         self.pending[tab] = diff
         waiting: asyncio.Future[Any] | None = None  # cancelled if this call is
         try:
@@ -231,14 +231,14 @@ class Router:
 
     @property
     def ready_clis(self) -> int:
-        return sum(1 for cli in self.clis if cli.session.ready)
+        return sum(1 for cli in self.clis if cli.mcp.ready)
 
     def cli_closed(self, cli: CliLink) -> None:
         self.clis.discard(cli)
-        if cli.session.ready and self.on_change is not None:
+        if cli.mcp.ready and self.on_change is not None:
             self.on_change()
         for tab, diff in list(self.pending.items()):
-            if diff.session is cli.session:
+            if diff.mcp is cli.mcp:
                 self.close_diff(tab)
 
     def editor_attached(self, editor: EditorPeer) -> None:
@@ -276,4 +276,4 @@ class Router:
         A CLI that does not read is dropped by its own queue, not waited for.
         """
         text = notification(method, params)
-        return sum(cli.send(text) for cli in list(self.clis) if cli.session.trusted)
+        return sum(cli.send(text) for cli in list(self.clis) if cli.mcp.trusted)

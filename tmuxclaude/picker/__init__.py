@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .. import paths
 from ..durations import age
 from ..registry import Instance, Registry
-from ..state import StateFile
+from ..state_file import StateFile
 from ..states import look
 from ..tmux import Tmux
 

@@ -1,10 +1,10 @@
-"""MCP over JSON-RPC, server side, one ``McpSession`` per CLI connection.
+"""MCP over JSON-RPC, server side, one ``McpConnection`` per CLI connection.
 
 Nothing of the user's is served before the CLI's handshake: a tool call
 before an accepted ``ide_connected`` gets an error, and ``trusted`` (which the
 host checks before it sends selections) stays False.
 
-``McpSession.receive`` takes one text frame and answers with a string to send,
+``McpConnection.receive`` takes one text frame and answers with a string to send,
 ``None`` (notifications), or a ``Deferred`` for a tool that must wait (an
 editor's answer, a pending diff): the transport awaits those off the read
 loop so that other requests are served meanwhile. The fast path, a tool the
@@ -31,12 +31,12 @@ DEFAULT_PROTOCOL_VERSION = "2024-11-05"
 
 
 class ToolBackend(Protocol):
-    """What the session needs from the host."""
+    """What an MCP connection needs from the host."""
 
     def call_now(self, name: str, arguments: JsonObject) -> JsonObject | None:
         """The result at once, or ``None`` when the call must be awaited."""
 
-    async def call_later(self, name: str, arguments: JsonObject, session: McpSession) -> JsonObject:
+    async def call_later(self, name: str, arguments: JsonObject, mcp: McpConnection) -> JsonObject:
         """The result of a call that waits (editor round trip, openDiff)."""
 
     def accept_ide_connected(self, pid: int) -> bool:
@@ -50,7 +50,7 @@ class Deferred:
     reply: Coroutine[Any, Any, str]
 
 
-class McpSession:
+class McpConnection:
     """The state of one CLI connection: handshake, client pid, closing."""
 
     def __init__(self, backend: ToolBackend, server_name: str, server_version: str) -> None:

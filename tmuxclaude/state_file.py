@@ -36,7 +36,7 @@ _OPTIONAL_TEXT = ("session", "beside", "session_id", "session_source", "transcri
 
 
 @dataclass
-class InstanceState:
+class SavedInstance:
     id: str
     name: str
     cwd: str
@@ -51,7 +51,7 @@ class InstanceState:
     worktree: str | None = None
 
     @classmethod
-    def from_json(cls, data: Any) -> InstanceState:
+    def from_json(cls, data: Any) -> SavedInstance:
         """An entry checked field by field; ValueError names the first bad one.
 
         Unknown keys are ignored (a newer tclaude may add some).
@@ -93,7 +93,7 @@ class StateFile:
         self.path = os.path.join(self.directory, "instances.json")
         self.lock_path = os.path.join(self.directory, "instances.lock")
 
-    def read(self) -> dict[str, InstanceState]:
+    def read(self) -> dict[str, SavedInstance]:
         """All instances, without taking the lock (a reader sees whole files only)."""
         try:
             with open(self.path, "rb") as handle:
@@ -107,15 +107,15 @@ class StateFile:
             ) from None
         return self._parse(raw)
 
-    def _parse(self, raw: bytes) -> dict[str, InstanceState]:
+    def _parse(self, raw: bytes) -> dict[str, SavedInstance]:
         try:
             data = json.loads(raw.decode("utf-8"))
             if not isinstance(data, dict) or not isinstance(data.get("instances"), dict):
                 raise ValueError('no "instances" object at the top')
-            instances: dict[str, InstanceState] = {}
+            instances: dict[str, SavedInstance] = {}
             for key, value in data["instances"].items():
                 try:
-                    entry = InstanceState.from_json(value)
+                    entry = SavedInstance.from_json(value)
                 except ValueError as exc:
                     raise ValueError(f"instance {key!r}: {exc}") from None
                 if entry.id != key:
@@ -179,7 +179,7 @@ class StateFile:
             os.close(fd)
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[dict[str, InstanceState]]:
+    def locked(self) -> Iterator[dict[str, SavedInstance]]:
         """Read under the lock; the (possibly changed) dict is written back on exit."""
         with self._flock(self.lock_path):
             instances = self.read()

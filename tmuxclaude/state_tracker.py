@@ -33,7 +33,7 @@ class Change:
     transcript: str | None = None  # where the CLI keeps this session's conversation
 
 
-class StatusTracker:
+class StateTracker:
     """Folds hook events into the instance's state."""
 
     def __init__(self) -> None:

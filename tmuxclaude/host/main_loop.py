@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import paths, proctree, runtime_files
 from ..protocol.jsonrpc import JsonObject
-from ..status import ATTENTION, Change, StatusTracker
+from ..state_tracker import ATTENTION, Change, StateTracker
 from . import child, hook_settings, peer
 from .attention import Attention
 from .editor_socket import EditorSocket
@@ -36,7 +36,7 @@ CWD_CHECK = 5.0  # seconds between checks that the instance's directory still ex
 USAGE_REREAD = (0.0, 1.0, 3.0)  # seconds after a turn's end (each from the previous)
 
 
-class HostSession:
+class Host:
     """Everything a running host holds; ``main`` returns the exit status."""
 
     def __init__(
@@ -56,7 +56,7 @@ class HostSession:
         self.token = token
         self.files = files
         self.started = time.time()
-        self.tracker = StatusTracker()
+        self.tracker = StateTracker()
         self.claude: asyncio.subprocess.Process | None = None
         self.router = Router(cwd, self._is_our_claude)
         self.ide = IdeServer(
@@ -271,7 +271,7 @@ class HostSession:
 
     def _remember_registry_session(self, session_id: str) -> None:
         """Record a session id that only Claude Code's registry reported (see claude_sessions)."""
-        from ..state import StateFile
+        from ..state_file import StateFile
 
         try:
             StateFile().update(self.options.instance_id, session_id=session_id)
@@ -288,7 +288,7 @@ class HostSession:
 
     def _remember_session(self, change: Change) -> None:
         """Keep the Claude session id (and transcript) for ``tclaude restore``."""
-        from ..state import StateFile
+        from ..state_file import StateFile
 
         try:
             StateFile().update(
