@@ -10,6 +10,7 @@ it too.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 
 from .errors import NotFoundError, TmuxError
 from .paths import which
+from .state_file import ID_PATTERN, NAME_PATTERN
+from .states import STATES
 
 SEP = "\t"
 # Fields read for every instance pane; cwd last as it is the only free text.
@@ -85,14 +88,25 @@ def _int_or_none(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _parse_pane(line: str) -> Pane | None:
+    """One ``list-panes`` line, its ``@tclaude-*`` options checked.
+
+    Anything in the pane (claude included) can set its options: an id must be
+    an id (it becomes file names), a name a name, a state one of ours and the
+    directory an absolute path without control characters; else they are
+    dropped (name, cwd: the state file's are used) or ``unknown`` (state).
+    """
     parts = line.split(SEP, len(PANE_FIELDS) - 1)
-    if len(parts) != len(PANE_FIELDS) or not parts[11]:
+    if len(parts) != len(PANE_FIELDS) or not ID_PATTERN.fullmatch(parts[11]):
         return None
+    name, state, cwd = parts[12], parts[14] or "starting", parts[19]
     return Pane(
         pane_id=parts[0],
         window_id=parts[1],
-        session=parts[2],
+        session=_CONTROL.sub("?", parts[2]),
         window_index=int(parts[3]),
         pane_index=int(parts[4]),
         active=parts[5] == "1",
@@ -102,14 +116,14 @@ def _parse_pane(line: str) -> Pane | None:
         dead=parts[9] == "1",
         pane_pid=int(parts[10] or 0),
         instance_id=parts[11],
-        name=parts[12],
+        name=name if NAME_PATTERN.fullmatch(name) else "",
         port=_int_or_none(parts[13]),
-        state=parts[14] or "starting",
+        state=state if state in STATES else "unknown",
         state_since=parts[15],
         clis=_int_or_none(parts[16]) or 0,
         host_pid=_int_or_none(parts[17]),
         unseen=parts[18] == "1",
-        cwd=parts[19],
+        cwd=cwd if cwd.startswith("/") and not _CONTROL.search(cwd) else "",
     )
 
 
