@@ -28,6 +28,7 @@ VERSION = 1
 # which keeps its own copy: the host's start does not import this module)
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]{0,47}")
+KEEP_BACKUPS = 5  # copies of corrupt state files kept, the newest
 # tmux session names as tmux keeps them (it turns ':' and '.' into '_'); no '#',
 # which tmux would expand, and no control characters
 SESSION_PATTERN = re.compile(r"[^#:.\x00-\x1f\x7f]{1,200}")
@@ -148,7 +149,21 @@ class StateFile:
         except OSError as exc:
             paths.remove_quietly(backup)
             return f"no copy could be kept ({exc.strerror}); it is left as it is"
+        self._prune_backups()
         return f"a copy is kept at {backup}"
+
+    def _prune_backups(self) -> None:
+        """Keep the newest ``KEEP_BACKUPS`` copies of corrupt state files, remove the rest."""
+        import glob
+
+        found = []
+        for path in glob.glob(glob.escape(self.path) + ".corrupt-*"):
+            try:
+                found.append((os.lstat(path).st_mtime_ns, path))
+            except OSError:
+                continue
+        for _, path in sorted(found, reverse=True)[KEEP_BACKUPS:]:
+            paths.remove_quietly(path)
 
     def creating(self) -> contextlib.AbstractContextManager[None]:
         """Hold the lock that makes find-or-create atomic (bare ``tclaude``).

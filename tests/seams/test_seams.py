@@ -247,3 +247,17 @@ def test_tclaude_debug_prints_every_tmux_argv_and_nothing_without_it(
     lines = [line for line in debug.stderr.splitlines() if "tmuxclaude.tmux" in line]
     assert len(lines) == 1 and " list-panes -a " in lines[0], debug.stderr
     assert "tmuxclaude.tmux" not in run().stderr
+
+
+def test_corrupt_state_file_copies_are_kept_newest_five(tmp_path: Path) -> None:
+    state = StateFile(str(tmp_path / "state"))
+    os.makedirs(state.directory)
+    for i in range(8):
+        Path(state.path).write_text(f"garbage {i}")
+        with pytest.raises(TclaudeError, match="is corrupt"):
+            state.read()
+        for backup in Path(state.directory).glob("instances.json.corrupt-*"):
+            age = int(backup.read_text().split()[1])  # mtimes in the order written
+            os.utime(backup, ns=(age, age))
+    kept = sorted(p.read_text() for p in Path(state.directory).glob("instances.json.corrupt-*"))
+    assert kept == [f"garbage {i}" for i in range(3, 8)]
