@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "tmuxclaude"
@@ -61,3 +62,13 @@ def test_the_protocol_core_knows_no_tmux_and_no_sockets() -> None:
         assert not any(t.startswith(("tmuxclaude.tmux", "tmuxclaude.host")) for t in imports)
         source = path.read_text(encoding="utf-8")
         assert "import socket" not in source and "subprocess" not in source, path
+
+
+def test_architecture_md_lists_every_module() -> None:
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    tree = doc[doc.index("## The modules") :]
+    tree = tree[: tree.index("\n```\n", tree.index("```") + 3)]
+    listed = set(re.findall(r"([a-z_]+\.py)", tree))
+    files = {p.name for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"}
+    assert sorted(files - listed) == []
+    assert sorted(listed - files - {"__init__.py"}) == []
