@@ -83,17 +83,21 @@ class Proposal:
         return "".join(out)
 
     def counts(self) -> tuple[int, int]:
-        """Lines added and removed by the proposal."""
+        """Lines added and removed by the proposal (as ``unified_diff`` shows them)."""
         import difflib
 
         added = removed = 0
-        for line in difflib.unified_diff(
-            (self.on_disk() or "").splitlines(), self.contents.splitlines(), lineterm="", n=0
-        ):
-            if line.startswith("+") and not line.startswith("+++"):
-                added += 1
-            elif line.startswith("-") and not line.startswith("---"):
-                removed += 1
+        lines = difflib.unified_diff(
+            (self.on_disk() or "").splitlines(keepends=True),
+            self.contents.splitlines(keepends=True),
+            n=0,
+        )
+        for line in lines:
+            if line.startswith("@@"):
+                break  # past the two header lines
+        for line in lines:
+            added += line.startswith("+")
+            removed += line.startswith("-")
         return added, removed
 
     def to_json(self, cwd: str) -> dict[str, Any]:
@@ -151,7 +155,8 @@ def edit_text(text: str, name: str = "") -> str | None:
 
     directory = tempfile.mkdtemp(prefix="tclaude-review-")  # 0700
     try:
-        path = os.path.join(directory, os.path.basename(name) or "proposal")
+        base = os.path.basename(name)
+        path = os.path.join(directory, base if base not in ("", ".", "..") else "proposal")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
