@@ -213,3 +213,25 @@ async def test_interactive_edit_reject_skip(
     await asyncio.to_thread(_wait, tclaude, pane, r"review exited 0")
     await no_answer(cli, calls[2])
     assert [d["file"] for d in await pending(tclaude, 1)] == [str(tmp_path / "f2.txt")]
+
+
+async def test_interactive_comment_mentions_the_line_and_accepts_nothing(
+    tclaude: Tclaude, control: ControlServer, tmp_path: Path
+) -> None:
+    app = tmp_path / "app.py"
+    app.write_text("a\nb\nc\n")
+    cli = await start(tclaude, control, tmp_path)
+    call = await propose(cli, app, "a\nB\nc\n")
+    await pending(tclaude, 1)
+    pane = _pane(tclaude, _review_command(tmp_path))
+    await asyncio.to_thread(_wait, tclaude, pane, r"app\.py: \[a\]ccept")
+    for answer in ("c", "2", "use a constant here"):
+        tclaude.tmux("send-keys", "-t", pane, "-l", answer)
+        tclaude.tmux("send-keys", "-t", pane, "Enter")
+    note = await cli.notification("at_mentioned", timeout=30)
+    assert note["params"] == {"filePath": str(app.resolve()), "lineStart": 1, "lineEnd": 1}
+    await asyncio.to_thread(_wait, tclaude, pane, r"(?s)comment typed.*app\.py: \[a\]ccept")
+    tclaude.tmux("send-keys", "-t", pane, "-l", "q")
+    tclaude.tmux("send-keys", "-t", pane, "Enter")
+    await asyncio.to_thread(_wait, tclaude, pane, r"review exited 0")
+    await no_answer(cli, call)
