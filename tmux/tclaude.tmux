@@ -27,6 +27,7 @@ key-finished=C-d
 key-last=
 key-kill=C-x
 key-beside=C-t
+key-review=R
 popup-width=90%
 popup-height=85%
 beside-width=40%
@@ -91,6 +92,9 @@ bind "$opt_key_new" command-prompt \
 bind "$opt_key_pick" run-shell -b "tmux display-popup -c '#{client_name}' -t '#{pane_id}' \
 -E -w '$opt_popup_width' -h '$opt_popup_height' -d '##{pane_current_path}' -T ' tclaude ' \
 \"$CMD pick --from '#{pane_id}' --client '#{client_name}'\""
+bind "$opt_key_review" run-shell -b "tmux display-popup -c '#{client_name}' -t '#{pane_id}' \
+-E -w '$opt_popup_width' -h '$opt_popup_height' -d '##{pane_current_path}' \
+-T ' tclaude review ' \"sh '$SCRIPTS/review.sh' '$CMD' '#{pane_id}'\""
 bind "$opt_key_menu" run-shell -b \
   "sh '$SCRIPTS/run.sh' '#{client_name}' $CMD menu --client '#{client_name}' --from '#{pane_id}'"
 bind "$opt_key_next" "$(focus next)"

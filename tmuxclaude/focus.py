@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from typing import TYPE_CHECKING
 
 from .errors import TclaudeError
@@ -81,3 +83,44 @@ def latest_done(instances: list[Instance], current: Instance | None) -> Instance
     if not done:
         raise TclaudeError("no finished instance left unseen")
     return max(done, key=lambda i: int(i.pane.state_since or 0) if i.pane else 0)
+
+
+def origin_pane(app: App, given: str | None) -> str | None:
+    """The pane id given, else ``$TMUX_PANE``, else the pane the popup's client shows.
+
+    A ``--from '#{pane_id}'`` that reached us unexpanded (a display-popup binding)
+    is no pane id: it is ignored, not trusted.
+    """
+    for candidate in (given, os.environ.get("TMUX_PANE")):
+        if candidate and re.fullmatch(r"%[0-9]+", candidate):
+            return candidate
+    if os.environ.get("TMUX"):  # a popup: its session's current pane
+        pane = app.tmux.display("#{pane_id}", check=False).strip()
+        if re.fullmatch(r"%[0-9]+", pane):
+            return pane
+    return None
+
+
+def target_instance(app: App, target: str | None, from_pane: str | None = None) -> Instance:
+    """The instance named ``target``; without one, the current instance: the one in
+    this pane (``from_pane``, ``$TMUX_PANE``), else the only one in its window, else
+    the one whose directory holds the pane's (or this process's) directory."""
+    instances = app.registry.instances()
+    if target:
+        return app.registry.resolve(target, instances)
+    cwd = os.getcwd()
+    pane = origin_pane(app, from_pane)
+    if pane is not None:
+        for instance in instances:
+            if instance.pane is not None and instance.pane.pane_id == pane:
+                return instance
+        window, _, cwd = app.tmux.display("#{window_id}\t#{pane_current_path}", pane).partition(
+            "\t"
+        )
+        here = [i for i in instances if i.running and i.pane and i.pane.window_id == window]
+        if len(here) == 1:
+            return here[0]
+    found = app.registry.for_directory(cwd or os.getcwd(), instances)
+    if found is None:
+        raise TclaudeError("no instance in this pane, window or directory: name one (tclaude list)")
+    return found

@@ -47,7 +47,7 @@ def _screen(app: App, pane_id: str) -> str:
     return app.tmux.screen(pane_id)
 
 
-def _wait_changed(app: App, pane_id: str, before: str, limit: float = PASTE_SETTLE) -> None:
+def wait_changed(app: App, pane_id: str, before: str, limit: float = PASTE_SETTLE) -> None:
     """Return once the pane shows something else than ``before``, or after ``limit`` s.
 
     Never sooner than ``PASTE_GAP``: a busy claude's screen changes all the time.
@@ -83,7 +83,7 @@ def paste(app: App, instance: Instance, text: str, submit: bool, force: bool = F
     if submit:
         # Enter on its own, once the paste has landed: claude takes an Enter that comes
         # in the same read as the paste for part of the paste, and does not submit
-        _wait_changed(app, pane_id, before)
+        wait_changed(app, pane_id, before)
         enter = f"send-keys -t {pane_id} Enter"
         out = app.tmux.run(*(enter.split() if force else _if_ready(pane_id, enter)))
         if out.startswith("refused:"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from typing import Any, NamedTuple
 
 import pytest
@@ -237,3 +238,105 @@ async def test_direct_connection_without_editor_gets_close_tab(
         assert reply["result"] == {}
     finally:
         await ws.close()
+
+
+# --- answered through the editor socket (tclaude review) ----------------------
+
+
+class SocketAnswerCase(NamedTuple):
+    test_id: str
+    params: dict[str, Any]
+    result: dict[str, Any]
+
+
+SOCKET_ANSWER_CASES = [
+    SocketAnswerCase("accepted", {"action": "accept"}, _content("FILE_SAVED", "new text\n")),
+    SocketAnswerCase(
+        "accepted_with_edits",
+        {"action": "accept", "contents": "edited in $EDITOR\n"},
+        _content("FILE_SAVED", "edited in $EDITOR\n"),
+    ),
+    SocketAnswerCase("rejected", {"action": "reject"}, _content("DIFF_REJECTED", "tab-1")),
+]
+
+
+@pytest.mark.parametrize("case", SOCKET_ANSWER_CASES, ids=[c.test_id for c in SOCKET_ANSWER_CASES])
+async def test_a_reviewer_answers_a_diff_an_editor_shows(
+    instance: Instance, editors: EditorFactory, case: SocketAnswerCase
+) -> None:
+    editor = await editors("nvim")
+    call = await _open_diff(instance.cli, "tab-1")
+    request = await editor.next_request("openDiff")
+    reviewer = await editors()
+    reply = await reviewer.call("answer_diff", {"tab_name": "tab-1", **case.params})
+    assert reply["result"] == {"answered": "tab-1", "action": case.params["action"]}
+    assert (await instance.cli.response(call))["result"] == case.result
+    assert (await editor.next_request("close_tab"))["params"] == {"tab_name": "tab-1"}
+    # the editor's late answer changes nothing; the diff is gone from every list
+    await editor.reply(request["id"], _content("DIFF_REJECTED", "tab-1"))
+    assert (await reviewer.call("list_diffs"))["result"] == {"diffs": []}
+    assert await _pending(editors) == []
+    again = await reviewer.call("answer_diff", {"tab_name": "tab-1", "action": "accept"})
+    assert "no pending diff" in again["error"]["message"]
+
+
+async def test_list_diffs_without_an_editor(
+    instance: Instance, editors: EditorFactory, project: str
+) -> None:
+    path = os.path.join(project, "a.py")
+    with open(path, "w") as handle:
+        handle.write("old text\n")
+    args = {**_diff_args("tab-1"), "old_file_path": path, "new_file_path": path}
+    call = await instance.cli.request("tools/call", {"name": "openDiff", "arguments": args})
+    reviewer = await editors()
+    for _ in range(100):
+        diffs = (await reviewer.call("list_diffs"))["result"]["diffs"]
+        if diffs:
+            break
+        await asyncio.sleep(0.05)
+    [diff] = diffs
+    assert diff["tab_name"] == "tab-1"
+    assert diff["old_file_path"] == diff["new_file_path"] == path
+    assert diff["new_file_contents"] == "new text\n"
+    assert diff["changed_on_disk"] is False
+    assert 0 <= diff["age"] < 600
+    with open(path, "a") as handle:
+        handle.write("the user typed this meanwhile\n")
+    [diff] = (await reviewer.call("list_diffs"))["result"]["diffs"]
+    assert diff["changed_on_disk"] is True
+    await reviewer.call("answer_diff", {"tab_name": "tab-1", "action": "reject"})
+    assert (await instance.cli.response(call))["result"] == _content("DIFF_REJECTED", "tab-1")
+
+
+class BadAnswerCase(NamedTuple):
+    test_id: str
+    params: dict[str, Any]
+    message: str
+
+
+BAD_ANSWER_CASES = [
+    BadAnswerCase("no_tab", {"action": "accept"}, "tab_name must be a string"),
+    BadAnswerCase("bad_action", {"tab_name": "t", "action": "yes"}, "action must be"),
+    BadAnswerCase(
+        "contents_to_reject", {"tab_name": "t", "action": "reject", "contents": "x"}, "contents"
+    ),
+    BadAnswerCase("contents_not_text", {"tab_name": "t", "action": "accept", "contents": 1}, ""),
+]
+
+
+@pytest.mark.parametrize("case", BAD_ANSWER_CASES, ids=[c.test_id for c in BAD_ANSWER_CASES])
+async def test_a_bad_answer_leaves_the_diff_pending(
+    instance: Instance, editors: EditorFactory, case: BadAnswerCase
+) -> None:
+    call = await _open_diff(instance.cli, "t")
+    reviewer = await editors()
+    for _ in range(100):
+        if (await reviewer.call("list_diffs"))["result"]["diffs"]:
+            break
+        await asyncio.sleep(0.05)
+    reply = await reviewer.call("answer_diff", case.params)
+    assert reply["error"]["code"] == -32602
+    assert case.message in reply["error"]["message"]
+    assert await _pending(editors) == ["t"]
+    await instance.cli.tool("close_tab", {"tab_name": "t"})
+    assert (await instance.cli.response(call))["result"] == _content("DIFF_REJECTED", "t")

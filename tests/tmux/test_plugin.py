@@ -18,6 +18,7 @@ KEYS = {
     "C-d": "focus.sh' finished",
     "C-x": "kill.sh",
     "C-t": "beside.sh",
+    "R": "review.sh",
 }
 HOOKS = (
     "client-attached",
@@ -188,6 +189,21 @@ def test_kill_binding_asks_then_kills(server: Server, client: Client) -> None:
     while "b2" in server.panes() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert list(server.panes()) == ["a1"]
+
+
+def test_review_binding_opens_review_in_a_popup_for_this_pane(
+    server: Server, client: Client
+) -> None:
+    server.source()
+    panes = server.new("a1", "b2")
+    server.tmux("switch-client", "-t", panes["b2"])
+    client.wait_pane(panes["b2"])
+    client.keys("C-b", "R")
+    client.wait_screen("b2: no pending edits")  # this pane's instance, not the first
+    client.wait_screen("[Enter closes this popup]")
+    assert "a1: no pending edits" not in client.screen()
+    client.keys("Enter")
+    wait_for(lambda: "Enter closes" not in client.screen(), what="the popup to close")
 
 
 def test_beside_toggle_shows_and_hides_the_paired_instance(server: Server, client: Client) -> None:

@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("status_cmd", "show one instance's host status and usage"),
     "peek": ("peek", "print an instance's screen without attaching"),
     "log": ("log_cmd", "print the last turns of an instance's conversation"),
+    "review": ("review", "accept, edit or reject an instance's pending edits; comment back"),
+    "diff": ("diff_cmd", "print the git diff of an instance's working tree"),
     "history": ("history_cmd", "search every Claude Code conversation (prompts and replies)"),
     "wait": ("wait", "wait until an instance reaches a state (idle, waiting, ...)"),
     "pick": ("pick", "choose an instance in a full-screen picker (for display-popup)"),

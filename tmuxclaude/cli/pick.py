@@ -17,12 +17,11 @@ examples:
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import sys
 
 from ..app import App
 from ..errors import TclaudeError
+from ..focus import origin_pane
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -51,19 +50,3 @@ def run(args: argparse.Namespace) -> int:
     if outcome.error:
         raise TclaudeError(outcome.error)
     return 0
-
-
-def origin_pane(app: App, given: str | None) -> str | None:
-    """The pane id given, else ``$TMUX_PANE``, else the pane the popup's client shows.
-
-    A ``--from '#{pane_id}'`` that reached us unexpanded (a display-popup binding)
-    is no pane id: it is ignored, not trusted.
-    """
-    for candidate in (given, os.environ.get("TMUX_PANE")):
-        if candidate and re.fullmatch(r"%[0-9]+", candidate):
-            return candidate
-    if os.environ.get("TMUX"):  # a popup: its session's current pane
-        pane = app.tmux.display("#{pane_id}", check=False).strip()
-        if re.fullmatch(r"%[0-9]+", pane):
-            return pane
-    return None

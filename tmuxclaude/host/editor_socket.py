@@ -163,6 +163,8 @@ class EditorSocket:
             "attach": self._attach,
             "detach": self._detach,
             "focus": self._focus,
+            "list_diffs": self._list_diffs,
+            "answer_diff": self._answer_diff,
         }
 
     async def start(self, path: str) -> None:
@@ -262,3 +264,21 @@ class EditorSocket:
 
     async def _focus(self, link: EditorLink, params: Any) -> JsonObject:
         return {"active": link.attached}
+
+    async def _list_diffs(self, link: EditorLink, params: Any) -> JsonObject:
+        return {"diffs": self.router.list_diffs()}
+
+    async def _answer_diff(self, link: EditorLink, params: Any) -> JsonObject:
+        tab = params.get("tab_name") if isinstance(params, dict) else None
+        action = params.get("action") if isinstance(params, dict) else None
+        contents = params.get("contents") if isinstance(params, dict) else None
+        if not isinstance(tab, str):
+            raise RpcError(INVALID_PARAMS, "answer_diff: tab_name must be a string")
+        if action not in ("accept", "reject"):
+            raise RpcError(INVALID_PARAMS, 'answer_diff: action must be "accept" or "reject"')
+        if contents is not None and (action != "accept" or not isinstance(contents, str)):
+            raise RpcError(INVALID_PARAMS, "answer_diff: contents must be a string, to accept")
+        if not self.router.answer_diff(tab, action == "accept", contents):
+            raise RpcError(INVALID_PARAMS, f"no pending diff {tab!r} (answered already?)")
+        logger.info("diff %s answered through the socket: %s", tab, action)
+        return {"answered": tab, "action": action}

@@ -13,6 +13,8 @@ import asyncio
 import json
 import logging
 import os
+import stat
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -29,6 +31,7 @@ EDITOR_TIMEOUT = float(os.environ.get("TCLAUDE_EDITOR_TIMEOUT") or 5.0)
 #: the editor gets (seconds): the host answers itself when the editor has not
 #: by then. getDiagnostics: 2.1.332 waits 0.5 s; the rest is for the way back.
 CLI_BUDGET = {"getDiagnostics": 0.35}
+DIGEST_LIMIT = 64 * 1024 * 1024  # bytes of a proposed file read to notice a change on disk
 
 
 class EditorGoneError(Exception):
@@ -60,6 +63,9 @@ class PendingDiff:
     tab_name: str
     mcp: McpConnection
     future: asyncio.Future[JsonObject] = field(repr=False)
+    arguments: JsonObject = field(default_factory=dict, repr=False)  # openDiff's, as sent
+    proposed_at: float = field(default_factory=time.time)
+    disk_digest: str | None = None  # of the file on disk when proposed (None: no file)
 
     def resolve(self, value: JsonObject) -> bool:
         if self.future.done():
@@ -72,6 +78,34 @@ def _retrieved(future: asyncio.Future[Any]) -> None:
     """Mark an exception as seen: the caller may have left before it came."""
     if not future.cancelled():
         future.exception()
+
+
+def _disk_path(arguments: JsonObject) -> str | None:
+    path = arguments.get("old_file_path") or arguments.get("new_file_path")
+    return path if isinstance(path, str) else None
+
+
+def file_digest(path: str | None) -> str | None:
+    """What a file holds, to tell later whether it changed: SHA-256 of its bytes.
+
+    None when it cannot be read (missing: a new file). Not a regular file, or
+    one larger than ``DIGEST_LIMIT``: its size and mtime (a read would block the host).
+    """
+    import hashlib  # only once a diff is proposed: the host starts without it
+
+    if path is None:
+        return None
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > DIGEST_LIMIT:
+            return f"{info.st_mode}:{info.st_size}:{info.st_mtime_ns}"
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _json_text(value: Any) -> JsonObject:
@@ -174,7 +208,13 @@ class Router:
     async def _open_diff(self, arguments: JsonObject, mcp: McpConnection) -> JsonObject:
         tab = arguments["tab_name"]
         self.close_diff(tab)  # a reused tab name replaces the older proposal
-        diff = PendingDiff(tab, mcp, asyncio.get_running_loop().create_future())
+        diff = PendingDiff(
+            tab,
+            mcp,
+            asyncio.get_running_loop().create_future(),
+            arguments,
+            disk_digest=file_digest(_disk_path(arguments)),
+        )
         self.pending[tab] = diff
         waiting: asyncio.Future[Any] | None = None  # cancelled if this call is
         try:
@@ -218,6 +258,44 @@ class Router:
 
     def close_all_diffs(self) -> int:
         return sum(self.close_diff(tab) for tab in list(self.pending))
+
+    def list_diffs(self) -> list[JsonObject]:
+        """The pending diffs, oldest first, for a reviewer that is not an editor.
+
+        ``changed_on_disk``: the file differs from what it was when proposed.
+        """
+        now = time.time()
+        return [
+            {
+                "tab_name": diff.tab_name,
+                "old_file_path": diff.arguments.get("old_file_path"),
+                "new_file_path": diff.arguments.get("new_file_path"),
+                "new_file_contents": diff.arguments.get("new_file_contents"),
+                "proposed_at": diff.proposed_at,
+                "age": max(0.0, now - diff.proposed_at),
+                "changed_on_disk": file_digest(_disk_path(diff.arguments)) != diff.disk_digest,
+            }
+            for diff in sorted(self.pending.values(), key=lambda d: d.proposed_at)
+        ]
+
+    def answer_diff(self, tab_name: str, accept: bool, contents: str | None = None) -> bool:
+        """Answer a pending diff as an editor would, and tell the editors to close it.
+
+        Accepted: ``FILE_SAVED`` and ``contents`` (default: the proposal), which
+        the CLI writes; rejected: ``DIFF_REJECTED``. False when no such diff waits.
+        """
+        diff = self.pending.pop(tab_name, None)
+        if diff is None:
+            return False
+        if accept:
+            text = contents if contents is not None else diff.arguments.get("new_file_contents")
+            answer = text_result("FILE_SAVED", text if isinstance(text, str) else "")
+        else:
+            answer = text_result("DIFF_REJECTED", tab_name)
+        diff.resolve(answer)
+        for editor in self.editors:
+            editor.notify("close_tab", {"tab_name": tab_name})
+        return True
 
     # --- connections ---------------------------------------------------------
 

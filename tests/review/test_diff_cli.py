@@ -1,0 +1,127 @@
+"""``tclaude diff``: an instance's git changes, tracked and untracked, on a real tmux."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.support.cli_runner import Tclaude
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(cwd), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def repository(path: Path) -> Path:
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.email", "t@example.com")
+    git(path, "config", "user.name", "t")
+    (path / "app.py").write_text("".join(f"line {n}\n" for n in range(1, 11)))
+    (path / "gone.txt").write_text("a\nb\n")
+    (path / "logo.bin").write_bytes(b"\x00\x01")
+    (path / ".gitignore").write_text("*.log\n")
+    git(path, "add", ".")
+    git(path, "commit", "-q", "-m", "base")
+    # tracked: 2 lines changed and 1 added (one staged); a file deleted; a binary changed
+    text = (path / "app.py").read_text().replace("line 3\n", "LINE 3\n").replace("line 7\n", "")
+    (path / "app.py").write_text(text + "line 11\nline 12\n")
+    git(path, "add", "app.py")
+    (path / "app.py").write_text(text + "line 11\nline 12\nline 13\n")
+    (path / "gone.txt").unlink()
+    (path / "logo.bin").write_bytes(b"\x00\x02\x03")
+    # untracked: a new file in a new directory; an ignored one is not a change
+    (path / "pkg").mkdir()
+    (path / "pkg" / "new.py").write_text("x = 1\ny = 2\n")
+    (path / "debug.log").write_text("noise\n")
+    return path
+
+
+def new(tclaude: Tclaude, name: str, cwd: Path) -> None:
+    tclaude.run("new", "--name", name, "--cwd", str(cwd), "--detached")
+
+
+def test_diff_json_counts_tracked_and_untracked_exactly(tclaude: Tclaude, tmp_path: Path) -> None:
+    repo = repository(tmp_path / "repo")
+    new(tclaude, "api", repo)
+    data = tclaude.json("diff", "api")
+    rows = {(f["path"], f["status"], f["added"], f["removed"], f["binary"]) for f in data["files"]}
+    assert rows == {
+        ("app.py", "modified", 4, 2, False),
+        ("gone.txt", "deleted", 0, 2, False),
+        ("logo.bin", "modified", None, None, True),
+        ("pkg/new.py", "untracked", 2, 0, False),
+    }
+    assert len(data["files"]) == 4
+    assert (data["added"], data["removed"]) == (6, 4)
+    assert data["repository"] == str(repo.resolve())
+    assert data["base"] == git(repo, "rev-parse", "HEAD").strip()
+    # nothing was staged or added to the index by looking
+    assert git(repo, "status", "--porcelain") == "MM app.py\n D gone.txt\n M logo.bin\n?? pkg/\n"
+
+
+def test_diff_prints_each_file_and_stat_sums(tclaude: Tclaude, tmp_path: Path) -> None:
+    repo = repository(tmp_path / "repo")
+    new(tclaude, "api", repo)
+    out = tclaude.run("diff", "api").stdout  # not a terminal: no pager, no colour
+    assert "\033[" not in out
+    for name in ("app.py", "gone.txt", "logo.bin", "pkg/new.py"):
+        assert f"diff --git a/{name} b/{name}" in out
+    assert "+LINE 3\n" in out and "-line 7\n" in out and "+line 13\n" in out
+    assert "new file mode" in out and "+x = 1\n" in out
+    assert "debug.log" not in out
+    stat = tclaude.run("diff", "api", "--stat").stdout.splitlines()
+    assert stat[-1] == " 4 files changed, 6 insertions(+), 4 deletions(-)"
+    assert any(line.startswith(" pkg/new.py") and "| 2 ++" in line for line in stat)
+    only = json.loads(tclaude.run("diff", "api", "--json", "--", "pkg").stdout)
+    assert [f["path"] for f in only["files"]] == ["pkg/new.py"]
+
+
+def test_diff_against_a_base_and_in_a_repository_without_commits(
+    tclaude: Tclaude, tmp_path: Path
+) -> None:
+    repo = repository(tmp_path / "repo")
+    new(tclaude, "api", repo)
+    first = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "second")
+    assert tclaude.json("diff", "api")["files"] == []
+    assert {f["path"] for f in tclaude.json("diff", "api", "--base", first)["files"]} == {
+        "app.py", "gone.txt", "logo.bin", "pkg/new.py"
+    }  # fmt: skip
+    bad = tclaude.run("diff", "api", "--base", "no-such-rev", check=False)
+    assert bad.returncode == 2 and bad.stderr.strip() == (
+        f"tclaude: no such revision in {repo.resolve()}: no-such-rev"
+    )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q")
+    (empty / "a.txt").write_text("one\n")
+    new(tclaude, "fresh", empty)
+    assert tclaude.json("diff", "fresh")["files"] == [
+        {"path": "a.txt", "status": "untracked", "added": 1, "removed": 0, "binary": False}
+    ]
+
+
+def test_diff_outside_a_repository_is_one_clear_line(tclaude: Tclaude, tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    new(tclaude, "plain", plain)
+    proc = tclaude.run("diff", "plain", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr == f"tclaude: not in a git repository: {plain} (tclaude diff needs one)\n"
+    assert json.loads(tclaude.run("list", "--json").stdout)[0]["name"] == "plain"
+
+
+def test_diff_names_the_instance_of_the_directory_by_default(
+    tclaude: Tclaude, tmp_path: Path
+) -> None:
+    repo = repository(tmp_path / "repo")
+    new(tclaude, "api", repo)
+    data = json.loads(tclaude.run("diff", "--json", cwd=str(repo / "pkg")).stdout)
+    assert data["name"] == "api"
+    elsewhere = tclaude.run("diff", cwd=str(tmp_path), check=False)
+    assert elsewhere.returncode == 2 and "no instance in this pane" in elsewhere.stderr

@@ -1,0 +1,318 @@
+"""Review an instance's pending edits without an editor: accept, edit, reject, comment.
+
+When Claude proposes an edit (Write, Edit), its host holds the proposal
+until someone answers it: an editor, Claude's own permission prompt, or
+this command, which answers exactly as an editor would (an accepted edit is
+written by Claude; a rejected one is not, and Claude is told). For each
+pending edit it shows the diff against the file on disk through your pager,
+then asks:
+
+  [a]ccept  [e]dit (in $VISUAL/$EDITOR, then accept what you saved)
+  [r]eject  [s]kip  [c]omment (an @-mention of FILE:LINE and your text,
+  typed into Claude's prompt)  [q]uit
+
+There is no default answer: Enter alone or an unknown key asks again, end of
+input (Ctrl-D) quits, and nothing is accepted unless you say so. An edit
+whose file changed on disk since Claude proposed it is flagged (accepting
+overwrites that change).
+
+examples:
+  tclaude review api
+  tclaude review                    the instance of this pane or directory
+  tclaude review api --list [--json]
+  tclaude review api --accept src/app.py
+  tclaude review api --reject --all
+  tclaude review api --comment src/app.py:42 "use the helper from utils here" --submit
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..app import App
+from ..errors import TclaudeError
+from ..focus import target_instance
+from ..registry import Instance
+from ..review import Proposal
+from .flags import add_json_flag
+
+KEYS = "aersqc"
+PROMPT = "[a]ccept [e]dit [r]eject [s]kip [c]omment [q]uit? "
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.add_argument(
+        "target", nargs="?", help="instance name, id or pane id (default: this pane's instance)"
+    )
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--list", action="store_true", help="list the pending edits and exit")
+    action.add_argument(
+        "--accept", nargs="?", const="", metavar="FILE", help="accept FILE's edit (or --all)"
+    )
+    action.add_argument(
+        "--reject", nargs="?", const="", metavar="FILE", help="reject FILE's edit (or --all)"
+    )
+    action.add_argument(
+        "--comment",
+        nargs=2,
+        metavar=("FILE:LINE", "TEXT"),
+        help="type an @-mention of FILE:LINE (or FILE:START-END) and TEXT into Claude's prompt",
+    )
+    parser.add_argument("--all", action="store_true", help="with --accept or --reject: every edit")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="with --accept: even an edit whose file changed on disk since it was proposed",
+    )
+    parser.add_argument("--submit", action="store_true", help="press Enter after a comment")
+    parser.add_argument("--from", dest="origin", metavar="PANE", help=argparse.SUPPRESS)
+    add_json_flag(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    app = App.load()
+    instance = target_instance(app, args.target, args.origin)
+    if args.comment:
+        spec, text = args.comment
+        comment(app, instance, spec, text, args.submit)
+        if not args.json:
+            print(f"{instance.name}: comment typed into Claude's prompt")
+        return 0
+    if args.accept is not None or args.reject is not None:
+        return _answer_all(instance, args)
+    if args.list:
+        return _list(instance, args.json)
+    if not sys.stdin.isatty():
+        raise TclaudeError(
+            "review asks on a terminal; without one use --list, --accept FILE or --reject FILE"
+        )
+    return _interactive(app, instance, args.submit)
+
+
+# --- the host's side --------------------------------------------------------
+
+
+def pending(instance: Instance) -> list[Proposal]:
+    from ..editor_client import editor_call
+    from ..review import proposals
+
+    return proposals(editor_call(instance, "list_diffs", {}))
+
+
+def answer(
+    instance: Instance, proposal: Proposal, accept: bool, contents: str | None = None
+) -> None:
+    from ..editor_client import editor_call
+
+    params: dict[str, object] = {
+        "tab_name": proposal.tab_name,
+        "action": "accept" if accept else "reject",
+    }
+    if contents is not None:
+        params["contents"] = contents
+    editor_call(instance, "answer_diff", params)
+
+
+def comment(app: App, instance: Instance, spec: str, text: str, submit: bool) -> None:
+    """An @-mention of ``spec`` (FILE:LINE) then ``text`` into Claude's prompt.
+
+    Refused, with nothing typed, unless the instance is idle or busy: a
+    permission prompt (the pending edit's, say) would take the keys.
+    """
+    from ..editor_client import editor_call
+    from ..paste import READY, NotTyped, paste, wait_changed
+
+    if not text.strip():
+        raise TclaudeError("the comment is empty: nothing to send")
+    mention = _mention(spec, instance.cwd)
+    fresh = app.registry.resolve(instance.id)
+    if not fresh.running or fresh.pane is None:
+        raise TclaudeError(f"instance {instance.name!r} is not running")
+    try:
+        if fresh.state not in READY:
+            raise NotTyped(fresh, fresh.state, pasted=False)
+        before = app.tmux.screen(fresh.pane.pane_id)
+        editor_call(fresh, "at_mentioned", mention)
+        wait_changed(app, fresh.pane.pane_id, before)  # the mention first, then the text
+        paste(app, fresh, " " + text.strip(), submit)
+    except NotTyped as refused:
+        then = (
+            "answer it first (the pending edit: accept or reject it)"
+            if refused.state == "waiting"
+            else f"wait for it (tclaude wait {instance.name} --state idle)"
+        )
+        raise TclaudeError(
+            f"instance {instance.name!r} is {refused.state or 'in no known state'}: "
+            f"the comment was not sent; {then}"
+        ) from None
+
+
+def _mention(spec: str, cwd: str) -> dict[str, object]:
+    """``parse_file_spec`` of ``spec``, a path relative to here or else to ``cwd``."""
+    from .send import parse_file_spec
+
+    try:
+        return parse_file_spec(spec)
+    except TclaudeError as err:
+        if os.path.isabs(spec) or not str(err).startswith("no such file"):
+            raise
+        return parse_file_spec(os.path.join(cwd, spec))
+
+
+# --- non-interactive ----------------------------------------------------------
+
+
+def _list(instance: Instance, as_json: bool) -> int:
+    from ..durations import age
+    from .output import print_json
+
+    found = pending(instance)
+    if as_json:
+        print_json({"name": instance.name, "diffs": [p.to_json(instance.cwd) for p in found]})
+        return 0
+    if not found:
+        print(f"{instance.name}: no pending edits")
+        return 0
+    print(f"{instance.name}: {len(found)} pending edit{'s' if len(found) > 1 else ''}")
+    for proposal in found:
+        added, removed = proposal.counts()
+        flag = "  ! changed on disk since proposed" if proposal.changed_on_disk else ""
+        new = " (new file)" if proposal.on_disk() is None else ""
+        print(
+            f"  {proposal.shown_path(instance.cwd)}{new}  +{added} -{removed}  "
+            f"{age(proposal.age)} ago{flag}"
+        )
+    return 0
+
+
+def _answer_all(instance: Instance, args: argparse.Namespace) -> int:
+    from ..review import find
+    from .output import print_json
+
+    accept = args.accept is not None
+    spec: str = args.accept if accept else args.reject
+    flag = "--accept" if accept else "--reject"
+    if bool(spec) == args.all:
+        raise TclaudeError(f"{flag} needs FILE or --all (one of them)")
+    found = pending(instance)
+    chosen = found if args.all else [find(found, spec, instance.cwd)]
+    changed = [p.shown_path(instance.cwd) for p in chosen if p.changed_on_disk]
+    if accept and changed and not args.force:
+        raise TclaudeError(
+            f"{', '.join(changed)} changed on disk since Claude proposed the edit: accepting "
+            f"overwrites that; look first (tclaude review {instance.name}), or pass --force"
+        )
+    done: list[str] = []
+    for proposal in chosen:
+        answer(instance, proposal, accept)
+        done.append(proposal.shown_path(instance.cwd))
+    word = "accepted" if accept else "rejected"
+    if args.json:
+        print_json({word: done})
+    elif not done:
+        print(f"{instance.name}: no pending edits")
+    else:
+        for path in done:
+            print(f"{word} {path}")
+    return 0
+
+
+# --- interactive --------------------------------------------------------------
+
+
+def _ask(prompt: str) -> str:
+    """One of ``KEYS``; asks again on anything else, ``q`` at end of input."""
+    while True:
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            sys.stdout.write("\n")
+            return "q"
+        key = line.strip().lower()
+        if len(key) == 1 and key in KEYS:
+            return key
+        print("answer a, e, r, s, c or q, then Enter")
+
+
+def _read(prompt: str) -> str | None:
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    line = sys.stdin.readline()
+    return line.rstrip("\n") if line else None
+
+
+def _show(instance: Instance, proposal: Proposal, number: int, total: int) -> None:
+    from ..durations import age
+    from ..pager import colour_diff, page, use_colour
+
+    added, removed = proposal.counts()
+    where = proposal.shown_path(instance.cwd)
+    header = (
+        f"[{number}/{total}] {instance.name}: Claude proposes an edit to {where} "
+        f"(+{added} -{removed}, {age(proposal.age)} ago)\n"
+    )
+    if proposal.changed_on_disk:
+        header += f"! {where} changed on disk since it was proposed: accepting overwrites that\n"
+    diff = proposal.unified_diff(instance.cwd)
+    page(header + (colour_diff(diff) if use_colour() else diff), instance.cwd)
+
+
+def _interactive(app: App, instance: Instance, submit: bool) -> int:
+    from ..review import edit_text
+
+    queue = pending(instance)
+    if not queue:
+        print(f"{instance.name}: no pending edits")
+        return 0
+    for number, first in enumerate(queue, 1):
+        now = {p.tab_name: p for p in pending(instance)}
+        proposal = now.get(first.tab_name)
+        where = first.shown_path(instance.cwd)
+        if proposal is None:
+            print(f"{where}: answered elsewhere meanwhile; skipped")
+            continue
+        _show(instance, proposal, number, len(queue))
+        while True:
+            key = _ask(f"{where}: {PROMPT}")
+            if key == "q":
+                return 0
+            if key == "s":
+                break
+            if key == "c":
+                _interactive_comment(app, instance, proposal, submit)
+                continue
+            contents: str | None = None
+            if key == "e":
+                contents = edit_text(proposal.contents, proposal.path)
+                if contents is None:
+                    print("the editor failed or was quit with an error: nothing accepted")
+                    continue
+            try:
+                answer(instance, proposal, key != "r", contents)
+            except TclaudeError as err:
+                print(f"not answered: {err}")
+                break
+            verb = {"a": "accepted", "e": "accepted with your edits", "r": "rejected"}[key]
+            print(f"{verb}: {where}")
+            break
+    return 0
+
+
+def _interactive_comment(app: App, instance: Instance, proposal: Proposal, submit: bool) -> None:
+    line = _read("line (or START-END) in the file on disk, empty for the whole file: ")
+    if line is None:
+        return
+    text = _read("comment (empty: cancel): ")
+    if not text or not text.strip():
+        print("no comment sent")
+        return
+    spec = proposal.old_path + (f":{line.strip()}" if line.strip() else "")
+    try:
+        comment(app, instance, spec, text, submit)
+    except TclaudeError as err:
+        print(f"not sent: {err}")
+        return
+    print("comment typed into Claude's prompt" + ("" if submit else " (not submitted)"))

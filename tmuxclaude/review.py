@@ -1,0 +1,174 @@
+"""Claude's pending edit proposals, as a reviewer outside an editor sees them.
+
+The host holds each ``openDiff`` until someone answers it (``Router.list_diffs``);
+this module turns its list into ``Proposal`` objects, diffs them against the
+file on disk and lets the user edit one in their own editor.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import TclaudeError
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One pending diff: Claude wants ``path`` to hold ``contents``."""
+
+    tab_name: str
+    path: str
+    old_path: str
+    contents: str
+    age: float
+    changed_on_disk: bool
+
+    @classmethod
+    def from_json(cls, value: Any) -> Proposal | None:
+        """From the host's ``list_diffs`` entry; None when it is not one."""
+        if not isinstance(value, dict):
+            return None
+        tab, new, contents = (
+            value.get("tab_name"),
+            value.get("new_file_path"),
+            value.get("new_file_contents"),
+        )
+        if not (isinstance(tab, str) and isinstance(new, str) and isinstance(contents, str)):
+            return None
+        old = value.get("old_file_path")
+        age = value.get("age")
+        return cls(
+            tab_name=tab,
+            path=new,
+            old_path=old if isinstance(old, str) and old else new,
+            contents=contents,
+            age=float(age) if isinstance(age, int | float) else 0.0,
+            changed_on_disk=value.get("changed_on_disk") is True,
+        )
+
+    def on_disk(self) -> str | None:
+        """The file as it is now; None when there is none (Claude proposes a new file)."""
+        try:
+            with open(self.old_path, encoding="utf-8", errors="replace", newline="") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise TclaudeError(f"cannot read {self.old_path}: {exc.strerror}") from None
+
+    def shown_path(self, cwd: str) -> str:
+        """The path relative to ``cwd`` when it lies below it, else as it is."""
+        root = cwd.rstrip("/") + "/"
+        return self.path[len(root) :] if self.path.startswith(root) else self.path
+
+    def unified_diff(self, cwd: str) -> str:
+        """``diff -u`` of the file on disk against the proposal, named as git names them."""
+        import difflib
+
+        before = self.on_disk()
+        name = self.shown_path(cwd)
+        lines = difflib.unified_diff(
+            (before or "").splitlines(keepends=True),
+            self.contents.splitlines(keepends=True),
+            "/dev/null" if before is None else f"a/{name}",
+            f"b/{name}",
+        )
+        gap = "\n\\ No newline at end of file\n"
+        out = [line if line.endswith("\n") else line + gap for line in lines]
+        if not out:
+            return f"(no change to {name})\n"
+        return "".join(out)
+
+    def counts(self) -> tuple[int, int]:
+        """Lines added and removed by the proposal (as ``unified_diff`` shows them)."""
+        import difflib
+
+        added = removed = 0
+        lines = difflib.unified_diff(
+            (self.on_disk() or "").splitlines(keepends=True),
+            self.contents.splitlines(keepends=True),
+            n=0,
+        )
+        for line in lines:
+            if line.startswith("@@"):
+                break  # past the two header lines
+        for line in lines:
+            added += line.startswith("+")
+            removed += line.startswith("-")
+        return added, removed
+
+    def to_json(self, cwd: str) -> dict[str, Any]:
+        added, removed = self.counts()
+        return {
+            "tab_name": self.tab_name,
+            "file": self.path,
+            "old_file": self.old_path,
+            "new_file": self.on_disk() is None,
+            "age": round(self.age, 1),
+            "changed_on_disk": self.changed_on_disk,
+            "added": added,
+            "removed": removed,
+            "diff": self.unified_diff(cwd),
+        }
+
+
+def proposals(diffs: Any) -> list[Proposal]:
+    """The proposals in the host's ``list_diffs`` result (anything else is skipped)."""
+    listed = diffs.get("diffs") if isinstance(diffs, dict) else None
+    found = [Proposal.from_json(value) for value in listed or []]
+    return [p for p in found if p is not None]
+
+
+def find(pending: list[Proposal], spec: str, cwd: str) -> Proposal:
+    """The proposal for ``spec``: its tab name, or its file (absolute, or relative to
+    the caller's directory or to ``cwd``, the instance's)."""
+    for proposal in pending:
+        if proposal.tab_name == spec:
+            return proposal
+    candidates = {
+        os.path.realpath(os.path.expanduser(spec)),
+        os.path.realpath(os.path.join(cwd, spec)),
+    }
+    for proposal in pending:
+        if os.path.realpath(proposal.path) in candidates:
+            return proposal
+    waiting = ", ".join(p.shown_path(cwd) for p in pending) or "none"
+    raise TclaudeError(f"no pending diff for {spec} (pending: {waiting})")
+
+
+def editor_command() -> str:
+    """``$VISUAL``, else ``$EDITOR``, else ``vi`` (a shell command, as git runs it)."""
+    return os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+
+
+def edit_text(text: str, name: str = "") -> str | None:
+    """Let the user edit ``text`` in their editor; the result, or None if the editor failed.
+
+    The file is 0600 in a 0700 directory of its own, removed afterwards; it
+    is called ``name`` (the proposed file's) so that the editor picks its syntax.
+    """
+    import shutil
+    import tempfile
+
+    directory = tempfile.mkdtemp(prefix="tclaude-review-")  # 0700
+    try:
+        base = os.path.basename(name)
+        path = os.path.join(directory, base if base not in ("", ".", "..") else "proposal")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        # the path goes as "$1", never into the command's text
+        command = f'{editor_command()} "$@"'
+        try:
+            code = subprocess.run(["sh", "-c", command, "editor", path], check=False).returncode
+        except OSError:
+            return None
+        if code != 0:
+            return None
+        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+            return handle.read()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
