@@ -169,6 +169,26 @@ async def test_selection_in_neovim_shows_in_the_cli(
     assert [m for m in await p.nv.messages() if "sent" in m] == [sent]
 
 
+async def test_only_window_keeps_the_diff_then_accept_writes(
+    tclaude: Tclaude, real_env: Path, api: FakeMessagesAPI, nvim: NvimFactory
+) -> None:
+    """<C-w>o in the proposal closes the file's side; the diff stays pending; :w accepts."""
+    p = await pair(tclaude, real_env, nvim)
+    target = real_env / "hello.txt"
+    await open_write_diff(p, api, target, "proposed\n")
+    await p.nv.feed("<C-w>o")
+    assert await p.nv.lua("return #vim.api.nvim_tabpage_list_wins(0)") == 1
+    await p.nv.lua("vim.wait(100)")  # Neovim's deferred check has run
+    assert await p.nv.lua("return #require('tclaude.diff').list()") == 1
+    status = await asyncio.to_thread(tclaude.json, "status", "api")
+    assert len(status["pending_diffs"]) == 1, status
+    assert not rejected_re("hello.txt").search(p.screen())
+    await p.nv.command("write")
+    await p.wait_screen(r"Wrote 1 lines? to hello\.txt")
+    assert target.read_text().rstrip("\n") == "proposed"
+    await p.nv.wait_lua("return #require('tclaude.diff').list() == 0")
+
+
 async def _wait_state(tclaude: Tclaude, want: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while (state := tclaude.json("status", "api")["state"]) != want:

@@ -1,6 +1,9 @@
--- Diff views for openDiff: each proposal in a tab page of its own, the file on one side,
--- the proposal (editable) on the other. `:w` in the proposal or :TClaudeDiffAccept
--- accepts it with the buffer's text; `:q`, closing the tab or :TClaudeDiffDeny rejects.
+-- Diff views for openDiff: the file and the proposal (editable) side by side, one above
+-- the other, or the proposal alone with the changes marked (diff_inline), in a tab page of
+-- their own or the current one (config.diff). `:w` in the proposal or :TClaudeDiffAccept
+-- accepts it with the buffer's text; :TClaudeDiffDeny rejects, and so does the proposal
+-- leaving the screen (no window shows it any more: `:q`, its tab closed, `:bd`), but not
+-- <C-w>o or closing the file's window.
 -- The file itself is never written here: the CLI writes the text it gets back, and the
 -- file's buffer is reloaded once it has.
 local config = require("tclaude.config")
