@@ -397,3 +397,28 @@ async def test_a_diff_answered_in_neovim_leaves_waiting(
     await nv.wait_lua("return require('tclaude').attached()[1].state == 'idle'")
     states = await nv.lua("return _G.tclaude_states")
     assert states[states.index("waiting") :] == ["waiting", "busy", "idle"]
+
+
+async def test_two_diffs_in_the_current_tab(
+    project: Path, host: HostFactory, nvim: NvimFactory
+) -> None:
+    cli, nv = await paired(project, host, nvim, {"open_in": "current_tab"})
+    await nv.command("edit src/app.py")
+    first, _ = await open_diff(cli, nv, project / "src" / "app.py")
+    second, tab2 = await open_diff(cli, nv, project / "README.md", "# new\n")
+    assert await nv.lua("return #vim.api.nvim_list_tabpages()") == 1
+    # from a window that is no proposal, the deny goes to the newest diff of this tab
+    await nv.lua(
+        "for _, w in ipairs(vim.api.nvim_tabpage_list_wins(0)) do "
+        "if vim.bo[vim.api.nvim_win_get_buf(w)].buftype == '' then "
+        "vim.api.nvim_set_current_win(w) return end end"
+    )
+    assert await nv.lua("return vim.bo.buftype") == ""
+    await nv.command("TClaudeDiffDeny")
+    assert texts(await cli.response(second)) == ["DIFF_REJECTED", tab2]
+    await nv.wait_lua("return #require('tclaude.diff').list() == 1")
+    await nv.command("TClaudeDiffAccept")
+    assert texts(await cli.response(first)) == ["FILE_SAVED", PROPOSAL]
+    await nv.wait_lua(NO_PROPOSAL_SHOWN)
+    assert await windows_in_tab(nv) == 1
+    assert await nv.lua("return vim.fn.expand('%:t')") == "app.py"

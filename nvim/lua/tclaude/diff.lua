@@ -214,20 +214,24 @@ function M.reject(diff)
   return true
 end
 
--- The diff shown in the current tab page or buffer, else the newest one.
+-- The diff of the current buffer, else the newest in the current tab page, else the
+-- newest one (several diffs share a tab page with open_in = "current_tab").
 function M.current()
   local buf = vim.api.nvim_get_current_buf()
   local tab = vim.api.nvim_get_current_tabpage()
-  local newest
+  local newest, in_tab
   for _, diff in pairs(M.active) do
-    if diff.prop_buf == buf or diff.tabpage == tab then
+    if diff.prop_buf == buf then
       return diff
+    end
+    if diff.tabpage == tab and (not in_tab or diff.seq > in_tab.seq) then
+      in_tab = diff
     end
     if not newest or diff.seq > newest.seq then
       newest = diff
     end
   end
-  return newest
+  return in_tab or newest
 end
 
 -- close_tab from the host: the diff was resolved elsewhere; close the view, do not answer.
