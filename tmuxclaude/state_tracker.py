@@ -64,6 +64,18 @@ class StateTracker:
         self.state = state
         return Change(state)
 
+    def permission_answered(self) -> Change:
+        """A diff Claude waited on was answered in an editor: Claude acts on it now.
+
+        No hook says so (the CLI fires none for a diff rejected in the IDE), and a
+        ``permission_prompt`` notification arriving later is about that same diff.
+        """
+        self._permission_pending = False
+        if self.state != "waiting":
+            return Change()
+        self.state = "busy"
+        return Change("busy")
+
     def _change(self, event: Any, payload: dict[str, Any]) -> Change:
         if event == "SessionStart":
             return self._session_start(payload)

@@ -167,3 +167,88 @@ async def test_selection_in_neovim_shows_in_the_cli(
         sent,
     )
     assert [m for m in await p.nv.messages() if "sent" in m] == [sent]
+
+
+async def test_only_window_keeps_the_diff_then_accept_writes(
+    tclaude: Tclaude, real_env: Path, api: FakeMessagesAPI, nvim: NvimFactory
+) -> None:
+    """<C-w>o in the proposal closes the file's side; the diff stays pending; :w accepts."""
+    p = await pair(tclaude, real_env, nvim)
+    target = real_env / "hello.txt"
+    await open_write_diff(p, api, target, "proposed\n")
+    await p.nv.feed("<C-w>o")
+    assert await p.nv.lua("return #vim.api.nvim_tabpage_list_wins(0)") == 1
+    await p.nv.lua("vim.wait(100)")  # Neovim's deferred check has run
+    assert await p.nv.lua("return #require('tclaude.diff').list()") == 1
+    status = await asyncio.to_thread(tclaude.json, "status", "api")
+    assert len(status["pending_diffs"]) == 1, status
+    assert not rejected_re("hello.txt").search(p.screen())
+    await p.nv.command("write")
+    await p.wait_screen(r"Wrote 1 lines? to hello\.txt")
+    assert target.read_text().rstrip("\n") == "proposed"
+    await p.nv.wait_lua("return #require('tclaude.diff').list() == 0")
+
+
+async def _wait_state(tclaude: Tclaude, want: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while (state := tclaude.json("status", "api")["state"]) != want:
+        assert time.monotonic() < deadline, f"state {state}, expected {want}"
+        await asyncio.sleep(0.1)
+
+
+async def test_rejected_diff_leaves_waiting(
+    tclaude: Tclaude, real_env: Path, api: FakeMessagesAPI, nvim: NvimFactory
+) -> None:
+    """A diff rejected in Neovim: the state follows Claude (the turn ends: idle).
+
+    No hook tells: the host leaves ``waiting`` itself when Neovim answers (``busy``),
+    and Claude Code's session registry then says idle.
+    """
+    p = await pair(tclaude, real_env, nvim)
+    await p.nv.lua(
+        "_G.states = {} vim.api.nvim_create_autocmd('User', { pattern = 'TClaudeState', "
+        "callback = function(a) table.insert(_G.states, a.data.state) end })"
+    )
+    target = real_env / "hello.txt"
+    await open_write_diff(p, api, target, "proposed\n")
+    await _wait_state(tclaude, "waiting")  # the CLI asked for the permission (its hook)
+    await p.nv.command("TClaudeDiffDeny")
+    await p.wait_screen(rejected_re("hello.txt").pattern)
+    await _wait_state(tclaude, "idle")
+    await p.nv.wait_lua("return require('tclaude').attached()[1].state == 'idle'")
+    states = await p.nv.lua("return _G.states")
+    assert states[states.index("waiting") :] == ["waiting", "busy", "idle"]
+
+
+async def test_refused_diff_is_reported_in_neovim(
+    tclaude: Tclaude, real_env: Path, api: FakeMessagesAPI, nvim: NvimFactory
+) -> None:
+    """app.py has unsaved changes in Neovim: no diff there, a warning saying why and what
+    to do, and the CLI falls back to asking in its own pane."""
+    p = await pair(tclaude, real_env, nvim)
+    app = real_env / "app.py"
+    await p.nv.command("edit app.py")
+    await p.nv.lua("vim.api.nvim_buf_set_lines(0, 0, 1, false, {'changed in nvim'})")
+    api.queue_tool_use("Read", {"file_path": str(app)})  # the CLI writes only files it read
+    api.queue_tool_use("Write", {"file_path": str(app), "content": "new\n"})
+    await p.type_prompt("write the file")
+    warning = "tclaude: api's change to app.py not shown: its buffer has unsaved changes"
+    await p.nv.wait_lua(
+        "for _, m in ipairs(_G.tclaude_messages) do "
+        "if m.level == vim.log.levels.WARN and vim.startswith(m.msg, ...) then return true end end",
+        30,
+        warning,
+    )
+    assert [m for m in await p.nv.messages() if "app.py" in m] == [
+        warning + "; save (:w) or discard (:e!) them, and answer in Claude's pane"
+    ]
+    await p.wait_screen(r"Do you want to overwrite app\.py\?")
+    assert await p.nv.lua("return #require('tclaude.diff').list()") == 0
+    assert await p.nv.lua("return #vim.api.nvim_list_tabpages()") == 1
+    # the user answers there: No
+    tclaude.tmux("send-keys", "-t", p.pane, "Escape")
+    await p.wait_screen(PROMPT_READY_RE.pattern)
+    assert app.read_text(encoding="utf-8") == APP
+    assert (
+        await p.nv.lua("return vim.api.nvim_buf_get_lines(0, 0, 1, false)[1]") == "changed in nvim"
+    )

@@ -183,3 +183,20 @@ def test_session_start_keeps_only_uuids_and_transcripts_of_ours(case: SessionSta
     assert change.state == "idle"  # the session started, whatever it claims
     assert (change.session_id, change.transcript) == recorded
     assert tracker.session_id == case.session_id if recorded[0] else tracker.session_id is None
+
+
+def test_a_diff_answered_in_an_editor_ends_waiting() -> None:
+    """No hook says a diff was answered in the IDE; the host tells the tracker itself."""
+    tracker = StatusTracker()
+    for event in ("SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest"):
+        tracker.feed(ev(event))
+    assert tracker.state == "waiting"
+    assert tracker.permission_answered().state == "busy"
+    assert tracker.state == "busy"
+    # that permission's late notification does not bring waiting back
+    assert tracker.feed(ev("Notification", notification_type="permission_prompt")).state is None
+    assert tracker.state == "busy"
+    # answered while not waiting (e.g. idle already): nothing changes
+    tracker.feed(ev("Stop"))
+    assert tracker.permission_answered().state is None
+    assert tracker.state == "idle"

@@ -73,6 +73,7 @@ class Host:
         self._pane_stderr: int | None = None  # the pane's stderr, for claude alone
         self.registry: CrossCheck | None = None  # Claude Code's session registry, once claude runs
         self.usage_text: str | None = None  # "42% $1.23" of the turn last ended
+        self.router.on_diff_answered = self._diff_answered
         self.router.on_change = lambda: self.pane.set_later(
             {"@tclaude-clis": str(self.router.ready_clis)}
         )
@@ -209,6 +210,19 @@ class Host:
         if state != self.tracker.state:
             self.tracker.state = state
             self._apply(Change(state))
+
+    def _diff_answered(self, answer: str) -> None:
+        """An editor answered a diff: leave ``waiting`` before the CLI even hears it.
+
+        The registry's older ``waiting`` no longer counts (as after a hook); what
+        the CLI does next (a hook, or its registry saying idle) sets the state.
+        """
+        change = self.tracker.permission_answered()
+        if self.registry is not None:
+            self.registry.hook_seen(change)
+        if change.state is not None:
+            logger.debug("diff answered (%s): %s", answer, change.state)
+            self._apply(change)
 
     def _on_hook(self, payload: dict[str, Any]) -> None:
         before = self.tracker.state

@@ -120,6 +120,8 @@ class Router:
         self._accept_pid = accept_pid
         self.clis: set[CliLink] = set()
         self.on_change: Callable[[], None] | None = None  # ready CLIs came or went
+        #: an editor answered a diff (FILE_SAVED or DIFF_REJECTED), before the CLI gets it
+        self.on_diff_answered: Callable[[str], None] | None = None
         self.editors: list[EditorPeer] = []
         self.latest_selection: JsonObject | None = None
         self.pending: dict[str, PendingDiff] = {}
@@ -235,16 +237,26 @@ class Router:
                     ask.cancel()
                     continue
                 try:
-                    diff.resolve(ask.result())
+                    answer = ask.result()
                 except EditorGoneError:
                     self.editor_detached(editor)
                     continue
+                if diff.resolve(answer):
+                    self._diff_answered(answer)
             return diff.future.result()
         finally:
             if waiting is not None:
                 waiting.cancel()
             if self.pending.get(tab) is diff:
                 del self.pending[tab]
+
+    def _diff_answered(self, answer: JsonObject) -> None:
+        """Tell the host an editor answered a diff: the permission Claude waited on is given."""
+        content = answer.get("content")
+        first = content[0] if isinstance(content, list) and content else None
+        kind = first.get("text") if isinstance(first, dict) else None
+        if kind in ("FILE_SAVED", "DIFF_REJECTED") and self.on_diff_answered is not None:
+            self.on_diff_answered(kind)
 
     def close_diff(self, tab_name: str) -> bool:
         """Resolve a pending diff as rejected and tell the editors to close it."""

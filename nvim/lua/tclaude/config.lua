@@ -17,9 +17,18 @@ M.defaults = {
   focus_after_send = false,
   -- define :ClaudeCode, :ClaudeCodeSend, ... as aliases (for claudecode.nvim key maps)
   claudecode_aliases = false,
+  -- diffs Claude proposes (openDiff); see :help tclaude-diff-options
   diff = {
-    -- "vertical" (side by side) or "horizontal"
+    -- "vertical" (side by side), "horizontal" (one above the other) or "inline" (one
+    -- buffer: added lines highlighted, removed lines shown between them)
     layout = "vertical",
+    -- "new_tab" (a tab page of its own) or "current_tab" (split the current window)
+    open_in = "new_tab",
+    -- a rejected new file, with open_in = "current_tab": "keep_empty" leaves its (empty)
+    -- window, "close_window" closes it
+    on_new_file_reject = "keep_empty",
+    -- true: the focus stays where it was when a diff opens
+    keep_focus = false,
   },
   -- vim.log.levels name for messages from the plugin
   log_level = "info",

@@ -1,9 +1,13 @@
--- Diff views for openDiff: each proposal in a tab page of its own, the file on one side,
--- the proposal (editable) on the other. `:w` in the proposal or :TClaudeDiffAccept
--- accepts it with the buffer's text; `:q`, closing the tab or :TClaudeDiffDeny rejects.
+-- Diff views for openDiff: the file and the proposal (editable) side by side, one above
+-- the other, or the proposal alone with the changes marked (diff_inline), in a tab page of
+-- their own or the current one (config.diff). `:w` in the proposal or :TClaudeDiffAccept
+-- accepts it with the buffer's text; :TClaudeDiffDeny rejects, and so does the proposal
+-- leaving the screen (no window shows it any more: `:q`, its tab closed, `:bd`), but not
+-- <C-w>o or closing the file's window.
 -- The file itself is never written here: the CLI writes the text it gets back, and the
 -- file's buffer is reloaded once it has.
 local config = require("tclaude.config")
+local events = require("tclaude.events")
 local tools = require("tclaude.tools")
 
 local uv = vim.uv or vim.loop
@@ -45,8 +49,38 @@ local function tab_of(diff)
   return nil
 end
 
--- Remove the view: the tab page, the proposal buffer, the autocmds. No answer is sent.
-local function close_view(diff)
+local function windows_showing(buf)
+  local wins = {}
+  if buf and vim.api.nvim_buf_is_valid(buf) then
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_buf(win) == buf then
+        wins[#wins + 1] = win
+      end
+    end
+  end
+  return wins
+end
+
+-- Close `win`, or when it is its tab's last window show an empty buffer in it instead.
+local function close_or_empty(win)
+  if not (win and vim.api.nvim_win_is_valid(win)) then
+    return
+  end
+  local tab = vim.api.nvim_win_get_tabpage(win)
+  if #vim.api.nvim_tabpage_list_wins(tab) > 1 then
+    if pcall(vim.api.nvim_win_close, win, true) then
+      return
+    end
+  end
+  local empty = vim.api.nvim_create_buf(true, false)
+  vim.bo[empty].bufhidden = "wipe"
+  pcall(vim.api.nvim_win_set_buf, win, empty)
+end
+
+-- Remove the view: the proposal's windows and buffer (the tab page when the diff made
+-- one), the autocmds. `accepted` is true, false (rejected) or nil (closed for another
+-- reason: the CLI, the link). No answer is sent.
+local function close_view(diff, accepted)
   if diff.closed then
     return
   end
@@ -57,31 +91,52 @@ local function close_view(diff)
   for _, id in ipairs(diff.autocmds) do
     pcall(vim.api.nvim_del_autocmd, id)
   end
+  if diff.shown then
+    events.fire("TClaudeDiffClosed", {
+      file = diff.old_file_path,
+      tab_name = diff.tab_name,
+      instance = diff.link and diff.link.name,
+      accepted = accepted == true,
+      reason = accepted == true and "accepted" or (accepted == false and "rejected" or "closed"),
+    })
+  end
   local function remove()
     if diff.prop_buf and vim.api.nvim_buf_is_valid(diff.prop_buf) then
       vim.bo[diff.prop_buf].modified = false
     end
+    local was_current = vim.api.nvim_get_current_tabpage() == diff.tabpage
     local tab = tab_of(diff)
-    if tab then
+    if tab and diff.own_tab and #vim.api.nvim_list_tabpages() > 1 then
       for _, win in ipairs(vim.api.nvim_tabpage_list_wins(tab)) do
         pcall(function()
           vim.wo[win].diff = false
         end)
       end
-      if #vim.api.nvim_list_tabpages() > 1 then
-        local back = vim.api.nvim_get_current_tabpage() == tab
-          and diff.prev_tab
-          and vim.api.nvim_tabpage_is_valid(diff.prev_tab)
-        pcall(vim.cmd, "tabclose! " .. vim.api.nvim_tabpage_get_number(tab))
-        if back and vim.api.nvim_tabpage_is_valid(diff.prev_tab) then
-          vim.api.nvim_set_current_tabpage(diff.prev_tab)
-        end
-      else
-        -- the only tab page: keep the file's window, drop the proposal's
-        if diff.prop_win and vim.api.nvim_win_is_valid(diff.prop_win) and #vim.api.nvim_tabpage_list_wins(tab) > 1 then
-          pcall(vim.api.nvim_win_close, diff.prop_win, true)
+      pcall(vim.cmd, "tabclose! " .. vim.api.nvim_tabpage_get_number(tab))
+    else
+      for _, win in ipairs(windows_showing(diff.prop_buf)) do
+        close_or_empty(win)
+      end
+      local orig = diff.orig_win
+      if orig and vim.api.nvim_win_is_valid(orig) then
+        pcall(vim.api.nvim_win_call, orig, function()
+          vim.cmd("diffoff")
+        end)
+        local keep_empty = accepted == false and diff.is_new and diff.opts.on_new_file_reject == "keep_empty"
+        if diff.orig_created and not keep_empty then
+          close_or_empty(orig)
+        elseif diff.orig_created and vim.api.nvim_win_get_buf(orig) == diff.scratch_buf then
+          -- keep_empty: the window stays, with an ordinary empty buffer
+          local empty = vim.api.nvim_create_buf(true, false)
+          vim.bo[empty].bufhidden = "wipe"
+          pcall(vim.api.nvim_win_set_buf, orig, empty)
         end
       end
+    end
+    if was_current and diff.prev_win and vim.api.nvim_win_is_valid(diff.prev_win) then
+      pcall(vim.api.nvim_set_current_win, diff.prev_win)
+    elseif was_current and diff.prev_tab and vim.api.nvim_tabpage_is_valid(diff.prev_tab) then
+      pcall(vim.api.nvim_set_current_tabpage, diff.prev_tab)
     end
     if diff.prop_buf and vim.api.nvim_buf_is_valid(diff.prop_buf) then
       pcall(vim.api.nvim_buf_delete, diff.prop_buf, { force = true })
@@ -144,7 +199,7 @@ function M.accept(diff)
   local text = proposal_text(diff)
   local before = uv.fs_stat(diff.new_file_path)
   diff.reply(tools.text("FILE_SAVED", text))
-  close_view(diff)
+  close_view(diff, true)
   reload_when_written(diff.new_file_path, before)
   return true
 end
@@ -155,24 +210,28 @@ function M.reject(diff)
   end
   diff.resolved = true
   diff.reply(tools.text("DIFF_REJECTED", diff.tab_name))
-  close_view(diff)
+  close_view(diff, false)
   return true
 end
 
--- The diff shown in the current tab page or buffer, else the newest one.
+-- The diff of the current buffer, else the newest in the current tab page, else the
+-- newest one (several diffs share a tab page with open_in = "current_tab").
 function M.current()
   local buf = vim.api.nvim_get_current_buf()
   local tab = vim.api.nvim_get_current_tabpage()
-  local newest
+  local newest, in_tab
   for _, diff in pairs(M.active) do
-    if diff.prop_buf == buf or diff.tabpage == tab then
+    if diff.prop_buf == buf then
       return diff
+    end
+    if diff.tabpage == tab and (not in_tab or diff.seq > in_tab.seq) then
+      in_tab = diff
     end
     if not newest or diff.seq > newest.seq then
       newest = diff
     end
   end
-  return newest
+  return in_tab or newest
 end
 
 -- close_tab from the host: the diff was resolved elsewhere; close the view, do not answer.
@@ -207,15 +266,44 @@ function M.list()
   return out
 end
 
+-- The diff options (config.diff), unknown values replaced by the defaults.
+local CHOICES = {
+  layout = { "vertical", "horizontal", "inline" },
+  open_in = { "new_tab", "current_tab" },
+  on_new_file_reject = { "keep_empty", "close_window" },
+}
+
+function M.options()
+  local given = config.options.diff or {}
+  local defaults = config.defaults.diff
+  local out = { keep_focus = given.keep_focus == true }
+  for name, allowed in pairs(CHOICES) do
+    out[name] = vim.tbl_contains(allowed, given[name]) and given[name] or defaults[name]
+  end
+  return out
+end
+
+-- Refuse an openDiff: say why in Neovim (one line, kept in :messages), answer the error.
+local function refuse(link, path, why)
+  local who = link and link.name or "Claude"
+  local name = vim.fn.fnamemodify(path, ":~:.")
+  vim.notify(
+    string.format("tclaude: %s's change to %s not shown: %s", who, name, why),
+    vim.log.levels.WARN
+  )
+  tools.fail(-32000, "Cannot show the diff in Neovim: " .. path .. ": " .. why)
+end
+
 -- Open the view for an openDiff request. `reply(result)` answers it.
 function M.open(params, reply, link)
   local old_path = vim.fn.fnamemodify(params.old_file_path, ":p")
   local new_path = vim.fn.fnamemodify(params.new_file_path, ":p")
   local existing = tools.find_buffer(old_path)
   if existing and vim.bo[existing].modified then
-    tools.fail(
-      -32000,
-      "the buffer of " .. old_path .. " has unsaved changes in Neovim: save or undo them, then try again"
+    refuse(
+      link,
+      old_path,
+      "its buffer has unsaved changes; save (:w) or discard (:e!) them, and answer in Claude's pane"
     )
   end
   local previous = M.active[key(link, params.tab_name)]
@@ -236,41 +324,39 @@ function M.open(params, reply, link)
     autocmds = {},
     resolved = false,
     closed = false,
+    opts = M.options(),
   }
 
-  local is_new = vim.fn.filereadable(old_path) == 0
+  diff.is_new = vim.fn.filereadable(old_path) == 0
   diff.prev_tab = vim.api.nvim_get_current_tabpage()
-  local ok, err = pcall(M._build_view, diff, params, old_path, new_path, is_new)
+  diff.prev_win = vim.api.nvim_get_current_win()
+  local ok, err = pcall(M._build_view, diff, params, old_path, new_path, diff.is_new)
   if not ok then
     diff.resolved = true
     close_view(diff)
-    tools.fail(-32000, "could not show the diff: " .. tostring(err))
+    refuse(link, old_path, tostring(err) .. "; answer in Claude's pane")
   end
   M.active[diff.key] = diff
+  diff.shown = true
+  if diff.opts.keep_focus then
+    if vim.api.nvim_win_is_valid(diff.prev_win) then
+      vim.api.nvim_set_current_win(diff.prev_win)
+    elseif vim.api.nvim_tabpage_is_valid(diff.prev_tab) then
+      vim.api.nvim_set_current_tabpage(diff.prev_tab)
+    end
+  end
+  events.fire("TClaudeDiffOpened", {
+    file = old_path,
+    tab_name = params.tab_name,
+    instance = link and link.name,
+    new_file = diff.is_new,
+    layout = diff.opts.layout,
+  })
   return diff
 end
 
-function M._build_view(diff, params, old_path, new_path, is_new)
-  vim.cmd("tabnew")
-  diff.tabpage = vim.api.nvim_get_current_tabpage()
-  local placeholder = vim.api.nvim_get_current_buf()
-  vim.bo[placeholder].bufhidden = "wipe"
-  diff.orig_win = vim.api.nvim_get_current_win()
-  if is_new then
-    -- a new file: compare against an empty scratch buffer
-    diff.scratch_buf = placeholder
-    vim.bo[placeholder].buftype = "nofile"
-    vim.api.nvim_buf_set_name(placeholder, unique_buffer_name(old_path .. " (new file)"))
-  else
-    vim.cmd("edit " .. vim.fn.fnameescape(old_path))
-  end
-  local orig_buf = vim.api.nvim_get_current_buf()
-  local filetype = vim.bo[orig_buf].filetype
-  if filetype == "" then
-    filetype = vim.filetype.match({ filename = new_path }) or ""
-  end
-  vim.cmd("diffthis")
-
+-- The proposal buffer: acwrite, named after the file, `:w` answers.
+local function proposal_buffer(diff, params, new_path, filetype)
   local prop_buf = vim.api.nvim_create_buf(false, false)
   diff.prop_buf = prop_buf
   vim.bo[prop_buf].buftype = "acwrite"
@@ -283,18 +369,113 @@ function M._build_view(diff, params, old_path, new_path, is_new)
   vim.bo[prop_buf].eol = eol
   vim.bo[prop_buf].fixeol = false
   vim.bo[prop_buf].modified = false
-  if filetype ~= "" then
+  if filetype and filetype ~= "" then
     vim.bo[prop_buf].filetype = filetype
   end
   vim.b[prop_buf].tclaude_diff = params.tab_name
+  return prop_buf
+end
 
-  local layout = (config.options.diff or {}).layout
-  vim.cmd(layout == "horizontal" and "rightbelow split" or "rightbelow vsplit")
-  diff.prop_win = vim.api.nvim_get_current_win()
-  vim.api.nvim_win_set_buf(diff.prop_win, prop_buf)
-  vim.cmd("diffthis")
-  pcall(vim.api.nvim_tabpage_set_var, diff.tabpage, "tclaude_diff", params.tab_name)
+-- An empty buffer standing for a file that does not exist yet.
+local function scratch_for(diff, old_path, buf)
+  buf = buf or vim.api.nvim_create_buf(false, true)
+  diff.scratch_buf = buf
+  vim.bo[buf].buftype = "nofile"
+  vim.bo[buf].bufhidden = "wipe"
+  vim.api.nvim_buf_set_name(buf, unique_buffer_name(old_path .. " (new file)"))
+  return buf
+end
 
+-- The window (in the current tab) that shows the file's buffer, if any.
+local function window_with(path)
+  local buf = tools.find_buffer(path)
+  if not buf then
+    return nil
+  end
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    if vim.api.nvim_win_get_buf(win) == buf then
+      return win
+    end
+  end
+  return nil
+end
+
+function M._build_view(diff, params, old_path, new_path, is_new)
+  local opts = diff.opts
+  local filetype = ""
+  local old_lines = {}
+  local existing = tools.find_buffer(old_path)
+  if existing then
+    filetype = vim.bo[existing].filetype
+    old_lines = vim.api.nvim_buf_get_lines(existing, 0, -1, false)
+  elseif not is_new then
+    old_lines = vim.fn.readfile(old_path)
+  end
+  if filetype == "" then
+    filetype = vim.filetype.match({ filename = new_path }) or ""
+  end
+
+  local placeholder
+  if opts.open_in == "new_tab" then
+    vim.cmd("tabnew")
+    diff.own_tab = true
+    placeholder = vim.api.nvim_get_current_buf()
+    vim.bo[placeholder].bufhidden = "wipe"
+  end
+  diff.tabpage = vim.api.nvim_get_current_tabpage()
+
+  if opts.layout == "inline" then
+    local prop_buf = proposal_buffer(diff, params, new_path, filetype)
+    if not diff.own_tab then
+      vim.cmd("aboveleft split")
+    end
+    diff.prop_win = vim.api.nvim_get_current_win()
+    vim.api.nvim_win_set_buf(diff.prop_win, prop_buf)
+    local inline = require("tclaude.diff_inline")
+    inline.render(prop_buf, old_lines)
+    diff.autocmds[#diff.autocmds + 1] = vim.api.nvim_create_autocmd({ "TextChanged", "TextChangedI" }, {
+      group = group,
+      buffer = prop_buf,
+      callback = function()
+        inline.render(prop_buf, old_lines)
+      end,
+    })
+  else
+    -- the file's side: the window already showing it in this tab, else a new one
+    if diff.own_tab then
+      diff.orig_win = vim.api.nvim_get_current_win()
+      if is_new then
+        scratch_for(diff, old_path, placeholder)
+      else
+        vim.cmd("edit " .. vim.fn.fnameescape(old_path))
+      end
+    else
+      diff.orig_win = (not is_new) and window_with(old_path) or nil
+      if diff.orig_win then
+        vim.api.nvim_set_current_win(diff.orig_win)
+      else
+        vim.cmd(opts.layout == "horizontal" and "aboveleft split" or "aboveleft vsplit")
+        diff.orig_win = vim.api.nvim_get_current_win()
+        diff.orig_created = true
+        if is_new then
+          vim.api.nvim_win_set_buf(diff.orig_win, scratch_for(diff, old_path))
+        else
+          vim.cmd("edit " .. vim.fn.fnameescape(old_path))
+        end
+      end
+    end
+    vim.cmd("diffthis")
+    local prop_buf = proposal_buffer(diff, params, new_path, filetype)
+    vim.cmd(opts.layout == "horizontal" and "rightbelow split" or "rightbelow vsplit")
+    diff.prop_win = vim.api.nvim_get_current_win()
+    vim.api.nvim_win_set_buf(diff.prop_win, prop_buf)
+    vim.cmd("diffthis")
+  end
+  if diff.own_tab then
+    pcall(vim.api.nvim_tabpage_set_var, diff.tabpage, "tclaude_diff", params.tab_name)
+  end
+
+  local prop_buf = diff.prop_buf
   local ids = diff.autocmds
   ids[#ids + 1] = vim.api.nvim_create_autocmd("BufWriteCmd", {
     group = group,
@@ -310,15 +491,17 @@ function M._build_view(diff, params, old_path, new_path, is_new)
       M.reject(diff)
     end,
   })
-  ids[#ids + 1] = vim.api.nvim_create_autocmd("WinClosed", {
-    group = group,
-    callback = function(args)
-      local win = tonumber(args.match)
-      if win == diff.orig_win or win == diff.prop_win then
+  -- Closing windows (<C-w>o, the file's window, one of two views) keeps the diff; it is
+  -- rejected once no window shows the proposal any more. Checked after the change is done.
+  local function check_shown()
+    vim.schedule(function()
+      if not diff.resolved and #windows_showing(prop_buf) == 0 then
         M.reject(diff)
       end
-    end,
-  })
+    end)
+  end
+  ids[#ids + 1] = vim.api.nvim_create_autocmd("BufWinLeave", { group = group, buffer = prop_buf, callback = check_shown })
+  ids[#ids + 1] = vim.api.nvim_create_autocmd("WinClosed", { group = group, callback = check_shown })
 end
 
 vim.api.nvim_create_autocmd("VimLeavePre", {

@@ -228,6 +228,9 @@ end
 -- link when there is one, else a one-shot connection. callback(err, result).
 function M.send_to(target, method, params, callback)
   callback = callback or function() end
+  if method == "at_mentioned" then
+    callback = require("tclaude.events").after_mention(params, callback)
+  end
   local record
   if target and target ~= "" then
     record = discovery.find(discovery.scan(), target)
