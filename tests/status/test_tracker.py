@@ -187,7 +187,7 @@ def test_session_start_keeps_only_uuids_and_transcripts_of_ours(case: SessionSta
 
 def test_a_diff_answered_in_an_editor_ends_waiting() -> None:
     """No hook says a diff was answered in the IDE; the host tells the tracker itself."""
-    tracker = StatusTracker()
+    tracker = StateTracker()
     for event in ("SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest"):
         tracker.feed(ev(event))
     assert tracker.state == "waiting"
