@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.nvim.conftest import HostFactory, Nvim, NvimFactory
+from tests.cli.test_claude_version import fake_claude
+from tests.nvim.conftest import NVIM, PLUGIN, HostFactory, Nvim, NvimFactory
 from tests.nvim.test_diff import open_diff, texts
 from tests.support.hosts import FakeCli
+
+TCLAUDE = str(Path(sys.executable).parent / "tclaude")
 
 # claudecode.nvim's README (coder/claudecode.nvim, 2390c6e): the lazy.nvim spec's `cmd` list
 LAZY_CMD = [
@@ -145,14 +151,19 @@ async def test_netrw_sends_the_entry_under_the_cursor_and_is_no_selection(
     await asyncio.sleep(0.3)
     await nv.command("TClaudeAdd src/app.py")  # a marker after the debounce
     await cli.notification("at_mentioned")
-    shared = [n["params"]["filePath"] for n in cli.notifications if n["method"] == "selection_changed"]
+    shared = [
+        n["params"]["filePath"] for n in cli.notifications if n["method"] == "selection_changed"
+    ]
     assert str(project) not in shared and str(project) + "/" not in shared
 
 
 STAND_INS = {
     "oil": """
       package.loaded['oil'] = {
-        get_current_dir = function(buf) assert(buf == vim.api.nvim_get_current_buf()); return ROOT .. '/' end,
+        get_current_dir = function(buf)
+          assert(buf == vim.api.nvim_get_current_buf())
+          return ROOT .. '/'
+        end,
         get_cursor_entry = function() return { name = 'src', type = 'directory' } end,
         get_entry_on_line = function(buf, line)
           return ({ { name = '..', type = 'directory' }, { name = 'README.md', type = 'file' },
@@ -166,14 +177,16 @@ STAND_INS = {
         marks = { list = function() return marks end },
         tree = { get_node_under_cursor = function()
           local line = vim.api.nvim_win_get_cursor(0)[1]
-          return ({ { name = '..', absolute_path = ROOT }, { absolute_path = ROOT .. '/README.md', type = 'file' },
+          return ({ { name = '..', absolute_path = ROOT },
+                    { absolute_path = ROOT .. '/README.md', type = 'file' },
                     { absolute_path = ROOT .. '/src', type = 'directory' } })[line]
         end },
       }
       _G.set_marks = function(m) marks = m end
     """,
     "neo-tree": """
-      local nodes = { { type = 'message', path = '' }, { type = 'file', path = ROOT .. '/README.md' },
+      local nodes = { { type = 'message', path = '' },
+                      { type = 'file', path = ROOT .. '/README.md' },
                       { type = 'directory', path = ROOT .. '/src' } }
       local tree = {}
       function tree:get_node(line) return nodes[line or vim.api.nvim_win_get_cursor(0)[1]] end
@@ -196,7 +209,8 @@ STAND_INS = {
         assert(opts.fallback)
         return { { file = 'README.md', cwd = ROOT }, { file = ROOT .. '/src', dir = true } }
       end
-      package.loaded['snacks'] = { picker = { get = function(opts) assert(opts.tab); return { picker } end } }
+      local function get(opts) assert(opts.tab); return { picker } end
+      package.loaded['snacks'] = { picker = { get = get } }
     """,
 }
 
@@ -209,7 +223,8 @@ async def test_explorer_adapters_against_stand_ins(
     await nv.lua(f"ROOT = {str(project)!r}\n" + STAND_INS[filetype])
     await nv.lua(
         "vim.cmd('enew'); vim.api.nvim_buf_set_lines(0, 0, -1, false, { 'a', 'b', 'c' }); "
-        "vim.bo.buftype = 'nofile'; vim.bo.filetype = ...; vim.api.nvim_win_set_cursor(0, { 3, 0 })",
+        "vim.bo.buftype = 'nofile'; vim.bo.filetype = ...; "
+        "vim.api.nvim_win_set_cursor(0, { 3, 0 })",
         filetype,
     )
     paths = "return { require('tclaude.explorer').paths(0, ...) }"
@@ -265,3 +280,54 @@ async def test_tclaude_refuses_what_is_no_known_claude_option(
     await nv.command(f"TClaude {args}")
     messages = await nv.messages()
     assert len(messages) == 1 and error in messages[0], messages  # nothing was run
+
+
+async def checkhealth(nv: Nvim) -> str:
+    await nv.command("checkhealth tclaude")
+    report: str = await nv.lua(
+        "return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\\n')"
+    )
+    return report
+
+
+async def test_checkhealth_reports_the_claude_cli(
+    project: Path, tmp_path: Path, nvim: NvimFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = fake_claude(tmp_path / "bin", "2.1.332 (Claude Code)")
+    monkeypatch.setenv("TCLAUDE_CLAUDE_COMMAND", str(script))  # Neovim inherits it
+    report = await checkhealth(await nvim(project, {"cmd": TCLAUDE, "auto_attach": False}))
+    assert f"OK claude found: {script} (2.1.332 (Claude Code))" in report, report
+    assert "OK Claude Code 2.1.332 (supported " in report
+
+    monkeypatch.setenv("TCLAUDE_CLAUDE_COMMAND", str(tmp_path / "nowhere" / "claude"))
+    report = await checkhealth(await nvim(project, {"cmd": TCLAUDE, "auto_attach": False}))
+    assert f"WARNING claude: '{tmp_path / 'nowhere' / 'claude'}' not found" in report, report
+    assert "set `claude_command`" in report
+    assert "OK Claude Code" not in report
+
+
+def test_the_shipped_help_tags_are_fresh(tmp_path: Path) -> None:
+    """`:help tclaude` works without :helptags: nvim/doc/tags ships and matches the help."""
+    shipped = Path(PLUGIN) / "doc" / "tags"
+    copy = tmp_path / "doc"
+    copy.mkdir()
+    shutil.copy(Path(PLUGIN) / "doc" / "tclaude.txt", copy)
+    subprocess.run(
+        [NVIM, "--headless", "--clean", "-c", f"helptags {copy}", "-c", "qa!"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert shipped.read_text(encoding="utf-8") == (copy / "tags").read_text(encoding="utf-8"), (
+        "nvim/doc/tags is stale: nvim --headless -c 'helptags nvim/doc' -c q"
+    )
+
+
+async def test_help_works_without_helptags(project: Path, tmp_path: Path) -> None:
+    plugin = tmp_path / "plugin"
+    shutil.copytree(PLUGIN, plugin)  # as installed: the shipped tags, no :helptags run
+    out = subprocess.run(
+        [NVIM, "--headless", "--clean", "--cmd", f"set rtp^={plugin}", "-c", "help tclaude",
+         "-c", "help :TClaudeTreeAdd", "-c", "echo expand('%:t') getline('.')", "-c", "qa!"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert "E149" not in out.stderr, out.stderr
+    assert "tclaude.txt" in out.stderr and "*:TClaudeTreeAdd*" in out.stderr
