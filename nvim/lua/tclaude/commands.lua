@@ -630,9 +630,7 @@ local function define_aliases()
     define(name, fn, vim.tbl_extend("force", opts, { desc = "tclaude: claudecode.nvim's :" .. name }))
   end
   local function focus(o)
-    if #o.fargs == 0 then
-      leave_visual()
-    end
+    leave_visual() -- as claudecode's, from a Visual-mode map
     M.focus(o.fargs)
   end
   alias("ClaudeCode", focus, { nargs = "*" })
