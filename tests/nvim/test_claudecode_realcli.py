@@ -1,4 +1,8 @@
-"""Mentions of directories, as the real Claude Code CLI shows them (see test_realcli.py)."""
+"""Mentions of directories, as the real Claude Code CLI shows them (see test_realcli.py).
+
+The CLI (2.1.197, 2.1.332) shows "pkg/" and an absolute path of pkg alike as "@pkg", and
+every form of its own directory ("./", ".", absolute, with or without "/") as a bare "@".
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,9 @@ async def test_directories_show_as_dir_slash_in_the_prompt(
 ) -> None:
     (real_env / "pkg").mkdir()
     p = await pair(tclaude, real_env, nvim)
-    await p.nv.command("TClaudeAdd pkg")
-    await p.wait_screen(r"@pkg/")
-    await p.nv.command("TClaudeAdd .")  # was a bare "@"
-    await p.wait_screen(r"@\./")
+    await p.nv.command("TClaudeAdd .")  # was a bare "@" ("./", as claudecode sends it, too)
+    assert "not sent" in (await p.nv.messages())[-1]
+    await p.nv.command("TClaudeAdd pkg")  # sent as "pkg/"
+    screen = await p.wait_screen(r"@pkg")
+    prompt = next(line for line in screen.splitlines() if line.startswith("❯"))
+    assert prompt[1:].split() == ["@pkg"], prompt

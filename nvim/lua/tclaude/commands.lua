@@ -318,11 +318,21 @@ local function target_cwd(target)
   return record and record.cwd or vim.fn.getcwd()
 end
 
--- Mention every path in `paths` (absolute; directories as "dir/").
+-- Mention every path in `paths` (absolute; directories as "dir/"). The instance's own
+-- directory is not sent: Claude Code (2.1.197 to 2.1.332) shows any mention of it, "./"
+-- included, as a bare "@".
 local function mention_paths(target, paths)
   local cwd = target_cwd(target)
   for _, path in ipairs(paths) do
-    mention(target, { filePath = M.mention_path(path, cwd) })
+    local file_path = M.mention_path(path, cwd)
+    if file_path == "./" then
+      config.notify(
+        "not sent: " .. cwd .. " is Claude's own directory, which Claude Code shows as a bare @",
+        vim.log.levels.WARN
+      )
+    else
+      mention(target, { filePath = file_path })
+    end
   end
 end
 
