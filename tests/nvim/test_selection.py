@@ -132,7 +132,7 @@ async def test_add_mentions_files_and_lines(
     assert params == {"filePath": str(project / "README.md"), "lineStart": 1, "lineEnd": 2}
     await nv.command("TClaudeAdd src")
     params = (await cli.notification("at_mentioned"))["params"]
-    assert params == {"filePath": str(project / "src")}
+    assert params == {"filePath": "src/"}  # as claudecode.nvim: relative, with a slash
 
 
 async def test_send_to_a_named_instance_elsewhere(

@@ -3,7 +3,10 @@
 local cli = require("tclaude.cli")
 local config = require("tclaude.config")
 local discovery = require("tclaude.discovery")
+local explorer = require("tclaude.explorer")
 local pairing = require("tclaude.pairing")
+
+local uv = vim.uv or vim.loop
 
 local M = {}
 
@@ -89,14 +92,75 @@ end
 -- this Neovim, another one or a shell, end up with one instance.
 local creating = {}
 
--- :TClaude [name]
-function M.focus(name)
-  local record = resolve(name)
+-- The claude options :TClaude passes on: flag -> "none", "value" or "optional" (a value
+-- when the next word is no option). Anything else is refused: these become claude's argv.
+local CLAUDE_FLAGS = {
+  ["--resume"] = "optional",
+  ["-r"] = "optional",
+  ["--continue"] = "none",
+  ["-c"] = "none",
+  ["--fork-session"] = "none",
+  ["--model"] = "value",
+  ["--permission-mode"] = "value",
+  ["--add-dir"] = "value",
+  ["--agent"] = "value",
+  ["--verbose"] = "none",
+}
+local CLAUDE_VALUE = "^[%w_~./][%w%._:@/+~%[%]-]*$"
+
+-- `words` checked as claude options; returns the argv list, or nil and a one-line error.
+function M.claude_args(words)
+  local out, i = {}, 1
+  while i <= #words do
+    local word = words[i]
+    local flag, inline = word:match("^(%-%-[%w-]+)=(.*)$")
+    flag = flag or word
+    local kind = CLAUDE_FLAGS[flag]
+    if not kind then
+      local known = vim.tbl_keys(CLAUDE_FLAGS)
+      table.sort(known)
+      return nil, "not a claude option :TClaude passes on: " .. word .. " (known: " .. table.concat(known, " ") .. ")"
+    end
+    if inline and kind == "none" then
+      return nil, flag .. " takes no value"
+    end
+    local value = inline
+    if value == nil and kind ~= "none" then
+      local following = words[i + 1]
+      if following and following:sub(1, 1) ~= "-" then
+        value, i = following, i + 1
+      elseif kind == "value" then
+        return nil, flag .. " needs a value"
+      end
+    end
+    out[#out + 1] = flag
+    if value ~= nil then
+      if not value:match(CLAUDE_VALUE) then
+        return nil, "bad value for " .. flag .. ": " .. value
+      end
+      out[#out + 1] = value
+    end
+    i = i + 1
+  end
+  return out
+end
+
+-- Focus the instance for this directory, or create it with `claude_args` passed to claude.
+local function focus_or_create(claude_args)
+  local record = resolve(nil)
   if record then
     M.switch(record)
-    return
-  end
-  if name and name ~= "" then
+    if #claude_args > 0 then
+      config.notify(
+        record.name
+          .. " is running: "
+          .. table.concat(claude_args, " ")
+          .. " not applied (claude options apply when an instance starts; :TClaudeKill it first, or :TClaudeNew -- "
+          .. table.concat(claude_args, " ")
+          .. " for another)",
+        vim.log.levels.WARN
+      )
+    end
     return
   end
   local cwd = vim.fn.getcwd()
@@ -108,10 +172,38 @@ function M.focus(name)
   if vim.env.TMUX_PANE and vim.env.TMUX_PANE ~= "" then
     vim.list_extend(args, { "--beside", vim.env.TMUX_PANE })
   end
+  if #claude_args > 0 then
+    args[#args + 1] = "--"
+    vim.list_extend(args, claude_args)
+  end
   creating[cwd] = true
-  M.create(args, function()
+  M.create(args, function(err, instance)
     creating[cwd] = nil
+    if not err and type(instance) == "table" and instance.reused and #claude_args > 0 then
+      config.notify(
+        tostring(instance.name) .. " was running: " .. table.concat(claude_args, " ") .. " not applied",
+        vim.log.levels.WARN
+      )
+    end
   end)
+end
+
+-- :TClaude [name] or :TClaude {claude options}
+function M.focus(arg)
+  local words = type(arg) == "table" and arg or vim.split(vim.trim(arg or ""), "%s+", { trimempty = true })
+  if #words == 1 and words[1]:sub(1, 1) ~= "-" then
+    local record = resolve(words[1])
+    if record then
+      M.switch(record)
+    end
+    return
+  end
+  local claude_args, err = M.claude_args(words)
+  if not claude_args then
+    fail(err)
+    return
+  end
+  focus_or_create(claude_args)
 end
 
 -- :TClaudeList — pick an instance to switch to.
@@ -192,11 +284,107 @@ local function mention(target, params)
   end)
 end
 
+local function realpath(path)
+  return uv.fs_realpath(path) or path
+end
+
+-- The filePath of a mention of `path`: a file absolute, a directory relative to the
+-- target instance's cwd with a trailing "/" ("./" for the cwd itself), as claudecode.nvim
+-- sends them; Claude shows an absolute directory path as a bare "@".
+function M.mention_path(path, cwd)
+  local full = vim.fn.fnamemodify(path, ":p")
+  if vim.fn.isdirectory(full) == 0 then
+    return full
+  end
+  full = realpath((full:gsub("/+$", "")))
+  local base = cwd and realpath((cwd:gsub("/+$", ""))) or nil
+  if base and full == base then
+    return "./"
+  end
+  if base and full:sub(1, #base + 1) == base .. "/" then
+    return full:sub(#base + 2) .. "/"
+  end
+  return full .. "/"
+end
+
+-- The cwd of the instance a mention to `target` goes to (nil when none is found).
+local function target_cwd(target)
+  local record
+  if target and target ~= "" then
+    record = discovery.find(discovery.scan(), target)
+  else
+    record = pairing.primary_record()
+  end
+  return record and record.cwd or vim.fn.getcwd()
+end
+
+-- Mention every path in `paths` (absolute; directories as "dir/"). The instance's own
+-- directory is not sent: Claude Code (2.1.197 to 2.1.332) shows any mention of it, "./"
+-- included, as a bare "@".
+local function mention_paths(target, paths)
+  local cwd = target_cwd(target)
+  for _, path in ipairs(paths) do
+    local file_path = M.mention_path(path, cwd)
+    if file_path == "./" then
+      config.notify(
+        "not sent: " .. cwd .. " is Claude's own directory, which Claude Code shows as a bare @",
+        vim.log.levels.WARN
+      )
+    else
+      mention(target, { filePath = file_path })
+    end
+  end
+end
+
+local function is_visual(mode)
+  return mode == "v" or mode == "V" or mode == "\22"
+end
+
+-- In Visual mode (a `<cmd>` map: no range is passed and '< '> are stale) the lines of the
+-- selection, read from the mode itself; nil otherwise.
+local function visual_lines()
+  if not is_visual(vim.fn.mode()) then
+    return nil
+  end
+  local a, b = vim.fn.getpos("v")[2], vim.fn.getpos(".")[2]
+  return math.min(a, b), math.max(a, b)
+end
+
+local function leave_visual()
+  if is_visual(vim.fn.mode()) then
+    vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("<Esc>", true, false, true), "nx", false)
+  end
+end
+
+-- Mention what the explorer buffer `buf` shows in lines line1..line2 (or the marked /
+-- cursor entries without a range). false when `buf` is no explorer.
+local function send_explorer(buf, line1, line2, has_range, target)
+  if not explorer.is_explorer(buf) then
+    return false
+  end
+  local paths, err = explorer.paths(buf, has_range and line1 or nil, has_range and line2 or nil)
+  leave_visual()
+  if not paths then
+    fail(err)
+  else
+    mention_paths(target, paths)
+  end
+  return true
+end
+
 -- :[range]TClaudeSend [name]
 function M.send_range(line1, line2, has_range, target)
   local buf = vim.api.nvim_get_current_buf()
+  local v1, v2 = visual_lines()
+  if v1 then
+    line1, line2, has_range = v1, v2, true
+  end
+  if send_explorer(buf, line1, line2, has_range, target) then
+    return
+  end
+  leave_visual()
   local path = vim.api.nvim_buf_get_name(buf)
-  if path == "" or vim.bo[buf].buftype ~= "" then
+  if path == "" or vim.bo[buf].buftype ~= "" or vim.fn.isdirectory(path) == 1 then
     fail("this buffer is not a file")
     return
   end
@@ -206,6 +394,33 @@ function M.send_range(line1, line2, has_range, target)
     params.lineEnd = math.max(line1, line2) - 1
   end
   mention(target, params)
+end
+
+-- :TClaudeTreeAdd [name]: the file-explorer entries under the cursor, selected or marked.
+function M.tree_add(line1, line2, has_range, target)
+  local buf = vim.api.nvim_get_current_buf()
+  local v1, v2 = visual_lines()
+  if v1 then
+    line1, line2, has_range = v1, v2, true
+  end
+  if not send_explorer(buf, line1, line2, has_range, target) then
+    leave_visual()
+    fail("not a file explorer (" .. table.concat(explorer.filetypes, ", ") .. "); :TClaudeAdd mentions a path")
+  end
+end
+
+-- <Plug>(tclaude-add-file): the explorer entry under the cursor, else this buffer's file.
+function M.add_current()
+  local buf = vim.api.nvim_get_current_buf()
+  if send_explorer(buf, nil, nil, false, nil) then
+    return
+  end
+  local path = vim.api.nvim_buf_get_name(buf)
+  if path == "" or vim.bo[buf].buftype ~= "" then
+    fail("this buffer is not a file")
+    return
+  end
+  M.add({ path })
 end
 
 -- :TClaudeAdd {file} [start] [end] [name]
@@ -228,13 +443,116 @@ function M.add(fargs)
       target = fargs[i]
     end
   end
-  local params = { filePath = path:gsub("/$", "") }
+  if vim.fn.isdirectory(path) == 1 then
+    mention_paths(target, { path })
+    return
+  end
+  local params = { filePath = path }
   if numbers[1] then
     local s = math.max(numbers[1], 1)
     local e = math.max(numbers[2] or s, s)
     params.lineStart, params.lineEnd = s - 1, e - 1
   end
   mention(target, params)
+end
+
+-- :TClaudeSendText[!] [--submit] {text}: type text into the paired instance's prompt
+-- (`tclaude send --text`, which refuses an instance that is waiting or not ready);
+-- with ! or --submit, press Enter too.
+function M.send_text(text, submit, on_done)
+  text = vim.trim(text or "")
+  if text:match("^%-%-submit%s") or text == "--submit" then
+    submit, text = true, vim.trim(text:sub(9))
+  end
+  if text == "" then
+    fail("usage: :TClaudeSendText[!] {text}")
+    return
+  end
+  local record = resolve(nil)
+  if not record then
+    fail("no instance paired with " .. vim.fn.getcwd() .. " (:TClaude starts one)")
+    return
+  end
+  local args = { "send", record.id, "--text", text }
+  if submit then
+    args[#args + 1] = "--submit"
+  end
+  cli.run(args, function(code, _, stderr)
+    if code ~= 0 then
+      fail((stderr:gsub("^tclaude: ", "")))
+    else
+      info((submit and "submitted to " or "typed into ") .. record.name)
+    end
+    if on_done then
+      on_done(code == 0)
+    end
+  end)
+end
+
+local MODEL_VALUE = "^[%w][%w%._:%[%]-]*$"
+
+-- :TClaudeSelectModel [claude options]: pick a model; `/model <m>` to the paired instance
+-- when it runs, else start it with `--model <m>`.
+function M.select_model(fargs)
+  local extra, err = M.claude_args(fargs or {})
+  if not extra then
+    fail(err)
+    return
+  end
+  local models = vim.tbl_filter(function(m)
+    return type(m) == "table" and type(m.value) == "string" and m.value:match(MODEL_VALUE) ~= nil
+  end, config.options.models or {})
+  if #models == 0 then
+    fail("no models configured (the `models` option)")
+    return
+  end
+  vim.ui.select(models, {
+    prompt = "Claude model",
+    format_item = function(m)
+      return tostring(m.name or m.value)
+    end,
+  }, function(choice)
+    if not choice then
+      return
+    end
+    local record = resolve(nil)
+    if not record then
+      local args = { "--model", choice.value }
+      vim.list_extend(args, extra)
+      focus_or_create(args)
+      return
+    end
+    local link = pairing.links and pairing.links[record.id]
+    local state = link and link.state
+    if state == "busy" or state == "waiting" then
+      fail(record.name .. " is " .. state .. ": /model " .. choice.value .. " not sent; try again when it is idle")
+      return
+    end
+    if #extra > 0 then
+      config.notify(record.name .. " is running: " .. table.concat(extra, " ") .. " not applied", vim.log.levels.WARN)
+    end
+    M.send_text("/model " .. choice.value, true)
+  end)
+end
+
+-- :TClaudeCloseAllDiffs: reject every diff open in this Neovim (as :q in each would).
+function M.close_all_diffs()
+  local diff = require("tclaude.diff")
+  local open = {}
+  for _, d in pairs(diff.active) do
+    open[#open + 1] = d
+  end
+  local closed = 0
+  for _, d in ipairs(open) do
+    if diff.reject(d) then
+      closed = closed + 1
+    end
+  end
+  if closed == 0 then
+    config.notify("no diffs open", vim.log.levels.WARN)
+  else
+    info(string.format("closed %d diff(s) (rejected)", closed))
+  end
 end
 
 -- :TClaudeStatus [name]
@@ -283,6 +601,17 @@ local function complete_new(arglead)
   return vim.fn.getcompletion(arglead, "dir")
 end
 
+local function complete_focus(arglead)
+  if arglead:sub(1, 1) == "-" then
+    local flags = vim.tbl_filter(function(flag)
+      return flag:sub(1, #arglead) == arglead and flag:sub(2, 2) == "-"
+    end, vim.tbl_keys(CLAUDE_FLAGS))
+    table.sort(flags)
+    return flags
+  end
+  return complete_instances(arglead)
+end
+
 local function complete_kill(arglead)
   local out = complete_instances(arglead)
   if ("all"):sub(1, #arglead) == arglead then
@@ -304,11 +633,69 @@ local function define(name, fn, opts)
   vim.api.nvim_create_user_command(name, fn, opts)
 end
 
+-- claudecode.nvim's commands (as its README and lua/claudecode/init.lua define them:
+-- the same nargs, range and bang) on top of the TClaude ones.
+local function define_aliases()
+  local function alias(name, fn, opts)
+    define(name, fn, vim.tbl_extend("force", opts, { desc = "tclaude: claudecode.nvim's :" .. name }))
+  end
+  local function focus(o)
+    leave_visual() -- as claudecode's, from a Visual-mode map
+    M.focus(o.fargs)
+  end
+  alias("ClaudeCode", focus, { nargs = "*" })
+  alias("ClaudeCodeFocus", focus, { nargs = "*" })
+  alias("ClaudeCodeOpen", focus, { nargs = "*" })
+  alias("ClaudeCodeClose", function()
+    info("Claude runs in a tmux pane: hide it with the tmux plugin's prefix C-t (:TClaudeKill stops it)")
+  end, {})
+  alias("ClaudeCodeStart", function()
+    if not require("tclaude").is_started() then
+      require("tclaude").setup(config.options)
+    else
+      pairing.sync()
+    end
+  end, {})
+  alias("ClaudeCodeStop", function()
+    require("tclaude").stop()
+    info("detached from every instance (they keep running); :ClaudeCodeStart attaches again")
+  end, {})
+  alias("ClaudeCodeStatus", function()
+    M.status()
+  end, {})
+  alias("ClaudeCodeSend", function(o)
+    M.send_range(o.line1, o.line2, o.range > 0)
+  end, { range = true })
+  alias("ClaudeCodeAdd", function(o)
+    if #o.fargs > 3 then
+      fail("usage: :ClaudeCodeAdd {file} [start] [end]")
+      return
+    end
+    M.add(o.fargs)
+  end, { nargs = "+", complete = "file" })
+  alias("ClaudeCodeTreeAdd", function()
+    M.tree_add(0, 0, false)
+  end, {})
+  alias("ClaudeCodeSendText", function(o)
+    M.send_text(o.args, not o.bang) -- claudecode submits unless !
+  end, { nargs = "+", bang = true })
+  alias("ClaudeCodeSelectModel", function(o)
+    M.select_model(o.fargs)
+  end, { nargs = "*" })
+  alias("ClaudeCodeDiffAccept", M.diff_accept, {})
+  alias("ClaudeCodeDiffDeny", M.diff_deny, {})
+  alias("ClaudeCodeCloseAllDiffs", M.close_all_diffs, {})
+end
+
 function M.setup()
   local one = { nargs = "?", complete = complete_instances }
   define("TClaude", function(o)
-    M.focus(o.args)
-  end, vim.tbl_extend("force", one, { desc = "tclaude: focus (or create) the instance for this directory" }))
+    M.focus(o.fargs)
+  end, {
+    nargs = "*",
+    complete = complete_focus,
+    desc = "tclaude: focus (or create, with claude options) the instance for this directory",
+  })
   define("TClaudeNew", function(o)
     M.create(o.fargs)
   end, { nargs = "*", complete = complete_new, desc = "tclaude: create an instance" })
@@ -334,27 +721,29 @@ function M.setup()
   define("TClaudeAdd", function(o)
     M.add(o.fargs)
   end, { nargs = "+", complete = complete_add, desc = "tclaude: mention a file (and lines) in Claude" })
+  define("TClaudeTreeAdd", function(o)
+    M.tree_add(o.line1, o.line2, o.range > 0, o.args)
+  end, {
+    nargs = "?",
+    range = true,
+    complete = complete_instances,
+    desc = "tclaude: mention the file-explorer entries under the cursor, selected or marked",
+  })
+  define("TClaudeSendText", function(o)
+    M.send_text(o.args, o.bang)
+  end, { nargs = "+", bang = true, desc = "tclaude: type text into Claude's prompt (! or --submit: and submit)" })
+  define("TClaudeSelectModel", function(o)
+    M.select_model(o.fargs)
+  end, { nargs = "*", complete = complete_focus, desc = "tclaude: pick the model (/model, or start with --model)" })
   define("TClaudeDiffAccept", M.diff_accept, { nargs = 0, desc = "tclaude: accept the diff" })
   define("TClaudeDiffDeny", M.diff_deny, { nargs = 0, desc = "tclaude: reject the diff" })
+  define("TClaudeCloseAllDiffs", M.close_all_diffs, { nargs = 0, desc = "tclaude: reject every open diff" })
   define("TClaudeStatus", function(o)
     M.status(o.args)
   end, vim.tbl_extend("force", one, { desc = "tclaude: show an instance's status" }))
 
   if config.options.claudecode_aliases then
-    define("ClaudeCode", function(o)
-      M.focus(o.args)
-    end, one)
-    define("ClaudeCodeFocus", function(o)
-      M.focus(o.args)
-    end, one)
-    define("ClaudeCodeSend", function(o)
-      M.send_range(o.line1, o.line2, o.range > 0, o.args)
-    end, { nargs = "?", range = true, complete = complete_instances })
-    define("ClaudeCodeAdd", function(o)
-      M.add(o.fargs)
-    end, { nargs = "+", complete = complete_add })
-    define("ClaudeCodeDiffAccept", M.diff_accept, { nargs = 0 })
-    define("ClaudeCodeDiffDeny", M.diff_deny, { nargs = 0 })
+    define_aliases()
   end
 
   local map = vim.keymap.set
@@ -363,10 +752,13 @@ function M.setup()
   map("n", "<Plug>(tclaude-list)", "<Cmd>TClaudeList<CR>", { desc = "tclaude: list instances" })
   map("n", "<Plug>(tclaude-status)", "<Cmd>TClaudeStatus<CR>", { desc = "tclaude: status" })
   map("n", "<Plug>(tclaude-send-line)", "<Cmd>.TClaudeSend<CR>", { desc = "tclaude: send this line" })
-  map("n", "<Plug>(tclaude-add-file)", function()
-    M.add({ vim.api.nvim_buf_get_name(0) })
-  end, { desc = "tclaude: mention this file" })
-  map("x", "<Plug>(tclaude-send)", ":TClaudeSend<CR>", { desc = "tclaude: send the selection", silent = true })
+  map("n", "<Plug>(tclaude-add-file)", M.add_current, { desc = "tclaude: mention this file (or explorer entry)" })
+  map({ "n", "x" }, "<Plug>(tclaude-tree-add)", "<Cmd>TClaudeTreeAdd<CR>", {
+    desc = "tclaude: mention the file-explorer entries under the cursor or selected",
+  })
+  map("x", "<Plug>(tclaude-send)", "<Cmd>TClaudeSend<CR>", { desc = "tclaude: send the selection" })
+  map("n", "<Plug>(tclaude-select-model)", "<Cmd>TClaudeSelectModel<CR>", { desc = "tclaude: pick the model" })
+  map("n", "<Plug>(tclaude-close-all-diffs)", "<Cmd>TClaudeCloseAllDiffs<CR>", { desc = "tclaude: reject all diffs" })
   map("n", "<Plug>(tclaude-diff-accept)", "<Cmd>TClaudeDiffAccept<CR>", { desc = "tclaude: accept diff" })
   map("n", "<Plug>(tclaude-diff-deny)", "<Cmd>TClaudeDiffDeny<CR>", { desc = "tclaude: reject diff" })
 end

@@ -32,6 +32,14 @@ M.defaults = {
   },
   -- vim.log.levels name for messages from the plugin
   log_level = "info",
+  -- claudecode.nvim drop-in: the models :TClaudeSelectModel offers; `value` goes to
+  -- `claude --model` (a new instance) or `/model` (a running one)
+  models = {
+    { name = "Claude Opus (latest)", value = "opus" },
+    { name = "Claude Sonnet (latest)", value = "sonnet" },
+    { name = "Claude Haiku (latest)", value = "haiku" },
+    { name = "Default (account recommended)", value = "default" },
+  },
 }
 
 M.options = vim.deepcopy(M.defaults)

@@ -8,29 +8,38 @@ local warn = health.warn or health.report_warn
 local err = health.error or health.report_error
 local info = health.info or health.report_info
 
--- The claude version row of `tclaude doctor --json` (the version and the supported range).
-local function claude_version(argv)
+-- The claude rows of `tclaude doctor --json`: the claude CLI (found, where, its version)
+-- and its version against the supported range (tmuxclaude/claude_version.py has it).
+local function claude_rows(argv)
   local cmd = vim.deepcopy(argv)
   vim.list_extend(cmd, { "doctor", "--json" })
   local decoded, rows = pcall(vim.fn.json_decode, vim.fn.system(cmd))
   if not decoded or type(rows) ~= "table" then
-    warn("Claude Code version unknown: `tclaude doctor --json` gave no answer")
+    warn("Claude Code unknown: `tclaude doctor --json` gave no answer")
     return
   end
+  local by_check = {}
   for _, row in ipairs(rows) do
-    if row.check == "claude version" then
-      if row.status == "OK" then
-        ok("Claude Code " .. tostring(row.detail))
-      else
-        warn(tostring(row.detail), { "see `tclaude doctor` and docs/compatibility.md" })
-      end
-      return
+    if type(row) == "table" and row.check then
+      by_check[row.check] = row
     end
   end
-  for _, row in ipairs(rows) do
-    if row.check == "claude" and row.status ~= "OK" then
-      warn("Claude Code: " .. tostring(row.detail))
-      return
+  local found = by_check["claude"]
+  if found and found.status == "OK" then
+    ok("claude found: " .. tostring(found.detail))
+  elseif found then
+    warn("claude: " .. tostring(found.detail), {
+      "instances cannot start without it",
+      "or set `claude_command` in ~/.config/tclaude/config.toml ($TCLAUDE_CLAUDE_COMMAND)",
+    })
+    return
+  end
+  local version = by_check["claude version"]
+  if version then
+    if version.status == "OK" then
+      ok("Claude Code " .. tostring(version.detail))
+    else
+      warn(tostring(version.detail), { "see `tclaude doctor` and docs/compatibility.md" })
     end
   end
 end
@@ -53,12 +62,18 @@ function M.check()
   local exe = vim.fn.exepath(argv[1])
   if exe ~= "" then
     ok("tclaude found: " .. exe)
-    claude_version(argv)
+    claude_rows(argv)
   else
     warn("tclaude not found (" .. argv[1] .. "): commands that drive tmux will fail", {
       "install it: pipx install tmuxclaude",
       'or set it: require("tclaude").setup({ cmd = "/path/to/tclaude" })',
     })
+    local claude = vim.fn.exepath("claude")
+    if claude ~= "" then
+      info("claude on PATH: " .. claude .. " (its version is checked through tclaude)")
+    else
+      warn("claude not found on PATH")
+    end
   end
   local tmux = vim.fn.exepath("tmux")
   if tmux ~= "" then

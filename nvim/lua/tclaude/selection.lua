@@ -26,7 +26,9 @@ function M.is_file_buffer(buf)
     return false
   end
   local name = vim.api.nvim_buf_get_name(buf)
-  return name ~= "" and not name:match("^%a[%w+.-]*://")
+  -- a directory listing (netrw's buffers are normal buffers named after the directory)
+  -- is no file
+  return name ~= "" and not name:match("^%a[%w+.-]*://") and vim.fn.isdirectory(name) == 0
 end
 
 local function char_index(line, byte_col)
