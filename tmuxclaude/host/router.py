@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import os
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -29,6 +30,14 @@ EDITOR_TIMEOUT = float(os.environ.get("TCLAUDE_EDITOR_TIMEOUT") or 5.0)
 #: the editor gets (seconds): the host answers itself when the editor has not
 #: by then. getDiagnostics: 2.1.332 waits 0.5 s; the rest is for the way back.
 CLI_BUDGET = {"getDiagnostics": 0.35}
+#: At-mentions sent while no Claude is connected are kept this long (seconds) and
+#: delivered in order once one is (claudecode.nvim's ``queue_timeout``) ...
+MENTION_QUEUE_TIMEOUT = float(os.environ.get("TCLAUDE_MENTION_QUEUE_TIMEOUT") or 30.0)
+#: ... at most this many (the oldest go first) ...
+MENTION_QUEUE_MAX = 64
+#: ... this long (seconds) after the CLI's handshake: the CLI takes the tools
+#: before its prompt listens for mentions (claudecode's ``connection_wait_delay``).
+MENTION_DELAY = float(os.environ.get("TCLAUDE_MENTION_DELAY") or 0.6)
 
 
 class EditorGoneError(Exception):
@@ -89,6 +98,9 @@ class Router:
         self.editors: list[EditorPeer] = []
         self.latest_selection: JsonObject | None = None
         self.pending: dict[str, PendingDiff] = {}
+        # at-mentions waiting for a CLI: (loop time queued, notification text)
+        self._mentions: deque[tuple[float, str]] = deque(maxlen=MENTION_QUEUE_MAX)
+        self._flush: asyncio.TimerHandle | None = None
         self._editors_changed = asyncio.Event()
         name = os.path.basename(cwd.rstrip("/")) or cwd
         self._folders = _json_text(
@@ -228,6 +240,9 @@ class Router:
         """The CLI finished its handshake (it asked for the tools)."""
         if self.on_change is not None:
             self.on_change()
+        if self._mentions and self._flush is None:
+            loop = asyncio.get_running_loop()
+            self._flush = loop.call_later(MENTION_DELAY, self._flush_mentions)
 
     @property
     def ready_clis(self) -> int:
@@ -267,13 +282,38 @@ class Router:
         self.latest_selection = selection
         return self._broadcast("selection_changed", selection)
 
-    def push_at_mention(self, params: Any) -> int:
-        return self._broadcast("at_mentioned", context.at_mentioned(params))
+    def push_at_mention(self, params: Any) -> tuple[int, int]:
+        """Send a mention on, or keep it until a CLI is ready: (delivered to, queued now).
+
+        Queued while no CLI has finished its handshake, and behind mentions still
+        queued (their order is kept); dropped after ``MENTION_QUEUE_TIMEOUT``.
+        """
+        text = notification("at_mentioned", context.at_mentioned(params))
+        if not self._mentions and self.ready_clis:
+            return self._send(text), 0
+        self._drop_old_mentions()
+        self._mentions.append((asyncio.get_running_loop().time(), text))
+        return 0, len(self._mentions)
+
+    def _drop_old_mentions(self) -> None:
+        oldest = asyncio.get_running_loop().time() - MENTION_QUEUE_TIMEOUT
+        while self._mentions and self._mentions[0][0] < oldest:
+            self._mentions.popleft()
+
+    def _flush_mentions(self) -> None:
+        self._flush = None
+        if not self.ready_clis:
+            return  # it went away again: wait for the next one
+        self._drop_old_mentions()
+        while self._mentions:
+            self._send(self._mentions.popleft()[1])
 
     def _broadcast(self, method: str, params: JsonObject) -> int:
         """Queue a notification to every CLI that finished its handshake; never waits.
 
         A CLI that does not read is dropped by its own queue, not waited for.
         """
-        text = notification(method, params)
+        return self._send(notification(method, params))
+
+    def _send(self, text: str) -> int:
         return sum(cli.send(text) for cli in list(self.clis) if cli.session.trusted)
