@@ -257,3 +257,23 @@ async def test_a_cli_that_leaves_before_the_delay_gets_nothing(
             break
         await asyncio.sleep(0.01)
     assert _mentions(cli) == ["/p/a.py"]
+
+
+async def test_a_mention_just_after_the_handshake_waits_out_the_delay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The real CLI drops a mention that comes as its handshake ends (seen: `:TClaudeAdd`
+    right after `:TClaude` "sent" and never in the prompt)."""
+    monkeypatch.setattr(router_mod, "MENTION_DELAY", 0.2)
+    router = Router("/proj", lambda pid: False)
+    cli = ReadyCli(router)
+    router.cli_connected(cli)
+    router.cli_ready(cli)
+    assert router.push_at_mention({"filePath": "/p/a.py"}) == (0, 1)
+    assert cli.sent == []
+    for _ in range(300):
+        if cli.sent:
+            break
+        await asyncio.sleep(0.01)
+    assert _mentions(cli) == ["/p/a.py"]
+    assert router.push_at_mention({"filePath": "/p/b.py"}) == (1, 0)

@@ -35,8 +35,9 @@ CLI_BUDGET = {"getDiagnostics": 0.35}
 MENTION_QUEUE_TIMEOUT = float(os.environ.get("TCLAUDE_MENTION_QUEUE_TIMEOUT") or 30.0)
 #: ... at most this many (the oldest go first) ...
 MENTION_QUEUE_MAX = 64
-#: ... this long (seconds) after the CLI's handshake: the CLI takes the tools
-#: before its prompt listens for mentions (claudecode's ``connection_wait_delay``).
+#: ... this long (seconds) after a CLI's handshake, when mentions also wait: the CLI
+#: takes the tools before its prompt listens for mentions, and drops what comes
+#: between (claudecode's ``connection_wait_delay``; 2.1.197 and 2.1.332 need ~0.15 s).
 MENTION_DELAY = float(os.environ.get("TCLAUDE_MENTION_DELAY") or 0.6)
 
 
@@ -101,6 +102,7 @@ class Router:
         # at-mentions waiting for a CLI: (loop time queued, notification text)
         self._mentions: deque[tuple[float, str]] = deque(maxlen=MENTION_QUEUE_MAX)
         self._flush: asyncio.TimerHandle | None = None
+        self._mentions_from = 0.0  # loop time from which mentions go on at once
         self._editors_changed = asyncio.Event()
         name = os.path.basename(cwd.rstrip("/")) or cwd
         self._folders = _json_text(
@@ -240,9 +242,9 @@ class Router:
         """The CLI finished its handshake (it asked for the tools)."""
         if self.on_change is not None:
             self.on_change()
-        if self._mentions and self._flush is None:
-            loop = asyncio.get_running_loop()
-            self._flush = loop.call_later(MENTION_DELAY, self._flush_mentions)
+        self._mentions_from = asyncio.get_running_loop().time() + MENTION_DELAY
+        if self._mentions:
+            self._schedule_flush()
 
     @property
     def ready_clis(self) -> int:
@@ -285,15 +287,31 @@ class Router:
     def push_at_mention(self, params: Any) -> tuple[int, int]:
         """Send a mention on, or keep it until a CLI is ready: (delivered to, queued now).
 
-        Queued while no CLI has finished its handshake, and behind mentions still
-        queued (their order is kept); dropped after ``MENTION_QUEUE_TIMEOUT``.
+        Queued while no CLI has finished its handshake, for ``MENTION_DELAY`` after
+        one has, and behind mentions still queued (their order is kept); sent to the
+        CLIs past ``ide_connected`` then; dropped after ``MENTION_QUEUE_TIMEOUT``.
         """
         text = notification("at_mentioned", context.at_mentioned(params))
-        if not self._mentions and self.ready_clis:
+        now = asyncio.get_running_loop().time()
+        if not self._mentions and self.ready_clis and now >= self._mentions_from:
             return self._send(text), 0
         self._drop_old_mentions()
-        self._mentions.append((asyncio.get_running_loop().time(), text))
+        self._mentions.append((now, text))
+        if self._listening():
+            self._schedule_flush()
         return 0, len(self._mentions)
+
+    def _schedule_flush(self) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+        loop = asyncio.get_running_loop()
+        self._flush = loop.call_later(
+            max(0.0, self._mentions_from - loop.time()), self._flush_mentions
+        )
+
+    def _listening(self) -> bool:
+        """Whether a CLI takes mentions: one past ``ide_connected`` (as ``_send`` sends)."""
+        return any(cli.session.trusted for cli in self.clis)
 
     def _drop_old_mentions(self) -> None:
         oldest = asyncio.get_running_loop().time() - MENTION_QUEUE_TIMEOUT
@@ -302,7 +320,7 @@ class Router:
 
     def _flush_mentions(self) -> None:
         self._flush = None
-        if not self.ready_clis:
+        if not self._listening():
             return  # it went away again: wait for the next one
         self._drop_old_mentions()
         while self._mentions:
