@@ -38,6 +38,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
         "TCLAUDE_TMUX_SOCKET": tmux_servers.PREFIX + Path(runtime).name,
         "TCLAUDE_CLAUDE_COMMAND": FAKE_CLAUDE_COMMAND,
         "SHELL": "/bin/sh",
+        # the fake claude listens for mentions once its handshake is done; the real one
+        # only a moment later (real_env puts the host's default back)
+        "TCLAUDE_MENTION_DELAY": "0",
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
@@ -131,4 +134,5 @@ def real_env(
         if key != "PATH":
             monkeypatch.setenv(key, value)
     monkeypatch.setenv("TCLAUDE_CLAUDE_COMMAND", str(real_claude.binary))
+    monkeypatch.delenv("TCLAUDE_MENTION_DELAY", raising=False)
     return project

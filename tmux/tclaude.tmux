@@ -33,6 +33,7 @@ popup-height=85%
 beside-width=40%
 status=on
 status-right=on
+focus-events=on
 glyph-waiting=#[fg=magenta,bold]◆
 glyph-limited=#[fg=magenta]⧖
 glyph-error=#[fg=red,bold]✗
@@ -172,6 +173,9 @@ if [ -n "$RIGHT_PIECE" ] && [ -z "$(tmux show-option -gqv @tclaude-status-right-
   tmux set-option -g status-right-length "$((length + 20))" \; \
     set-option -g @tclaude-status-right-length "$length"
 fi
+# Neovim in a pane learns it got the focus (FocusGained): the editor the user is in
+# then gets Claude's diffs. Claude Code asks for it too. @tclaude-focus-events off: left alone.
+[ "$opt_focus_events" != off ] && tmux set-option -g focus-events on
 # loaded: remembered by tclaude, so `tclaude restore` can load it again on a new server
 tmux set-option -g @tclaude-plugin "$DIR/tclaude.tmux"
 exit 0

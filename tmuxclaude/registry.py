@@ -131,14 +131,43 @@ class Registry:
         raise InstanceNotFoundError(target, [i.name for i in instances])
 
     def for_directory(self, cwd: str, instances: list[Instance] | None = None) -> Instance | None:
-        """The running instance whose cwd holds ``cwd`` most closely (worktrees nest)."""
+        """The running instance whose cwd holds ``cwd`` most closely (worktrees nest).
+
+        Not one outside the linked git worktree that holds ``cwd``: a worktree nested in
+        the main checkout (``git worktree add wt/x``, ``.claude/worktrees/x``) has its own.
+        """
         instances = self.instances() if instances is None else instances
         cwd = os.path.realpath(cwd)
+        worktree = _linked_worktree_root(cwd)
         best: Instance | None = None
         for instance in instances:
             if not instance.running or not instance.cwd:
                 continue
             root = instance.cwd.rstrip("/") or "/"
+            if worktree is not None and len(root) < len(worktree):
+                continue
             if paths.inside(cwd, root) and (best is None or len(root) > len(best.cwd)):
                 best = instance
         return best
+
+
+def _linked_worktree_root(path: str) -> str | None:
+    """The root of the linked git worktree holding ``path`` (its ``.git`` is a file
+    pointing into a ``worktrees/`` dir), or None; a few stat calls, no git."""
+    while True:
+        dot_git = os.path.join(path, ".git")
+        if os.path.isfile(dot_git):
+            try:
+                with open(dot_git, encoding="utf-8", errors="replace") as handle:
+                    first = handle.readline(4096)
+            except OSError:
+                first = ""
+            if first.startswith("gitdir:") and "/worktrees/" in first:
+                return path
+            return None  # a submodule or another repository: not a worktree of one
+        if os.path.isdir(dot_git):
+            return None  # a main checkout
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent

@@ -305,8 +305,14 @@ async def test_most_recently_active_editor_is_asked(
     await first.reply(request["id"], _content("first"))
     assert _text(await cli.response(call)) == ["first"]
 
-    # asking for status or moving the selection is no sign of the user being there
+    # asking for status is no sign of the user being there
     await second.call("status")
+    call = await _ask_open_editors(cli)
+    request = await first.next_request("getOpenEditors")
+    await first.reply(request["id"], _content("first still"))
+    assert _text(await cli.response(call)) == ["first still"]
+
+    # a selection is the user acting in that editor (issue 11: the one used last)
     await second.call(
         "selection_changed",
         {
@@ -320,16 +326,16 @@ async def test_most_recently_active_editor_is_asked(
         },
     )
     call = await _ask_open_editors(cli)
-    request = await first.next_request("getOpenEditors")
-    await first.reply(request["id"], _content("first still"))
-    assert _text(await cli.response(call)) == ["first still"]
-
-    # an at-mention is the user acting in that editor
-    await second.call("at_mentioned", {"filePath": "/x.py"})
-    call = await _ask_open_editors(cli)
     request = await second.next_request("getOpenEditors")
-    await second.reply(request["id"], _content("second again"))
-    assert _text(await cli.response(call)) == ["second again"]
+    await second.reply(request["id"], _content("second by selection"))
+    assert _text(await cli.response(call)) == ["second by selection"]
+
+    # so is an at-mention
+    await first.call("at_mentioned", {"filePath": "/x.py"})
+    call = await _ask_open_editors(cli)
+    request = await first.next_request("getOpenEditors")
+    await first.reply(request["id"], _content("first again"))
+    assert _text(await cli.response(call)) == ["first again"]
 
 
 class LeaveCase(NamedTuple):

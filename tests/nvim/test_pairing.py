@@ -7,10 +7,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-from tests.nvim.conftest import HostFactory, NvimFactory
-from tests.support.hosts import EditorClient
+import pytest
+
+from tests.nvim.conftest import HostFactory, Nvim, NvimFactory
+from tests.support.hosts import EditorClient, FakeCli
 
 TCLAUDE = str(Path(sys.executable).parent / "tclaude")
 
@@ -151,3 +154,168 @@ async def test_requests_go_to_the_neovim_used_last(
         assert json.loads(reply["result"]["content"][0]["text"])["success"] is True
         assert await nv.lua("return vim.fn.bufloaded(...)", readme) == 1
         await nv.command("bwipeout " + readme)
+
+
+# --- issue 11: the editor used last, pairing from above, worktrees --------------------
+
+
+async def _open_editors(cli: FakeCli) -> list[str]:
+    reply = await cli.tool("getOpenEditors")
+    tabs = json.loads(reply["result"]["content"][0]["text"])["tabs"]
+    return [str(tab["label"]) for tab in tabs]
+
+
+async def test_diffs_go_to_the_neovim_that_selected_last(
+    project: Path, host: HostFactory, nvim: NvimFactory
+) -> None:
+    """A in proj, B in proj/sub; B opens a file, then A selects lines: A is asked."""
+    sub = project / "sub"
+    sub.mkdir()
+    (sub / "s.txt").write_text("s\n", encoding="utf-8")
+    proc, cli = await host(project, name="api", instance_id="usedlast")
+    a = await nvim(project)
+    b = await nvim(sub)
+    await a.wait_attached(["usedlast"])
+    await b.wait_attached(["usedlast"])
+    await a.command("edit src/app.py")
+    await asyncio.sleep(0.3)  # past the focus throttle: B's BufEnter is the later event
+    await b.command("edit s.txt")
+    for _ in range(100):
+        if await _open_editors(cli) == ["s.txt"]:
+            break
+        await asyncio.sleep(0.05)
+    assert await _open_editors(cli) == ["s.txt"]  # B was entered last
+    await a.feed("2GVj")  # lines 2-3 in A (Claude shows them)
+    note = await cli.notification("selection_changed")
+    while note["params"]["selection"]["isEmpty"]:
+        note = await cli.notification("selection_changed")
+    assert note["params"]["filePath"] == str(project / "src" / "app.py")
+    assert await _open_editors(cli) == ["app.py"]
+    # the instance restarts (`:TClaude` re-created it): both attach again, in any order,
+    # and A, used last, is still the one asked
+    await a.feed("<Esc>")
+    await proc.stop()
+    await a.wait_attached([])
+    await b.wait_attached([])
+    _, again = await host(project, name="api", instance_id="usedlast")
+    await a.wait_attached(["usedlast"])
+    await b.wait_attached(["usedlast"])
+    for _ in range(100):
+        if len(await editors_of(proc.socket)) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert await _open_editors(again) == ["app.py"]
+
+
+async def test_neovim_above_the_instance_pairs_with_it(
+    tmp_path: Path, project: Path, host: HostFactory, nvim: NvimFactory
+) -> None:
+    """`nvim project/src/app.py` from project's parent pairs with project's instance."""
+    proc, cli = await host(project, name="api")
+    nv = await nvim(project.parent)
+    await nv.wait_attached([proc.ready["id"]])
+    await nv.command("edit project/src/app.py")
+    assert await _open_editors(cli) == ["app.py"]
+    assert await nv.lua("return require('tclaude').statusline()") == "✻ api idle"
+
+
+async def test_several_instances_below_neovim_the_file_decides(
+    tmp_path: Path, host: HostFactory, nvim: NvimFactory
+) -> None:
+    """A monorepo root with an instance per package: all attached; the primary one is the
+    one holding the current file, else the newest."""
+    root = tmp_path / "mono"
+    for pkg in ("a", "b", "c"):
+        (root / pkg).mkdir(parents=True)
+        (root / pkg / "f.txt").write_text(pkg + "\n", encoding="utf-8")
+    pa, _ = await host(root / "a", name="pkg-a")
+    pb, _ = await host(root / "b", name="pkg-b")
+    nv = await nvim(root)
+    await nv.wait_attached(sorted([pa.ready["id"], pb.ready["id"]]))
+    await nv.command("edit a/f.txt")
+    assert await nv.lua("return require('tclaude').statusline()") == "✻ pkg-a idle"
+    await nv.command("edit b/f.txt")
+    assert await nv.lua("return require('tclaude').statusline()") == "✻ pkg-b idle"
+    await nv.command("edit a/f.txt")
+    assert await nv.lua("return require('tclaude').statusline()") == "✻ pkg-a idle"
+    await nv.command("edit c/f.txt")  # in none of them: the newest
+    assert await nv.lua("return require('tclaude').statusline()") == "✻ pkg-b idle"
+    # an instance holding Neovim's cwd wins over those below it, as before
+    whole, _ = await host(root, name="mono")
+    await nv.wait_attached([whole.ready["id"]])
+
+
+def _git(*args: str, cwd: Path) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+
+
+@pytest.fixture
+def private_tmux(isolated_env: dict[str, str]) -> Iterator[str]:
+    """The test's own tmux server (TCLAUDE_TMUX_SOCKET), emptied afterwards."""
+    socket = isolated_env["TCLAUDE_TMUX_SOCKET"]
+    yield socket
+    subprocess.run([TCLAUDE, "kill", "--all"], capture_output=True, check=False, timeout=30)
+    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
+
+
+async def _instances(nv: Nvim) -> dict[str, str]:
+    found = await nv.lua(
+        "local out = {} for _, r in ipairs(require('tclaude.discovery').scan()) do "
+        "out[r.name] = r.cwd end return out"
+    )
+    return {str(k): str(v) for k, v in found.items()}
+
+
+@pytest.mark.parametrize("layout", ["wt/feat2", ".claude/worktrees/feat2"])
+async def test_tclaude_in_a_nested_worktree_uses_the_worktrees_own_instance(
+    tmp_path: Path, private_tmux: str, nvim: NvimFactory, layout: str
+) -> None:
+    proj = (tmp_path / "proj").resolve()
+    proj.mkdir()
+    (proj / "a.txt").write_text("main\n", encoding="utf-8")
+    _git("init", "-q", "-b", "main", cwd=proj)
+    _git("add", "a.txt", cwd=proj)
+    _git("commit", "-q", "-m", "one", cwd=proj)
+    _git("worktree", "add", "-q", "-b", "feat2", layout, cwd=proj)
+    worktree = proj / layout
+    subprocess.run(
+        [TCLAUDE, "new", "--name", "main", "--cwd", str(proj)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    nv = await nvim(proj, {"cmd": TCLAUDE})
+    await nv.wait_lua("return #require('tclaude').attached() == 1", 20)
+    await nv.command(f"edit {layout}/a.txt")
+    await nv.command("TClaude")  # the worktree has none: one is made for it
+    try:
+        await nv.wait_lua("return #require('tclaude.discovery').scan() == 2", 30)
+    except TimeoutError:
+        raise AssertionError(await nv.messages()) from None
+    made = {name: cwd for name, cwd in (await _instances(nv)).items() if name != "main"}
+    assert list(made.values()) == [str(worktree)]
+    new_id = await nv.wait_lua(
+        "local l = require('tclaude.pairing').primary_link() return l and l.record.cwd ~= ... "
+        "and l.id",
+        20,
+        str(proj),
+    )
+    assert await nv.lua("return require('tclaude.pairing').primary_record().cwd") == str(worktree)
+    # pressed again in the worktree: focuses that one, makes no other
+    await nv.command("TClaude")
+    await asyncio.sleep(0.5)
+    assert len(await _instances(nv)) == 2
+    assert await nv.lua("return require('tclaude.pairing').primary") == new_id
+    # back in the main checkout: its own instance
+    await nv.command("edit a.txt")
+    await nv.command("TClaude")
+    await nv.wait_lua(
+        "return require('tclaude.pairing').primary_record().cwd == ...", 20, str(proj)
+    )
+    assert len(await _instances(nv)) == 2

@@ -10,7 +10,9 @@ selection made in Neovim and ``:TClaudeSend`` show in the CLI's pane.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +20,14 @@ from pathlib import Path
 import pytest
 
 from tests.nvim.conftest import Nvim, NvimFactory
-from tests.realcli.test_tclaude_realcli import new
+from tests.realcli.test_tclaude_realcli import new, wait_screen
 from tests.support.cli_runner import Tclaude
 from tests.support.fake_messages_api import FakeMessagesAPI, tool_results
 from tests.support.real_claude import PROMPT_READY_RE, rejected_re
 
 pytestmark = [pytest.mark.realcli, pytest.mark.nvim]
 
+TCLAUDE = str(Path(sys.executable).parent / "tclaude")
 APP = "".join(f"line {n}\n" for n in range(1, 11))
 
 
@@ -252,3 +255,94 @@ async def test_refused_diff_is_reported_in_neovim(
     assert (
         await p.nv.lua("return vim.api.nvim_buf_get_lines(0, 0, 1, false)[1]") == "changed in nvim"
     )
+
+
+# --- issue 11: two Neovims on one instance; mentions before Claude connects -----------
+
+
+def _wait_editors(tclaude: Tclaude, count: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        status: dict[str, object] = tclaude.json("status", "api")
+        editors = status.get("editors")
+        if status["clis"] == 1 and isinstance(editors, list) and len(editors) == count:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"claude or the Neovims never connected: {status}")
+        time.sleep(0.1)
+
+
+async def test_write_diff_opens_in_the_neovim_that_selected_last(
+    tclaude: Tclaude, real_env: Path, api: FakeMessagesAPI, nvim: NvimFactory
+) -> None:
+    """Neovim A in proj, B in proj/sub, both attached; `:e s.txt` in B, then lines
+    selected in A: Claude's Write opens its diff in A, also once the instance was made again."""
+    sub = real_env / "sub"
+    sub.mkdir()
+    (sub / "s.txt").write_text("s\n", encoding="utf-8")
+    data = await asyncio.to_thread(new, tclaude, "api", real_env)
+    a = await nvim(real_env)
+    b = await nvim(sub)
+    p = Paired(tclaude, data["pane"], a)
+    for round_ in (1, 2):
+        await a.wait_attached([data["id"]], timeout=20)
+        await b.wait_attached([data["id"]], timeout=20)
+        await asyncio.to_thread(_wait_editors, tclaude, 2)
+        await p.wait_screen(PROMPT_READY_RE.pattern)
+        if round_ == 1:
+            await a.command("edit app.py")
+            await asyncio.sleep(0.3)
+            await b.command("edit s.txt")
+            await p.wait_screen(r"⧉ In s\.txt")
+            await a.feed("2GVj")  # lines 2-3
+            await p.wait_screen(r"⧉ 2 lines selected")
+            await a.feed("<Esc>")
+        target = real_env / f"hello{round_}.txt"
+        await open_write_diff(p, api, target, "proposed\n")
+        assert await b.lua("return #require('tclaude.diff').list()") == 0
+        await a.command("TClaudeDiffDeny")
+        await p.wait_screen(rejected_re(target.name).pattern)
+        await a.wait_lua("return #require('tclaude.diff').list() == 0")
+        await p.wait_screen(PROMPT_READY_RE.pattern)
+        if round_ == 1:
+            # the instance is made again (as :TClaude does after it stopped): both Neovims
+            # attach to the new host, in whatever order; A was used last
+            await asyncio.to_thread(tclaude.run, "kill", "api")
+            await a.wait_attached([], timeout=20)
+            await b.wait_attached([], timeout=20)
+            data = await asyncio.to_thread(new, tclaude, "api", real_env)
+            p = Paired(tclaude, data["pane"], a)
+
+
+async def test_mention_right_after_tclaude_is_queued_and_reaches_the_prompt(
+    tclaude: Tclaude, real_env: Path, nvim: NvimFactory
+) -> None:
+    """`:TClaude` then at once `:TClaudeAdd`: the host keeps the mention until claude's
+    IDE handshake is done, and it shows in the prompt."""
+    nv = await nvim(real_env, {"cmd": TCLAUDE})
+    await nv.command("TClaude")
+    await nv.wait_lua("return #require('tclaude').attached() == 1", 30)
+    status = await asyncio.to_thread(tclaude.json, "status", "project")
+    await nv.command("TClaudeAdd app.py 2 4")
+    queued = "tclaude: queued app.py:2-4 for project: Claude gets it once it has connected"
+    if status["clis"] == 0:  # the usual case: claude takes seconds to start
+        await nv.wait_lua(
+            "for _, m in ipairs(_G.tclaude_messages) do if m.msg == ... then return true end end",
+            10,
+            queued,
+        )
+    listed = await asyncio.to_thread(tclaude.json, "list")
+    pane = next(item["pane"] for item in listed if item["name"] == "project")
+    await asyncio.to_thread(wait_screen, tclaude, str(pane), r"@app\.py#L2-4", 60)
+    errors = [m for m in await nv.messages() if "could not" in m or "no Claude" in m]
+    assert errors == []
+
+
+def test_tclaude_send_right_after_tclaude_new_is_queued(tclaude: Tclaude, real_env: Path) -> None:
+    out = tclaude.run("new", "--name", "api", "--cwd", str(real_env), "--detached", "--json").stdout
+    data = json.loads(out)
+    sent = tclaude.run("send", "api", "--file", "app.py:3-5", cwd=str(real_env)).stdout
+    status = tclaude.json("status", "api")
+    if status["clis"] == 0 or "queued" in sent:
+        assert sent.strip() == "api: no Claude connected yet; the mention is queued until it is"
+    wait_screen(tclaude, data["pane"], r"@app\.py#L3-5", 60)

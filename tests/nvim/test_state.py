@@ -83,7 +83,10 @@ async def test_state_changes_reach_the_status_line_and_focus_is_sent(
         host.notify_all("usage_changed", {"text": "42% $1.23"})
         await nv.wait_lua("return require('tclaude').statusline() == '✻ api waiting 42% $1.23'")
         attach = next(m for m in host.received if m.get("method") == "attach")
-        assert attach["params"] == {"name": f"nvim {await nv.lua('return vim.fn.getpid()')}"}
+        name = f"nvim {await nv.lua('return vim.fn.getpid()')}"
+        # used: seconds since the user last acted in this Neovim (issue 11, defect 1)
+        assert attach["params"] == {"name": name, "used": attach["params"]["used"]}
+        assert isinstance(attach["params"]["used"], int | float) and attach["params"]["used"] >= 0
         await nv.command("doautocmd FocusGained")
         for _ in range(100):
             if "focus" in host.methods():

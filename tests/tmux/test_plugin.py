@@ -291,3 +291,14 @@ def test_beside_hides_from_an_editor_on_its_right(server: Server) -> None:
     server.tmux("run-shell", f"sh '{scripts}/beside.sh' '{TCLAUDE_CMD}' '' '{api}' 40%")
     assert server.option(api, "@tclaude-beside") == editor
     assert server.option(api, "window_id") != server.option(editor, "window_id")
+
+
+def test_focus_events_are_turned_on_unless_the_user_says_off(server: Server) -> None:
+    """Neovim in a pane needs FocusGained to become the editor used last (issue 11)."""
+    server.tmux("set-option", "-g", "focus-events", "off")
+    assert server.source() == ""
+    assert server.tmux("show-option", "-gv", "focus-events").strip() == "on"
+    server.tmux("set-option", "-g", "focus-events", "off")
+    server.tmux("set-option", "-g", "@tclaude-focus-events", "off")
+    assert server.source() == ""
+    assert server.tmux("show-option", "-gv", "focus-events").strip() == "off"

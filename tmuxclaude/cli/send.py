@@ -130,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
         result["pasted"] = True
     if args.json:
         print_json(result)
+    elif args.file and result.get("queued"):
+        print(f"{instance.name}: no Claude connected yet; the mention is queued until it is")
     elif args.file and result.get("delivered") == 0:
         print(f"{instance.name}: no Claude connected yet; the mention was not delivered")
     return 0

@@ -31,9 +31,10 @@ from .router import EditorGoneError, Router
 
 logger = logging.getLogger(__name__)
 
-# What makes an editor the one tool requests go to: the user acting in it, not a
-# background Neovim whose cursor moved after a reload.
-ACTIVATING = frozenset({"attach", "focus", "at_mentioned"})
+# What makes an editor the one tool requests go to: the user acting in it (an editor
+# sends selection updates only when its selection or cursor changed). `attach` may
+# say how long ago the user last acted in it (`used`, seconds).
+ACTIVATING = frozenset({"attach", "focus", "selection_changed", "at_mentioned"})
 MAX_LINE = 128 * 1024 * 1024
 MAX_UNSENT = 2 * MAX_LINE  # bytes waiting for one client (openDiff carries whole files)
 SEND_TIMEOUT = float(os.environ.get("TCLAUDE_SEND_TIMEOUT") or 5.0)  # seconds to drain
@@ -241,7 +242,10 @@ class EditorSocket:
         return {"delivered": self.router.push_selection(params)}
 
     async def _mention(self, link: EditorLink, params: Any) -> JsonObject:
-        return {"delivered": self.router.push_at_mention(params)}
+        delivered, queued = self.router.push_at_mention(params)
+        if queued:
+            return {"delivered": 0, "queued": queued}
+        return {"delivered": delivered}
 
     async def _status_method(self, link: EditorLink, params: Any) -> JsonObject:
         return self._status()
@@ -250,6 +254,12 @@ class EditorSocket:
         name = params.get("name", "editor")
         if not isinstance(name, str):
             raise RpcError(INVALID_PARAMS, "attach: name must be a string")
+        used = params.get("used", 0)
+        if isinstance(used, bool) or not isinstance(used, int | float) or not used >= 0:
+            raise RpcError(INVALID_PARAMS, "attach: used must be a non-negative number")
+        # used: seconds since the user last acted in this editor (an editor re-attaching
+        # to a restarted instance keeps its place in "used last")
+        link.last_active = time.monotonic() - min(float(used), 10 * 365 * 86400.0)
         link.name = name
         link.attached = True
         self.router.editor_attached(link)

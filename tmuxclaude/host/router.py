@@ -15,6 +15,7 @@ import logging
 import os
 import stat
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -32,6 +33,15 @@ EDITOR_TIMEOUT = float(os.environ.get("TCLAUDE_EDITOR_TIMEOUT") or 5.0)
 #: by then. getDiagnostics: 2.1.332 waits 0.5 s; the rest is for the way back.
 CLI_BUDGET = {"getDiagnostics": 0.35}
 DIGEST_LIMIT = 64 * 1024 * 1024  # bytes of a proposed file read to notice a change on disk
+#: At-mentions sent while no Claude is connected are kept this long (seconds) and
+#: delivered in order once one is (claudecode.nvim's ``queue_timeout``) ...
+MENTION_QUEUE_TIMEOUT = float(os.environ.get("TCLAUDE_MENTION_QUEUE_TIMEOUT") or 30.0)
+#: ... at most this many (the oldest go first) ...
+MENTION_QUEUE_MAX = 64
+#: ... this long (seconds) after a CLI's handshake, when mentions also wait: the CLI
+#: takes the tools before its prompt listens for mentions, and drops what comes
+#: between (claudecode's ``connection_wait_delay``; 2.1.197 and 2.1.332 need ~0.15 s).
+MENTION_DELAY = float(os.environ.get("TCLAUDE_MENTION_DELAY") or 0.6)
 
 
 class EditorGoneError(Exception):
@@ -125,6 +135,10 @@ class Router:
         self.editors: list[EditorPeer] = []
         self.latest_selection: JsonObject | None = None
         self.pending: dict[str, PendingDiff] = {}
+        # at-mentions waiting for a CLI: (loop time queued, notification text)
+        self._mentions: deque[tuple[float, str]] = deque(maxlen=MENTION_QUEUE_MAX)
+        self._flush: asyncio.TimerHandle | None = None
+        self._mentions_from = 0.0  # loop time from which mentions go on at once
         self._editors_changed = asyncio.Event()
         name = os.path.basename(cwd.rstrip("/")) or cwd
         self._folders = _json_text(
@@ -318,6 +332,9 @@ class Router:
         """The CLI finished its handshake (it asked for the tools)."""
         if self.on_change is not None:
             self.on_change()
+        self._mentions_from = asyncio.get_running_loop().time() + MENTION_DELAY
+        if self._mentions:
+            self._schedule_flush()
 
     @property
     def ready_clis(self) -> int:
@@ -357,13 +374,54 @@ class Router:
         self.latest_selection = selection
         return self._broadcast("selection_changed", selection)
 
-    def push_at_mention(self, params: Any) -> int:
-        return self._broadcast("at_mentioned", context.at_mentioned(params))
+    def push_at_mention(self, params: Any) -> tuple[int, int]:
+        """Send a mention on, or keep it until a CLI is ready: (delivered to, queued now).
+
+        Queued while no CLI has finished its handshake, for ``MENTION_DELAY`` after
+        one has, and behind mentions still queued (their order is kept); sent to the
+        CLIs past ``ide_connected`` then; dropped after ``MENTION_QUEUE_TIMEOUT``.
+        """
+        text = notification("at_mentioned", context.at_mentioned(params))
+        now = asyncio.get_running_loop().time()
+        if not self._mentions and self.ready_clis and now >= self._mentions_from:
+            return self._send(text), 0
+        self._drop_old_mentions()
+        self._mentions.append((now, text))
+        if self._listening():
+            self._schedule_flush()
+        return 0, len(self._mentions)
+
+    def _schedule_flush(self) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+        loop = asyncio.get_running_loop()
+        self._flush = loop.call_later(
+            max(0.0, self._mentions_from - loop.time()), self._flush_mentions
+        )
+
+    def _listening(self) -> bool:
+        """Whether a CLI takes mentions: one past ``ide_connected`` (as ``_send`` sends)."""
+        return any(cli.mcp.trusted for cli in self.clis)
+
+    def _drop_old_mentions(self) -> None:
+        oldest = asyncio.get_running_loop().time() - MENTION_QUEUE_TIMEOUT
+        while self._mentions and self._mentions[0][0] < oldest:
+            self._mentions.popleft()
+
+    def _flush_mentions(self) -> None:
+        self._flush = None
+        if not self._listening():
+            return  # it went away again: wait for the next one
+        self._drop_old_mentions()
+        while self._mentions:
+            self._send(self._mentions.popleft()[1])
 
     def _broadcast(self, method: str, params: JsonObject) -> int:
         """Queue a notification to every CLI that finished its handshake; never waits.
 
         A CLI that does not read is dropped by its own queue, not waited for.
         """
-        text = notification(method, params)
+        return self._send(notification(method, params))
+
+    def _send(self, text: str) -> int:
         return sum(cli.send(text) for cli in list(self.clis) if cli.mcp.trusted)

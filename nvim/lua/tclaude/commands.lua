@@ -145,9 +145,36 @@ function M.claude_args(words)
   return out
 end
 
--- Focus the instance for this directory, or create it with `claude_args` passed to claude.
+-- For :TClaude without a name, in a git worktree: (the deepest instance holding the current
+-- file or directory if it lies in that worktree, else nil; the worktree's root). A worktree
+-- nested in the main checkout (`git worktree add wt/x`, Claude Code's .claude/worktrees/)
+-- gets its own instance, not the main checkout's. Outside git: nil, nil.
+local function for_worktree()
+  local buf = vim.api.nvim_get_current_buf()
+  local name = vim.api.nvim_buf_get_name(buf)
+  local path = vim.fn.getcwd()
+  if name ~= "" and vim.bo[buf].buftype == "" and not name:match("^%a[%w+.-]*://") then
+    path = discovery.realpath(name)
+  end
+  local dir = vim.fn.isdirectory(path) == 1 and path or vim.fn.fnamemodify(path, ":h")
+  local root = discovery.git_root(dir)
+  if not root then
+    return nil, nil
+  end
+  local record = discovery.deepest_holding(discovery.scan(), discovery.realpath(path))
+  if record and discovery.contains(root, discovery.realpath(record.cwd)) then
+    return record, root
+  end
+  return nil, root
+end
+
+-- Focus the instance for this directory (in a git worktree: the worktree's own), or
+-- create it with `claude_args` passed to claude.
 local function focus_or_create(claude_args)
-  local record = resolve(nil)
+  local record, root = for_worktree()
+  if not root then
+    record = resolve(nil)
+  end
   if record then
     M.switch(record)
     if #claude_args > 0 then
@@ -163,7 +190,7 @@ local function focus_or_create(claude_args)
     end
     return
   end
-  local cwd = vim.fn.getcwd()
+  local cwd = root or vim.fn.getcwd()
   if creating[cwd] then -- pressed again before the first one is up: one instance, not two
     info("an instance for " .. cwd .. " is starting")
     return
@@ -273,7 +300,9 @@ local function mention(target, params)
     local where = params.lineStart and string.format(":%d-%d", params.lineStart + 1, params.lineEnd + 1) or ""
     local delivered = type(result) == "table" and result.delivered or 0
     local what = vim.fn.fnamemodify(params.filePath, ":~:.") .. where
-    if delivered == 0 then
+    if type(result) == "table" and (tonumber(result.queued) or 0) > 0 then
+      info("queued " .. what .. " for " .. record.name .. ": Claude gets it once it has connected")
+    elseif delivered == 0 then
       config.notify("sent " .. what .. " but no Claude is connected to " .. record.name, vim.log.levels.WARN)
     else
       info("sent " .. what .. " to " .. record.name)

@@ -113,10 +113,12 @@ function M.contains(dir, path)
   return path:sub(1, #dir + 1) == dir .. "/"
 end
 
--- The records an editor in `cwd` pairs with: those with the deepest cwd holding it.
+-- The records an editor in `cwd` pairs with: those with the deepest cwd holding it; when
+-- none holds it, every record whose cwd lies below it (Neovim started at a monorepo's root,
+-- or one directory up: `nvim proj/app.py`).
 function M.pair(records, cwd)
   cwd = M.realpath(cwd)
-  local best, depth = {}, -1
+  local best, depth, below = {}, -1, {}
   for _, record in ipairs(records) do
     local rcwd = strip_slash(record.cwd)
     if M.contains(rcwd, cwd) then
@@ -125,9 +127,38 @@ function M.pair(records, cwd)
       elseif #rcwd == depth then
         best[#best + 1] = record
       end
+    elseif M.contains(cwd, rcwd) then
+      below[#below + 1] = record
+    end
+  end
+  if #best == 0 then
+    return below
+  end
+  return best
+end
+
+-- Of `records`, the newest of those with the deepest cwd holding the file `path`, or nil.
+function M.deepest_holding(records, path)
+  local best, depth = nil, -1
+  for _, record in ipairs(records) do
+    local rcwd = strip_slash(record.cwd)
+    if M.contains(rcwd, path) and #rcwd >= depth then
+      best, depth = record, #rcwd
     end
   end
   return best
+end
+
+-- The root of the git worktree holding `dir` (`git rev-parse --show-toplevel`), or nil.
+function M.git_root(dir)
+  if vim.fn.executable("git") == 0 or vim.fn.isdirectory(dir) == 0 then
+    return nil
+  end
+  local out = vim.fn.systemlist({ "git", "-C", dir, "rev-parse", "--show-toplevel" })
+  if vim.v.shell_error ~= 0 or not out[1] or out[1] == "" then
+    return nil
+  end
+  return M.realpath(out[1])
 end
 
 -- The record whose name or id is `target` (names first), or nil.

@@ -57,6 +57,16 @@ function M.setup(opts)
     end,
   })
   vim.api.nvim_create_autocmd("BufEnter", { group = group, callback = focus })
+  -- the primary instance follows the current file (the deepest instance holding it)
+  vim.api.nvim_create_autocmd("BufEnter", {
+    group = group,
+    callback = function()
+      local before = pairing.primary
+      if pairing.choose_primary() ~= before then
+        statusline.refresh()
+      end
+    end,
+  })
   vim.api.nvim_create_autocmd("VimLeavePre", {
     group = group,
     callback = function()

@@ -1,9 +1,13 @@
 -- Which instances this Neovim is the editor of, and the links to them.
 --
 -- Attached: the instances whose cwd holds Neovim's cwd (the deepest such cwd wins, so a
--- worktree pairs with its own instance), plus the one the user switched to. `sync` makes
--- the links match that; it runs on start, on DirChanged, when the runtime dir changes
--- and when a link drops (an instance restarting comes back with a new pid).
+-- worktree pairs with its own instance), or when none does, those whose cwd lies below
+-- Neovim's; plus the one the user switched to. `sync` makes the links match that; it runs
+-- on start, on DirChanged, when the runtime dir changes and when a link drops (an instance
+-- restarting comes back with a new pid).
+--
+-- The primary instance (what commands default to): the one switched to; else, of the
+-- paired ones, the deepest holding the current buffer's file; else the newest.
 local config = require("tclaude.config")
 local discovery = require("tclaude.discovery")
 local link_mod = require("tclaude.link")
@@ -13,7 +17,15 @@ local M = {
   records = {}, -- the latest scan
   pinned = nil, -- id of the instance the user switched to
   primary = nil, -- id of the instance commands default to
+  used_at = 0, -- uv.now() when the user last acted here (selection, mention, focus)
 }
+
+local uv = vim.uv or vim.loop
+
+-- The user acted in this Neovim: it is the editor "used last" of its instances.
+function M.touch()
+  M.used_at = uv.now()
+end
 
 local listeners = {}
 
@@ -106,7 +118,15 @@ local function attach(record)
       M.sync_later(1000)
       return
     end
-    link:request("attach", { name = M.editor_name() }, function(rpc_err, status)
+    -- the current selection first, then attach saying when the user last acted here:
+    -- Neovims re-attaching to a restarted instance keep their order of use
+    if config.options.track_selection then
+      pcall(function()
+        require("tclaude.selection").send_to(link)
+      end)
+    end
+    local used = math.max(uv.now() - M.used_at, 0) / 1000
+    link:request("attach", { name = M.editor_name(), used = used }, function(rpc_err, status)
       if rpc_err or type(status) ~= "table" then
         link:close()
         if M.links[record.id] == link then
@@ -157,14 +177,42 @@ function M.sync()
       attach(record)
     end
   end
-  if M.pinned and by_id[M.pinned] then
+  M.paired = paired
+  M.choose_primary()
+  emit("synced", nil)
+end
+
+-- The file of the current buffer (resolved), or nil.
+local function current_file()
+  local buf = vim.api.nvim_get_current_buf()
+  local name = vim.api.nvim_buf_get_name(buf)
+  if name == "" or vim.bo[buf].buftype ~= "" or name:match("^%a[%w+.-]*://") then
+    return nil
+  end
+  return discovery.realpath(name)
+end
+
+-- Set M.primary from the pinned instance, the current buffer's file and the paired ones.
+function M.choose_primary()
+  local paired = M.paired or {}
+  local ids = {}
+  for _, record in ipairs(M.records) do
+    ids[record.id] = true
+  end
+  if M.pinned and ids[M.pinned] then
     M.primary = M.pinned
+    return M.primary
+  end
+  local file = current_file()
+  local holder = file and discovery.deepest_holding(paired, file)
+  if holder then
+    M.primary = holder.id
   elseif #paired > 0 then
-    M.primary = paired[#paired].id -- the newest of the deepest
+    M.primary = paired[#paired].id -- the newest
   else
     M.primary = nil
   end
-  emit("synced", nil)
+  return M.primary
 end
 
 -- Attach to `record` and make it the default target (what :TClaudeSwitch does).
@@ -196,6 +244,7 @@ function M.attached_links()
 end
 
 function M.primary_link()
+  M.choose_primary()
   local link = M.primary and M.links[M.primary]
   if link and link.attached then
     return link
@@ -204,6 +253,7 @@ function M.primary_link()
 end
 
 function M.primary_record()
+  M.choose_primary()
   if not M.primary then
     return nil
   end
@@ -217,6 +267,7 @@ end
 
 -- Mark this Neovim as the most recently active editor of every attached instance.
 function M.focus()
+  M.touch()
   for _, link in pairs(M.links) do
     if link.attached then
       link:notify("focus")
@@ -229,6 +280,7 @@ end
 function M.send_to(target, method, params, callback)
   callback = callback or function() end
   if method == "at_mentioned" then
+    M.touch()
     callback = require("tclaude.events").after_mention(params, callback)
   end
   local record

@@ -145,12 +145,14 @@ function M.update(force, only)
   if encoded == M._sent and not force then
     return
   end
+  pairing.touch() -- the selection moved: the user is here (this Neovim gets the diffs)
   local links = only and { only } or pairing.attached_links()
   if #links == 0 then
     return
   end
   M._sent = encoded
   for _, link in ipairs(links) do
+    link._selection_sent = encoded
     link:notify("selection_changed", selection)
   end
 end
@@ -210,12 +212,17 @@ function M.disable()
   end
 end
 
--- A newly attached instance gets the current selection at once.
+-- A newly connected instance gets the current selection at once (once: the host takes a
+-- selection as the user acting in this Neovim).
 function M.send_to(link)
   local selection = M.current() or M.latest
   if selection then
     M.latest = selection
-    link:notify("selection_changed", selection)
+    local encoded = vim.json.encode(selection)
+    if link._selection_sent ~= encoded then
+      link._selection_sent = encoded
+      link:notify("selection_changed", selection)
+    end
   end
 end
 
