@@ -14,7 +14,7 @@ import time
 
 import psutil
 
-from . import paths
+from . import paths, watch
 from .host import record
 from .registry import Instance
 from .state import StateFile
@@ -79,6 +79,8 @@ def stop(instances: list[Instance], tmux: Tmux, state: StateFile, forget: bool =
         with state.locked() as entries:
             for instance in instances:
                 entries.pop(instance.id, None)
+        for instance in instances:
+            watch.publish({"type": "killed", "id": instance.id})
 
 
 def _join(commands: list[list[str]]) -> list[str]:

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "log": ("log_cmd", "print the last turns of an instance's conversation"),
     "history": ("history_cmd", "search every Claude Code conversation (prompts and replies)"),
     "wait": ("wait", "wait until an instance reaches a state (idle, waiting, ...)"),
+    "watch": ("watch", "stream instance events (created, state changed, killed) as they happen"),
     "pick": ("pick", "choose an instance in a full-screen picker (for display-popup)"),
     "menu": ("menu", "choose an instance from a tmux menu"),
     "worktree": ("worktree", "git worktrees and their instances: list, sync"),
