@@ -168,6 +168,9 @@ if [ -n "$RIGHT_PIECE" ] && [ -z "$(tmux show-option -gqv @tclaude-status-right-
   tmux set-option -g status-right-length "$((length + 20))" \; \
     set-option -g @tclaude-status-right-length "$length"
 fi
+# the remotes' status feeds: one process per user, which exits at once when there
+# are no remotes or one runs already (docs/status.md)
+$CMD watch-remotes --detach </dev/null >/dev/null 2>&1 &
 # loaded: remembered by tclaude, so `tclaude restore` can load it again on a new server
 tmux set-option -g @tclaude-plugin "$DIR/tclaude.tmux"
 exit 0

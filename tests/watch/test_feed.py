@@ -220,3 +220,32 @@ async def test_a_remote_instance_waiting_shows_a_message_here(
             await _stop(task)
     finally:
         client.close()
+
+
+async def test_watch_remotes_runs_one_feed_per_remote_once_per_user(
+    tclaude: Tclaude, remote: Remote, control: ControlServer, tmp_path: Path
+) -> None:
+    import shlex
+    import subprocess
+
+    nothing = await asyncio.to_thread(tclaude.run, "watch-remotes")  # no remotes: done at once
+    assert (nothing.returncode, nothing.stdout, nothing.stderr) == (0, "", "")
+    await remote.new(control, "api", tmp_path)
+    feed = "--feed=build=" + shlex.join(remote.watch_argv)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tmuxclaude", "watch-remotes", feed],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        await _until("the cache", lambda: _cached("build") == {"api": "idle"})
+        second = await asyncio.to_thread(tclaude.run, "watch-remotes", feed)
+        assert second.returncode == 0 and proc.poll() is None  # the first one holds the lock
+        proc.terminate()
+        out, err = await asyncio.to_thread(proc.communicate, timeout=20)
+        assert (proc.returncode, out, err) == (0, b"", b"")
+        assert read_cache("build")["connected"] is False  # type: ignore[index]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

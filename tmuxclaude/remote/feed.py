@@ -273,3 +273,46 @@ async def _lines(stream: asyncio.StreamReader) -> AsyncIterator[bytes]:
 async def run_feeds(feeds: list[Feed]) -> None:
     """Run every feed until cancelled (one task each)."""
     await asyncio.gather(*(feed.run() for feed in feeds))
+
+
+def lock_path() -> str:
+    return os.path.join(paths.runtime_dir(), "watch-remotes.lock")
+
+
+def take_lock() -> int | None:
+    """Hold the one-per-user lock of ``watch-remotes`` (an fd kept open, with our pid in it),
+    or None when another process holds it."""
+    import fcntl
+
+    paths.ensure_private_dir(paths.runtime_dir())
+    fd = os.open(lock_path(), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        paths.check_private_file(fd, lock_path())
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def configured(config: object) -> dict[str, list[str]]:
+    """Remote name -> the argv of its ``tclaude watch --json``, from the config's remotes.
+
+    The ``[remotes.NAME]`` config and ``remote.ssh.remote_argv`` come with the
+    ssh side; without them there are no remotes.
+    """
+    remotes = getattr(config, "remotes", None)
+    if not remotes:
+        return {}
+    import importlib
+
+    ssh = importlib.import_module(f"{__package__}.ssh")
+    return {
+        name: list(ssh.remote_argv(remote, ["tclaude", "watch", "--json"]))
+        for name, remote in remotes.items()
+    }
