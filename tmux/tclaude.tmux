@@ -176,6 +176,10 @@ fi
 # Neovim in a pane learns it got the focus (FocusGained): the editor the user is in
 # then gets Claude's diffs. Claude Code asks for it too. @tclaude-focus-events off: left alone.
 [ "$opt_focus_events" != off ] && tmux set-option -g focus-events on
+
+# the remotes' status feeds: one process per user, which exits at once when there
+# are no remotes or one runs already (docs/status.md)
+$CMD watch-remotes --detach </dev/null >/dev/null 2>&1 &
 # loaded: remembered by tclaude, so `tclaude restore` can load it again on a new server
 tmux set-option -g @tclaude-plugin "$DIR/tclaude.tmux"
 exit 0

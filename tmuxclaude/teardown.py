@@ -14,7 +14,7 @@ import time
 
 import psutil
 
-from . import paths, runtime_files
+from . import paths, runtime_files, watch
 from .registry import Instance
 from .state_file import StateFile
 from .tmux import Tmux
@@ -78,6 +78,8 @@ def stop(instances: list[Instance], tmux: Tmux, state: StateFile, forget: bool =
         with state.locked() as entries:
             for instance in instances:
                 entries.pop(instance.id, None)
+        for instance in instances:
+            watch.publish({"type": "killed", "id": instance.id})
 
 
 def _remove_files(instance: Instance) -> None:

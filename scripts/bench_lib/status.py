@@ -16,6 +16,9 @@ All on the run's private tmux server, with instances made by ``tclaude new
   ``C-j`` binding runs) from spawn until it exits, its last tmux call done; and
   the key itself, ``C-b C-j`` written to an attached client's terminal, until
   tmux reports the window change to a control-mode client.
+- hook → ``tclaude watch --json`` line: the same POST, until a running
+  watcher prints the instance's ``state`` event (the host pushes a datagram
+  to the watcher's socket: no polling anywhere).
 - the picker: ``new-window 'tclaude pick'`` sent through a control-mode client,
   until the pane's output (``%output``) holds the header ``tclaude: N instances``.
 """
@@ -33,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from .report import Row, ms, percentile, unavailable, verdict
+from .report import INFO, Row, ms, percentile, unavailable, verdict
 from .report import median as med
 from .sandbox import REPO, Sandbox, check_interrupted
 
@@ -54,6 +57,8 @@ PICKS = 15
 HEADER = re.compile(rb"tclaude: \d+ instance")
 
 WHAT_HOOK = "hook fired → @tclaude-state visible in tmux (http hook)"
+WATCH_EVENTS = 60
+WHAT_WATCH = "hook fired → tclaude watch --json prints the state event"
 WHAT_RELAY = "SessionStart command hook (python -S hook_relay.py) → state visible"
 WHAT_FOCUS = "switch through a tmux binding: focus.sh next, until the pane is active"
 WHAT_KEY = "switch through a tmux binding: key C-b C-j → window changed"
@@ -73,6 +78,7 @@ def run(box: Sandbox, log: Callable[[str], None]) -> list[Row]:
         reason = str(exc)
         return [
             unavailable(SECTION, WHAT_HOOK, reason, "< 20 ms"),
+            unavailable(SECTION, WHAT_WATCH, reason, "a few ms"),
             unavailable(SECTION, WHAT_RELAY, reason),
             unavailable(SECTION, WHAT_FOCUS, reason, "< 20 ms"),
             unavailable(SECTION, WHAT_KEY, reason, "< 20 ms"),
@@ -80,7 +86,7 @@ def run(box: Sandbox, log: Callable[[str], None]) -> list[Row]:
         ]
     rows: list[Row] = []
     try:
-        for step in (bench.hooks, bench.relay, bench.focus, bench.key, bench.pick):
+        for step in (bench.hooks, bench.watch, bench.relay, bench.focus, bench.key, bench.pick):
             check_interrupted()
             rows.append(step())
     finally:
@@ -289,6 +295,66 @@ class _StatusBench:
             m * 1000,
             "ms",
             {"seconds": visible, "answered": answered, "wrong": wrong},
+        )
+
+    def watch(self) -> Row:
+        instance = self.instances[2]
+        try:
+            hooks = self._settings(instance)["hooks"]
+            assert isinstance(hooks, dict)
+            url = hooks["UserPromptSubmit"][0]["hooks"][0]["url"]
+        except (OSError, ValueError, KeyError, IndexError, AssertionError) as exc:
+            return unavailable(SECTION, WHAT_WATCH, f"no hook URL: {exc}", "a few ms")
+        self.log(f"status: {WATCH_EVENTS} hook events read back from tclaude watch --json")
+        watcher = subprocess.Popen(
+            [TCLAUDE, "watch", "--json"],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert watcher.stdout is not None
+        seen: list[float] = []
+        answered: list[float] = []
+        try:
+            while (
+                json.loads(watcher.stdout.readline() or b'{"type": "synced"}')["type"] != "synced"
+            ):
+                pass
+            for n in range(WATCH_EVENTS):
+                check_interrupted()
+                event, expected = ("UserPromptSubmit", "busy") if n % 2 == 0 else ("Stop", "idle")
+                body = {"hook_event_name": event, "session_id": "bench", "cwd": self.box.work}
+                # as in hooks(): let the host finish the previous event's tmux call (its
+                # spawn holds the host's loop), else the POST measures that
+                time.sleep(0.015)
+                t0 = time.perf_counter()
+                _post(str(url), body)
+                answered.append(time.perf_counter() - t0)
+                while True:
+                    line = watcher.stdout.readline()
+                    if not line:
+                        raise StatusBenchError("tclaude watch ended")
+                    data = json.loads(line)
+                    if data.get("id") == instance["id"] and data.get("state") == expected:
+                        break
+                seen.append(time.perf_counter() - t0)
+        except StatusBenchError as exc:
+            return unavailable(SECTION, WHAT_WATCH, str(exc), "a few ms")
+        finally:
+            self.box.stop(watcher)
+        m = med(seen)
+        return Row(
+            SECTION,
+            WHAT_WATCH,
+            ms(m),
+            "a few ms",
+            INFO,
+            f"median of {len(seen)}, p90 {ms(percentile(seen, 90))}, min {ms(min(seen))}; "
+            f"the POST answered in {ms(med(answered), 2)}",
+            m * 1000,
+            "ms",
+            {"seconds": seen, "answered": answered},
         )
 
     def relay(self) -> Row:

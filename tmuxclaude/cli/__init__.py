@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("diff_cmd", "print the git diff of an instance's working tree"),
     "history": ("history_cmd", "search every Claude Code conversation (prompts and replies)"),
     "wait": ("wait", "wait until an instance reaches a state (idle, waiting, ...)"),
+    "watch": ("watch", "stream instance events (created, state changed, killed) as they happen"),
     "pick": ("pick", "choose an instance in a full-screen picker (for display-popup)"),
     "menu": ("menu", "choose an instance from a tmux menu"),
     "worktree": ("worktree", "git worktrees and their instances: list, sync"),
@@ -47,6 +48,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "completion": ("completion", "print a completion script for bash, zsh or fish"),
     "host": ("host", "run one instance host (what an instance's pane runs)"),
 }
+# commands that --help does not list (started by tclaude itself)
+HIDDEN: dict[str, str] = {"watch-remotes": "watch_remotes"}
 
 EPILOG = """examples:
   tclaude                      focus (or create) the instance for this directory
@@ -114,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         logging.basicConfig(level=logging.DEBUG, format="tclaude: %(name)s: %(message)s")
 
-    if not args or args[0] not in COMMANDS:
+    if not args or (args[0] not in COMMANDS and args[0] not in HIDDEN):
         if args and not args[0].startswith("-"):
             print(f"tclaude: unknown command {args[0]!r}; see tclaude --help", file=sys.stderr)
             return 2
@@ -122,10 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _root_parser().parse_args(args)  # --help / --version exit here
         args = ["__default__"]
     name = args[0]
-    module_name = COMMANDS[name][0] if name in COMMANDS else "default"
+    module_name = COMMANDS[name][0] if name in COMMANDS else HIDDEN.get(name, "default")
     module = importlib.import_module(f"{__name__}.{module_name}")
     parser = argparse.ArgumentParser(
-        prog=f"tclaude {name}" if name in COMMANDS else "tclaude",
+        prog="tclaude" if name == "__default__" else f"tclaude {name}",
         description=module.__doc__,
         formatter_class=HelpFormatter,
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 
+from .. import watch
 from ..app import App
 from ..errors import TclaudeError
 
@@ -52,5 +53,6 @@ def run(args: argparse.Namespace) -> int:
                     ["rename-window", "-t", pane.pane_id, new],
                 ]
             app.tmux.sequence(commands)
+    watch.publish({"type": "renamed", "id": instance.id, "name": new, "old": instance.name})
     print(f"renamed {instance.name} to {new}")
     return 0

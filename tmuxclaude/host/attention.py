@@ -41,6 +41,7 @@ WINDOW = 5  # seconds: what a message shows (-d 5000); names within it are shown
 # state -> (one name, several names), in the order the message lists them
 PHRASES = {
     "waiting": ("needs you", "need you"),
+    "limited": ("hit a rate or usage limit", "hit a rate or usage limit"),
     "error": ("failed", "failed"),
     "stale": ("lost its directory", "lost their directories"),
     "idle": ("is done", "are done"),
@@ -85,18 +86,48 @@ class Attention:
             if state != "error" and any(pane == self.pane for _, _, pane in rows):
                 return  # someone is looking at it
             clients = [(name, tty) for name, tty, _ in rows]
-        text = f"tclaude: {self.name} {MESSAGES[state]}"
-        if "message" in self.methods and clients and self._tmux is not None:
-            names = [name for name, _ in clients]
-            await self._tmux.run_async(*joined(message_commands(self.name, state, names)))
-        for _, tty in clients:
-            if "bell" in self.methods:
-                _write_tty(tty, b"\a")
-            if "osc777" in self.methods:
-                _write_tty(tty, f"\x1b]777;notify;tclaude;{text}\x07".encode())
-        if "notify-send" in self.methods and shutil.which("notify-send"):
-            proc = await asyncio.create_subprocess_exec("notify-send", "tclaude", text)
-            await proc.wait()
+        await deliver(self._tmux, self.methods, self.name, state, clients)
+
+
+async def announce(tmux: Tmux, methods: list[str], name: str, state: str) -> None:
+    """Notify every client of ``tmux`` about a transition of an instance that has no
+    local pane (a remote's: ``name`` is ``REMOTE:NAME``), as a local one is notified.
+
+    Never raises. Nobody "looks at" such an instance here, so every client is told.
+    """
+    if state not in MESSAGES or not methods:
+        return
+    try:
+        out = await tmux.run_async(
+            "list-clients", "-F", SEP.join(["#{client_name}", "#{client_tty}"])
+        )
+        clients = [
+            (row[0], row[1])
+            for row in (line.split(SEP) for line in out.splitlines())
+            if len(row) == 2
+        ]
+        await deliver(tmux, methods, name, state, clients)
+    except Exception:  # a notification must never take its caller down
+        logger.warning("notification failed", exc_info=True)
+
+
+async def deliver(
+    tmux: Tmux | None, methods: list[str], name: str, state: str, clients: list[tuple[str, str]]
+) -> None:
+    """Tell ``clients`` (tmux client name, tty) that ``name`` went into ``state``, each way
+    of ``methods``; ``notify-send`` goes to the desktop whatever the clients."""
+    text = f"tclaude: {name} {MESSAGES[state]}"
+    if "message" in methods and clients and tmux is not None:
+        names = [client for client, _ in clients]
+        await tmux.run_async(*joined(message_commands(name, state, names)))
+    for _, tty in clients:
+        if "bell" in methods:
+            _write_tty(tty, b"\a")
+        if "osc777" in methods:
+            _write_tty(tty, f"\x1b]777;notify;tclaude;{text}\x07".encode())
+    if "notify-send" in methods and shutil.which("notify-send"):
+        proc = await asyncio.create_subprocess_exec("notify-send", "tclaude", text)
+        await proc.wait()
 
 
 def message_commands(

@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .. import paths, proctree, runtime_files
+from .. import watch as events
 from ..protocol.jsonrpc import JsonObject
 from ..state_tracker import ATTENTION, Change, StateTracker
 from . import child, hook_settings, peer
@@ -169,6 +170,7 @@ class Host:
             }
         )
         signal_ready(self.options.ready_fifo, {"ready": True, **self._record()})
+        self._publish("created")
         watch = asyncio.get_running_loop().create_task(self._watch_cwd())
         try:
             code = await self._run_claude()
@@ -273,6 +275,7 @@ class Host:
             options["@tclaude-state"] = change.state
             options["@tclaude-state-since"] = str(since)
             self.editors.notify_editors("state_changed", {"state": change.state, "since": since})
+            self._publish("state", unseen=bool(change.unseen))
         if change.unseen is not None:
             options["@tclaude-unseen"] = "1" if change.unseen else ""
         if options:
@@ -282,6 +285,20 @@ class Host:
         notify = change.state in ATTENTION and (change.state != "idle" or change.unseen)
         if notify and change.state is not None:
             self._spawn(self.attention.notify(change.state))
+
+    def _publish(self, kind: str, unseen: bool = False) -> None:
+        """Tell every ``tclaude watch`` (a datagram each, never blocking)."""
+        events.publish(
+            {
+                "type": kind,
+                "id": self.options.instance_id,
+                "name": self.attention.name,  # the newest name this host knows
+                "state": self.state,
+                "unseen": unseen,
+                "cwd": self.cwd if events.valid_cwd(self.cwd) else None,
+                "pane": self.pane.pane,
+            }
+        )
 
     def _remember_registry_session(self, session_id: str) -> None:
         """Record a session id that only Claude Code's registry reported (see claude_sessions)."""

@@ -1,0 +1,251 @@
+"""A remote's feed, against a "remote" that is a second isolated tclaude on this machine."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.status.test_status_tmux import Client
+from tests.support.cli_runner import Tclaude
+from tests.support.hosts import ControlServer, FakeCli
+from tmuxclaude.host.attention import announce
+from tmuxclaude.remote.feed import Feed, cache_path, read_cache
+from tmuxclaude.tmux import Tmux
+
+
+class Remote:
+    """Another machine's tclaude, as far as a feed can tell: its own HOME, dirs and tmux."""
+
+    def __init__(self, root: Path) -> None:
+        home = root / "home"
+        home.mkdir(parents=True)
+        self.runtime = tempfile.mkdtemp(prefix="tcr-")
+        self.env = {
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_STATE_HOME": str(home / ".local" / "state"),
+            "XDG_CACHE_HOME": str(home / ".cache"),
+            "CLAUDE_CONFIG_DIR": str(home / ".claude"),
+            "TCLAUDE_RUNTIME_DIR": self.runtime,
+            "TCLAUDE_STATE_DIR": str(home / ".local" / "state" / "tclaude"),
+            "TCLAUDE_TMUX_SOCKET": f"tclaude-test-{os.getpid()}-{Path(self.runtime).name}",
+        }
+        self.cli = Tclaude(self.env["TCLAUDE_TMUX_SOCKET"])
+
+    @property
+    def watch_argv(self) -> list[str]:
+        """What ssh would run there: ``tclaude watch --json`` in that environment."""
+        pairs = [f"{key}={value}" for key, value in self.env.items()]
+        return ["env", *pairs, sys.executable, "-m", "tmuxclaude", "watch", "--json"]
+
+    async def new(self, control: ControlServer, name: str, cwd: Path) -> FakeCli:
+        args = ("new", "--name", name, "--cwd", str(cwd), "--detached", "--json")
+        await asyncio.to_thread(self.cli.run, *args, env=self.env)
+        return await control.accept()
+
+    def close(self) -> None:
+        self.cli.run("kill", "--all", check=False, env=self.env)
+        self.cli.tmux("kill-server", check=False)
+        shutil.rmtree(self.runtime, ignore_errors=True)
+
+
+@pytest.fixture
+def remote(tmp_path: Path, tclaude: Tclaude) -> Iterator[Remote]:
+    machine = Remote(tmp_path / "remote")
+    yield machine
+    machine.close()
+
+
+async def _start(feed: Feed) -> asyncio.Task[None]:
+    return asyncio.get_running_loop().create_task(feed.run())
+
+
+async def _until(what: str, check: Callable[[], Any], timeout: float = 20) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, f"no {what}"
+        await asyncio.sleep(0.02)
+    return value
+
+
+def _cached(remote: str) -> dict[str, str]:
+    data = read_cache(remote) or {}
+    return {i["name"]: i["state"] for i in data.get("instances", [])}
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_snapshot_and_changes_reach_the_cache_and_notify(
+    remote: Remote, control: ControlServer, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    await remote.new(control, "api", tmp_path)
+    told: list[tuple[str, str]] = []
+
+    async def notify(name: str, state: str) -> None:
+        told.append((name, state))
+
+    feed = Feed("build", remote.watch_argv, notify=notify, backoff=(0.05, 0.4))
+    task = await _start(feed)
+    try:
+        await _until("snapshot", lambda: feed.synced)
+        cached = read_cache("build")
+        assert cached is not None and cached["connected"] is True
+        assert cached["contact"] >= time.time() - 60
+        assert [(i["name"], i["cwd"]) for i in cached["instances"]] == [("api", str(tmp_path))]
+        mode = os.stat(cache_path("build")).st_mode
+        assert stat.S_IMODE(mode) == 0o600
+        assert cache_path("build").startswith(isolated_env["TCLAUDE_STATE_DIR"])  # ours, not its
+        cli = await remote.new(control, "web", tmp_path)
+        await _until("web", lambda: _cached("build").get("web") == "idle")
+        await cli.hook("UserPromptSubmit")
+        await _until("busy", lambda: _cached("build").get("web") == "busy")
+        assert told == []
+        await cli.hook("PermissionRequest", {"tool_name": "Write"})
+        await _until("a notice", lambda: told)
+        assert told == [("build:web", "waiting")]
+        await cli.hook("PostToolUse")
+        await cli.hook("Stop")  # a turn done: notified too, as a local one
+        await _until("done", lambda: len(told) == 2)
+        assert told[1] == ("build:web", "idle")
+        await asyncio.to_thread(remote.cli.run, "kill", "web", env=remote.env)
+        await _until("killed", lambda: "web" not in _cached("build"))
+    finally:
+        await _stop(task)
+    assert read_cache("build")["connected"] is False  # type: ignore[index]
+
+
+async def test_a_killed_stream_reconnects_and_resyncs(
+    remote: Remote, control: ControlServer, tmp_path: Path
+) -> None:
+    await remote.new(control, "api", tmp_path)
+    feed = Feed("build", remote.watch_argv, backoff=(0.05, 0.4))
+    task = await _start(feed)
+    try:
+        await _until("snapshot", lambda: feed.synced)
+        assert feed.proc is not None
+        feed.proc.kill()  # the link dropped
+        await _until("disconnected", lambda: (read_cache("build") or {}).get("connected") is False)
+        cli = await remote.new(control, "web", tmp_path)  # while it was away
+        await _until("second run", lambda: feed.connections >= 2 and feed.connected)
+        await _until("web", lambda: "web" in _cached("build"))
+        assert feed.delays[0] == 0.05
+        await cli.hook("UserPromptSubmit")  # and the new stream carries events
+        await _until("busy", lambda: _cached("build").get("web") == "busy")
+        assert feed.proc is not None
+        feed.proc.kill()  # again: a run that synced started the backoff over
+        await _until("third run", lambda: feed.connections >= 3 and feed.connected)
+        assert feed.delays[:2] == [0.05, 0.05]
+    finally:
+        await _stop(task)
+
+
+async def test_backoff_doubles_to_the_cap_while_the_remote_fails() -> None:
+    feed = Feed("down", ["sh", "-c", "exit 255"], backoff=(0.01, 0.08))
+    task = await _start(feed)
+    await _until("six tries", lambda: feed.connections >= 6)
+    await _stop(task)
+    assert feed.delays[:5] == [0.01, 0.02, 0.04, 0.08, 0.08]
+
+
+async def test_malformed_lines_are_dropped(tmp_path: Path) -> None:
+    good = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
+    lines = [
+        json.dumps(good),
+        "not json",
+        json.dumps({**good, "id": "b1", "name": "x; rm -rf /"}),
+        json.dumps({**good, "id": "c1", "state": "pwned"}),
+        json.dumps({**good, "id": "d1", "cwd": "relative/dir"}),
+        json.dumps({**good, "id": "e1", "seq": "7"}),
+        json.dumps({**good, "id": "f1", "target": "#(touch /tmp/x):0.0"}),
+        json.dumps({**good, "id": "g1", "name": "a" * 5000}),
+        "[" * 100000,  # longer than a line may be
+        json.dumps([good]),
+        json.dumps({"type": "synced", "seq": 9, "count": 1}),
+        json.dumps({"type": "state", "seq": 10, "id": "a1", "name": "api", "state": "busy"}),
+    ]
+    script = tmp_path / "stream.txt"
+    script.write_text("\n".join(lines) + "\n")
+    feed = Feed("odd", ["sh", "-c", f"cat {script}; sleep 60"], backoff=(5, 5))
+    task = await _start(feed)
+    try:
+        await _until("busy", lambda: _cached("odd").get("api") == "busy")
+        assert _cached("odd") == {"api": "busy"}
+        assert feed.dropped == 9
+    finally:
+        await _stop(task)
+
+
+async def test_a_remote_instance_waiting_shows_a_message_here(
+    tclaude: Tclaude, remote: Remote, control: ControlServer, tmp_path: Path
+) -> None:
+    tclaude.tmux("new-session", "-d", "-s", "tclaude")
+    client = Client(tclaude.socket)
+    try:
+        await _until(
+            "a client", lambda: tclaude.tmux("list-clients", "-F", "#{client_name}").strip()
+        )
+        local = Tmux(tclaude.socket)
+
+        async def notify(name: str, state: str) -> None:
+            await announce(local, ["message"], name, state)
+
+        cli = await remote.new(control, "api", tmp_path)
+        feed = Feed("build", remote.watch_argv, notify=notify, backoff=(0.05, 0.4))
+        task = await _start(feed)
+        try:
+            await _until("snapshot", lambda: feed.synced)
+            await cli.hook("UserPromptSubmit")
+            await cli.hook("PermissionRequest", {"tool_name": "Write"})
+            shown = await _until(
+                "the message",
+                lambda: "tclaude: build:api needs you" in tclaude.tmux("show-messages"),
+            )
+            assert shown
+        finally:
+            await _stop(task)
+    finally:
+        client.close()
+
+
+async def test_watch_remotes_runs_one_feed_per_remote_once_per_user(
+    tclaude: Tclaude, remote: Remote, control: ControlServer, tmp_path: Path
+) -> None:
+    import shlex
+    import subprocess
+
+    nothing = await asyncio.to_thread(tclaude.run, "watch-remotes")  # no remotes: done at once
+    assert (nothing.returncode, nothing.stdout, nothing.stderr) == (0, "", "")
+    await remote.new(control, "api", tmp_path)
+    feed = "--feed=build=" + shlex.join(remote.watch_argv)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tmuxclaude", "watch-remotes", feed],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        await _until("the cache", lambda: _cached("build") == {"api": "idle"})
+        second = await asyncio.to_thread(tclaude.run, "watch-remotes", feed)
+        assert second.returncode == 0 and proc.poll() is None  # the first one holds the lock
+        proc.terminate()
+        out, err = await asyncio.to_thread(proc.communicate, timeout=20)
+        assert (proc.returncode, out, err) == (0, b"", b"")
+        assert read_cache("build")["connected"] is False  # type: ignore[index]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

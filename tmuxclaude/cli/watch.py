@@ -1,0 +1,104 @@
+"""Stream instance events: a snapshot of every instance, then one line per event
+(created, state changed, renamed, killed) as the hosts push them; no polling.
+
+With --json each line is one JSON object with "type" (snapshot, synced,
+created, state, renamed, killed), a growing "seq", "time", and the instance's
+"id", "name", "state", "unseen", "cwd", "pane", "target" ("old": the state or
+name before). "synced" ends the snapshot. Runs until interrupted or its
+output is closed.
+
+examples:
+  tclaude watch
+  tclaude watch --json | jq -c 'select(.type == "state" and .state == "waiting")'
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import select
+import signal
+import sys
+import time
+from typing import Any
+
+from ..app import App
+from .flags import add_json_flag
+
+
+class _Stop(Exception):
+    pass
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    add_json_flag(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..watcher import Watcher
+    from .usage_column import usage_of
+
+    app = App.load()
+    watcher = Watcher(app.registry, app.tmux)
+    previous = signal.signal(signal.SIGTERM, _stop)
+    watcher.open()
+    try:
+        instances = app.registry.instances()
+        _write(watcher.snapshot(usage_of(instances, app.config)), args.json)
+        poller = select.poll()
+        poller.register(watcher.fileno(), select.POLLIN)
+        out = sys.stdout.fileno()
+        poller.register(out, 0)  # only POLLERR/POLLHUP: the reader went away (| head)
+        while True:
+            ready = poller.poll()
+            if any(fd == out for fd, _ in ready):
+                return 0
+            _write(watcher.receive(), args.json)
+    except (_Stop, KeyboardInterrupt):
+        return 0
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+    finally:
+        watcher.close()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stop
+
+
+def _write(events: list[dict[str, Any]], as_json: bool) -> None:
+    if not events:
+        return
+    if as_json:
+        import json
+
+        text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
+    else:
+        text = "".join(line(e) + "\n" for e in events)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def line(event: dict[str, Any]) -> str:
+    """One readable line: ``12:04:05 state    api  busy -> waiting  main:1.0``."""
+    clock = time.strftime("%H:%M:%S", time.localtime(event["time"]))
+    kind = event["type"]
+    if kind == "synced":
+        return f"{clock} synced   {event['count']} instance(s)"
+    state = "done" if event.get("state") == "idle" and event.get("unseen") else event.get("state")
+    what = {
+        "state": f"{event.get('old')} -> {state}",
+        "renamed": f"was {event.get('old')}",
+        "killed": "",
+    }.get(kind, str(state))
+    where = event.get("target") or ""
+    return f"{clock} {kind:<8} {event['name']:<16} {what:<20} {where}".rstrip()
+
+
+def _silence_stdout() -> None:
+    """After EPIPE: point stdout at /dev/null so the exit's flush does not fail again."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)

@@ -1,0 +1,109 @@
+"""Keep one status feed per remote running (``ssh REMOTE tclaude watch --json``):
+remote instances cached for ``list``, and announced here when they need you.
+
+One per user (a lock in the runtime dir): a second one exits at once, and so
+does one with no remotes. The tmux plugin starts it with --detach.
+
+examples:
+  tclaude watch-remotes --detach
+  tclaude watch-remotes --feed 'box=ssh box tclaude watch --json'
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+
+from ..app import App
+from ..errors import TclaudeError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..remote import feed as feed_types
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.add_argument(
+        "--feed",
+        action="append",
+        default=[],
+        metavar="NAME=COMMAND",
+        help="a remote and the command printing its watch --json (instead of the config's)",
+    )
+    parser.add_argument("--detach", action="store_true", help="run in the background")
+
+
+def run(args: argparse.Namespace) -> int:
+    import shlex
+
+    from ..remote import feed
+
+    app = App.load()
+    remotes: dict[str, list[str]] = {}
+    for spec in args.feed:
+        name, sep, command = spec.partition("=")
+        argv = shlex.split(command) if sep else []
+        if not argv:
+            raise TclaudeError(f"--feed {spec!r}: give NAME=COMMAND")
+        remotes[name] = argv
+    remotes = remotes or feed.configured(app.config)
+    if not remotes:
+        return 0
+    if args.detach:
+        argv = [sys.executable, "-m", "tmuxclaude", "watch-remotes"]
+        argv += [f"--feed={spec}" for spec in args.feed]
+        with open(os.devnull, "r+b") as null:
+            subprocess.Popen(argv, stdin=null, stdout=null, stderr=null, start_new_session=True)
+        return 0
+    lock = feed.take_lock()
+    if lock is None:
+        return 0  # running already
+    try:
+        feeds = [feed.Feed(name, argv, notify=_announcer(app)) for name, argv in remotes.items()]
+    except ValueError as exc:
+        raise TclaudeError(str(exc)) from None
+    _log_to_file()
+    asyncio.run(_main(feeds))
+    os.close(lock)
+    return 0
+
+
+def _announcer(app: App) -> feed_types.Notify:
+    from ..host.attention import announce
+
+    tmux, methods = app.tmux, [str(way) for way in app.config.notify]
+
+    async def notify(name: str, state: str) -> None:
+        await announce(tmux, methods, name, state)
+
+    return notify
+
+
+async def _main(feeds: list[feed_types.Feed]) -> None:
+    from ..remote.feed import run_feeds
+
+    task = asyncio.get_running_loop().create_task(run_feeds(feeds))
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        asyncio.get_running_loop().add_signal_handler(sig, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _log_to_file() -> None:
+    """Warnings to ``<runtime dir>/watch-remotes.log`` (0600): nobody reads its stderr."""
+    import logging
+
+    from .. import paths
+
+    path = os.path.join(paths.runtime_dir(), "watch-remotes.log")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)
+    handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8", buffering=1))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger("tmuxclaude").setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""tclaude on other machines: each remote's tclaude, reached over ssh."""

@@ -1,0 +1,318 @@
+"""One remote's status feed: its ``tclaude watch --json`` stream, kept running.
+
+The command that prints the stream is given (over ssh: ``remote_argv``); it
+is restarted with exponential backoff when it ends (``BACKOFF``, reset once a
+run reached ``synced``). Its output is untrusted: each line is parsed
+strictly (size, JSON, types, names, states, as ``watch.check_fields``) and a
+bad one is dropped, with one throttled log line. What the feed knows is kept
+in ``<state dir>/remotes/<remote>.json`` (0600, written atomically) with the
+time of last contact, for ``list`` to show fresh or stale. A remote instance
+that goes into a state that needs the user is announced locally as a local
+one is (``attention.announce``), named ``REMOTE:NAME``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+from .. import paths, watch
+from ..state_tracker import ATTENTION
+
+logger = logging.getLogger(__name__)
+
+BACKOFF = (1.0, 30.0)  # seconds: first delay before a restart, and the cap
+MAX_INSTANCES = 1000  # a remote reporting more is cut off there
+DROP_LOG_EVERY = 60.0  # seconds between two log lines about dropped lines
+CACHE_VERSION = 1
+KEPT = ("id", "name", "state", "unseen", "cwd", "target")  # what the cache keeps per instance
+
+Notify = Callable[[str, str], Coroutine[Any, Any, None]]  # (REMOTE:NAME, state)
+
+
+def cache_path(remote: str) -> str:
+    return os.path.join(paths.state_dir(), "remotes", f"{remote}.json")
+
+
+def read_cache(remote: str) -> dict[str, Any] | None:
+    """The cached view of ``remote`` (see ``Feed._save``), or None when there is none."""
+    try:
+        with open(cache_path(remote), encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("version") == CACHE_VERSION else None
+
+
+def parse_line(line: bytes) -> dict[str, Any] | None:
+    """One event of a ``watch --json`` stream, with only the fields we know; None if invalid."""
+    if len(line) > watch.MAX_LINE:
+        return None
+    try:
+        event = json.loads(line)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(event, dict):
+        return None
+    kind = event.get("type")
+    seq = event.get("seq")
+    if kind not in watch.STREAM_TYPES or not isinstance(seq, int) or isinstance(seq, bool):
+        return None
+    if not watch.check_fields(event, watch.REQUIRED[kind]):
+        return None
+    parsed: dict[str, Any] = {"type": kind, "seq": seq}
+    parsed.update({key: event[key] for key in watch.KEYS if key in event})
+    if kind == "synced":
+        count = event.get("count")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            return None
+        parsed["count"] = count
+    return parsed
+
+
+def needs_user(fields: dict[str, Any]) -> bool:
+    """What a local host notifies about: waiting, limited, error, stale, and a turn done."""
+    state = fields.get("state")
+    return state in ATTENTION and (state != "idle" or bool(fields.get("unseen")))
+
+
+class Feed:
+    """Keeps ``argv`` (a remote's ``watch --json``) running and its instances cached."""
+
+    def __init__(
+        self,
+        remote: str,
+        argv: list[str],
+        notify: Notify | None = None,
+        backoff: tuple[float, float] = BACKOFF,
+    ) -> None:
+        if not watch.NAME_PATTERN.fullmatch(remote):
+            raise ValueError(f"invalid remote name {remote!r}")
+        self.remote = remote
+        self.argv = argv
+        self.notify = notify
+        self.backoff = backoff
+        self.instances: dict[str, dict[str, Any]] = {}
+        self.connected = False
+        self.contact: float | None = None  # time of the last valid line
+        self.synced: float | None = None  # time of the last snapshot taken in whole
+        self.connections = 0  # runs of argv started
+        self.delays: list[float] = []  # the waits before each restart, in order
+        self.dropped = 0
+        self.proc: asyncio.subprocess.Process | None = None
+        self._pending: dict[str, dict[str, Any]] | None = None  # a snapshot being read
+        self._last_drop_log = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
+        cached = read_cache(remote)
+        if cached is not None:  # what we knew before: a restart does not notify it again
+            self.contact = cached.get("contact")
+            for entry in cached.get("instances", []):
+                if isinstance(entry, dict) and watch.check_fields(entry, watch.REQUIRED["state"]):
+                    self.instances[entry["id"]] = {k: entry.get(k) for k in KEPT}
+
+    async def run(self) -> None:
+        """Run until cancelled: the stream, and after it ends a wait, then again."""
+        first, cap = self.backoff
+        delay = first
+        try:
+            while True:
+                if await self._run_once():
+                    delay = first  # it worked: the next outage starts over
+                self.delays.append(delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, cap)
+        finally:
+            self.connected = False
+            with contextlib.suppress(OSError):
+                self._save()
+
+    async def _run_once(self) -> bool:
+        """One run of ``argv``; True if it delivered a whole snapshot."""
+        self.connections += 1
+        self._pending = {}
+        synced = False
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self.argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            logger.warning("feed of %s not started: %s", self.remote, exc)
+            return False
+        self.proc = proc
+        assert proc.stdout is not None
+        try:
+            async for line in _lines(proc.stdout):
+                synced = self._line(line) or synced
+        finally:
+            # its whole group: a child that holds the pipe would keep wait() waiting
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+            self.proc = None
+            if self.connected:
+                self.connected = False
+                self._save()
+            logger.info("feed of %s ended (%s)", self.remote, proc.returncode)
+        return synced
+
+    def _line(self, line: bytes) -> bool:
+        """Apply one line; True when it completed a snapshot."""
+        event = parse_line(line)
+        if event is None:
+            self._drop(line)
+            return False
+        self.contact = time.time()
+        kind = event["type"]
+        fields = {k: event.get(k) for k in KEPT}
+        fields["unseen"] = bool(fields["unseen"])
+        if kind == "snapshot":
+            if self._pending is None:
+                self._drop(line)  # a snapshot after synced: not what watch prints
+            elif len(self._pending) < MAX_INSTANCES:
+                self._pending[event["id"]] = fields
+            return False
+        if kind == "synced":
+            if self._pending is None:
+                self._drop(line)
+                return False
+            before, self.instances, self._pending = self.instances, self._pending, None
+            for instance_id, now in self.instances.items():
+                old = before.get(instance_id)
+                if old is not None and old["state"] != now["state"]:
+                    self._notify_if_needed(now)  # changed while we did not listen
+            self.connected, self.synced = True, self.contact
+            self._save()
+            return True
+        if self._pending is not None:
+            self._drop(line)  # an event before the snapshot ended
+            return False
+        known = self.instances.get(event["id"])
+        if kind == "killed":
+            self.instances.pop(event["id"], None)
+        elif kind == "renamed":
+            if known is not None:
+                known["name"] = event["name"]
+        elif known is not None or len(self.instances) < MAX_INSTANCES:  # created, state
+            changed = known is None or known["state"] != fields["state"]
+            self.instances[event["id"]] = fields
+            if changed:
+                self._notify_if_needed(fields)
+        self._save()
+        return False
+
+    def _notify_if_needed(self, fields: dict[str, Any]) -> None:
+        if self.notify is None or not needs_user(fields):
+            return
+        state = fields["state"]
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(
+            self.notify(f"{self.remote}:{fields['name']}", state)
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _drop(self, line: bytes) -> None:
+        self.dropped += 1
+        now = time.monotonic()
+        if now - self._last_drop_log >= DROP_LOG_EVERY:
+            self._last_drop_log = now
+            logger.warning(
+                "feed of %s: %s invalid line(s) dropped, e.g. %.80r",
+                self.remote,
+                self.dropped,
+                line,
+            )
+
+    def _save(self) -> None:
+        """Write the cache file (0600, atomically)."""
+        data = {
+            "version": CACHE_VERSION,
+            "remote": self.remote,
+            "connected": self.connected,
+            "contact": self.contact,
+            "synced": self.synced,
+            "instances": list(self.instances.values()),
+        }
+        path = cache_path(self.remote)
+        paths.ensure_private_dir(os.path.dirname(path))
+        paths.write_atomic(path, json.dumps(data, indent=1) + "\n")
+
+
+async def _lines(stream: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    """The lines of ``stream``; one longer than ``watch.MAX_LINE`` becomes one ``b"<too long>"``
+    (whatever the chunks it came in), so that a huge line costs neither memory nor a resync."""
+    buffer = b""
+    skipping = False
+    while chunk := await stream.read(65536):
+        buffer += chunk
+        while True:
+            end = buffer.find(b"\n")
+            if end < 0:
+                break
+            line, buffer = buffer[: end + 1], buffer[end + 1 :]
+            if skipping:
+                skipping = False
+            else:
+                yield line if len(line) <= watch.MAX_LINE else b"<too long>"
+        if len(buffer) > watch.MAX_LINE:
+            if not skipping:
+                yield b"<too long>"
+            buffer, skipping = b"", True
+
+
+async def run_feeds(feeds: list[Feed]) -> None:
+    """Run every feed until cancelled (one task each)."""
+    await asyncio.gather(*(feed.run() for feed in feeds))
+
+
+def lock_path() -> str:
+    return os.path.join(paths.runtime_dir(), "watch-remotes.lock")
+
+
+def take_lock() -> int | None:
+    """Hold the one-per-user lock of ``watch-remotes`` (an fd kept open, with our pid in it),
+    or None when another process holds it."""
+    import fcntl
+
+    paths.ensure_private_dir(paths.runtime_dir())
+    fd = os.open(lock_path(), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        paths.check_private_file(fd, lock_path())
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def configured(config: object) -> dict[str, list[str]]:
+    """Remote name -> the argv of its ``tclaude watch --json``, from the config's remotes.
+
+    The ``[remotes.NAME]`` config and ``remote.ssh.remote_argv`` come with the
+    ssh side; without them there are no remotes.
+    """
+    remotes = getattr(config, "remotes", None)
+    if not remotes:
+        return {}
+    import importlib
+
+    ssh = importlib.import_module(f"{__package__}.ssh")
+    return {
+        name: list(ssh.remote_argv(remote, ["tclaude", "watch", "--json"]))
+        for name, remote in remotes.items()
+    }

@@ -1,0 +1,149 @@
+"""One watcher of instance events: a snapshot, then what publishers push (see watch.py).
+
+It binds its socket before it reads the snapshot, so nothing that happens
+meanwhile is lost; an event that the snapshot already shows is not repeated.
+It keeps the instances it knows, so it can say what changed (old -> new) and
+names instances by their current name (a host learns of a rename late).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from typing import Any
+
+from . import paths, watch
+from .errors import TmuxError
+from .registry import Registry
+from .tmux import Tmux
+
+logger = logging.getLogger(__name__)
+
+TARGET_FORMAT = "#{session_name}:#{window_index}.#{pane_index}"
+
+
+class Watcher:
+    """Events as the ``watch --json`` stream shows them: dicts with ``seq`` and ``type``."""
+
+    def __init__(self, registry: Registry, tmux: Tmux) -> None:
+        self.registry = registry
+        self.tmux = tmux
+        self.path: str | None = None
+        self.sock: socket.socket | None = None
+        self.known: dict[str, dict[str, Any]] = {}
+        self.dropped = 0  # datagrams refused by validation
+        self._seq = 0
+
+    def open(self) -> None:
+        """Bind the socket (0600, in the 0700 watch dir)."""
+        directory = paths.ensure_private_dir(watch.watch_dir())
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        path = os.path.join(directory, f"{os.getpid()}-{os.urandom(4).hex()}.sock")
+        old = os.umask(0o177)
+        try:
+            sock.bind(path)
+        except OSError:
+            sock.close()
+            raise
+        finally:
+            os.umask(old)
+        os.chmod(path, 0o600)
+        self.sock, self.path = sock, path
+
+    def close(self) -> None:
+        """Unbind and remove the socket (idempotent)."""
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        paths.remove_quietly(self.path)
+        self.path = None
+
+    def fileno(self) -> int:
+        assert self.sock is not None
+        return self.sock.fileno()
+
+    def snapshot(self, usage: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """One ``snapshot`` event per instance, then ``synced`` (with the count)."""
+        events = []
+        for instance in self.registry.instances():
+            pane = instance.pane
+            fields: dict[str, Any] = {
+                "id": instance.id,
+                "name": instance.name,
+                "state": instance.state,
+                "unseen": bool(pane and pane.unseen),
+                "cwd": instance.cwd or None,
+                "pane": pane.pane_id if pane else None,
+                "target": pane.target if pane else None,
+            }
+            self.known[instance.id] = fields
+            event = self._event("snapshot", fields)
+            if usage is not None:
+                event["usage"] = usage.get(instance.id)
+            events.append(event)
+        events.append(self._event("synced", {"count": len(events)}))
+        return events
+
+    def receive(self) -> list[dict[str, Any]]:
+        """Read every datagram waiting (without blocking); the events they make."""
+        assert self.sock is not None
+        events: list[dict[str, Any]] = []
+        while True:
+            try:
+                data = self.sock.recv(watch.MAX_DATAGRAM + 1, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return events
+            datagram = watch.parse_datagram(data)
+            if datagram is None:
+                self.dropped += 1
+                if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
+                    logger.warning("%s invalid datagram(s) dropped", self.dropped)
+                continue
+            events += self.apply(datagram)
+
+    def apply(self, datagram: dict[str, Any]) -> list[dict[str, Any]]:
+        """The events one valid datagram makes (none when it tells nothing new)."""
+        kind = datagram["type"]
+        instance_id = datagram["id"]
+        known = self.known.get(instance_id)
+        if kind == "killed":
+            if known is None:
+                return []
+            del self.known[instance_id]
+            return [self._event("killed", known)]
+        if kind == "renamed":
+            if known is None or known["name"] == datagram["name"]:
+                return []
+            old, known["name"] = known["name"], datagram["name"]
+            return [self._event("renamed", {**known, "old": old})]
+        # created, state
+        if known is None:
+            fields = {key: datagram.get(key) for key in watch.KEYS if key != "old"}
+            fields["unseen"] = bool(fields["unseen"])
+            fields["target"] = self._target(fields["pane"])
+            self.known[instance_id] = fields
+            return [self._event("created", fields)]
+        new = {"state": datagram["state"], "unseen": bool(datagram.get("unseen"))}
+        if datagram.get("pane") and datagram["pane"] != known["pane"]:
+            new["pane"] = datagram["pane"]
+            new["target"] = self._target(datagram["pane"])
+        if all(known.get(key) == value for key, value in new.items()):
+            return []
+        old = known["state"]
+        known.update(new)
+        return [self._event("state", {**known, "old": old})]
+
+    def _target(self, pane: str | None) -> str | None:
+        if pane is None:
+            return None
+        try:
+            target = self.tmux.display(TARGET_FORMAT, pane)
+        except (TmuxError, OSError):
+            return None
+        return target if watch.TARGET.fullmatch(target) else None
+
+    def _event(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+        self._seq += 1
+        return {"seq": self._seq, "type": kind, "time": round(time.time(), 3), **fields}
