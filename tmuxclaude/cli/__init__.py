@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "restore": ("restore", "bring instances back after tmux or the machine restarted"),
     "prune": ("prune", "forget stopped or stale instances"),
     "config": ("config_cmd", "print the effective configuration and where each value came from"),
+    "remote": ("remote_cmd", "SSH remotes: add, list, check, remove, install"),
     "doctor": ("doctor", "check tmux, claude, directories and stale files"),
     "completion": ("completion", "print a completion script for bash, zsh or fish"),
     "host": ("host", "run one instance host (what an instance's pane runs)"),
@@ -96,7 +97,9 @@ def _root_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("--version", action="version", version="tclaude 0.1.0")
+    from .. import VERSION
+
+    parser.add_argument("--version", action="version", version=f"tclaude {VERSION}")
     lines = "\n".join(f"  {name:<10} {summary}" for name, (_, summary) in COMMANDS.items())
     parser.add_argument("command", nargs="?", help="one of:\n" + lines)
     parser.formatter_class = RawTextHelpFormatter
