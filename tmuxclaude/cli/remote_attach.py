@@ -42,10 +42,15 @@ def attach_remote(app: App, remote: Remote, target: str | None, verb: str) -> in
         os.execvp(argv[0], argv)
     pane = find_window(app, label)
     if pane is None:
-        where = ["-a", "-t", os.environ["TMUX_PANE"]] if os.environ.get("TMUX_PANE") else []
-        pane = app.tmux.run(
-            "new-window", "-d", *where, "-P", "-F", "#{pane_id}", "-n", label, "--", *argv
-        ).strip()
-        app.tmux.run("set-option", "-w", "-t", pane, MARK, label)
+        where: list[str] = []
+        if os.environ.get("TMUX_PANE"):  # after the caller's window
+            window = app.tmux.display("#{window_id}", os.environ["TMUX_PANE"]).strip()
+            where = ["-a", "-t", window] if window else []
+        made = app.tmux.run(
+            "new-window", "-d", *where, "-P", "-F", "#{pane_id} #{window_id}", "-n", label,
+            "--", *argv,
+        ).split()  # fmt: skip
+        pane = made[0]
+        app.tmux.run("set-option", "-w", "-t", made[1], MARK, label)
     app.tmux.sequence(focus_commands(pane, client=True))
     return 0
