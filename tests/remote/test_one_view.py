@@ -93,3 +93,18 @@ def test_restore_on_a_rebooted_remote_brings_its_instances_back(
     assert [p["name"] for p in restored["instances"]] == ["keep"]
     rows = _by_name(tclaude.json("list", "--on", "alpha"))
     assert rows["keep"]["running"] is True
+
+
+def test_list_on_a_remote_shows_its_own_instances_not_its_remotes(
+    tclaude: Tclaude, remotes: Remotes, alpha: Machine
+) -> None:
+    config = alpha.home / ".config" / "tclaude" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[remotes.loop]\nssh = "no-such-host.invalid"\n')  # alpha's own remote
+    tclaude.run("new", "--name", "here", "--detached")
+    tclaude.run("new", "--on", "alpha", "--name", "there", "--detached")
+    proc = tclaude.run("list", "--on", "alpha", "--json")
+    assert [r["name"] for r in json.loads(proc.stdout)] == ["there"]
+    assert "loop" not in proc.stderr
+    human = tclaude.run("list", "--on", "alpha").stdout.splitlines()
+    assert [line.split()[:2] for line in human[1:]] == [["there", "alpha"]]

@@ -17,6 +17,10 @@ import sys
 
 from .app import App, add_json_flag
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     add_json_flag(parser)
@@ -29,12 +33,15 @@ def run(args: argparse.Namespace) -> int:
     from .usage_column import cell, usage_of
 
     app = App.load()
-    instances = app.registry.instances()
-    rows = [i.to_json() for i in instances]
-    usage = usage_of(instances, app.config)
-    for row in rows:
-        row["usage"] = usage[row["id"]]
-        row["remote"] = None
+    only_remote = getattr(args, "only_remote", None)  # list --on NAME (cli/remote_verbs.py)
+    rows: list[dict[str, Any]] = []
+    if only_remote is None:
+        instances = app.registry.instances()
+        rows = [i.to_json() for i in instances]
+        usage = usage_of(instances, app.config)
+        for row in rows:
+            row["usage"] = usage[row["id"]]
+            row["remote"] = None
     if args.remote_envelope:
         from .. import VERSION
 
@@ -44,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if app.config.remotes:  # only then: no ssh, threads or subprocess on the plain path
         from ..remote.listing import gather
 
-        for listing in gather(app.config):
+        for listing in gather(app.config, only_remote):
             rows += listing.rows
             if listing.message:
                 notes.append(listing.message)

@@ -86,6 +86,11 @@ def run_on(
 
         target = remote_args[0] if remote_args and not remote_args[0].startswith("-") else None
         return attach_remote(app, remote, target, verb)
+    if verb == "list":  # the remote's own rows only (never its remotes'), shown as here
+        from . import list_cmd
+
+        namespace.only_remote = remote.name
+        return list_cmd.run(namespace)
     as_json = getattr(namespace, "json", False) is True
     return relay(remote, verb, remote_args, as_json)
 

@@ -96,9 +96,9 @@ def ask(remote: Remote) -> Listing:
     return listing
 
 
-def gather(config: Config) -> list[Listing]:
-    """Every configured remote's listing, asked in parallel."""
-    remotes = configured(config)
+def gather(config: Config, only: str | None = None) -> list[Listing]:
+    """Every configured remote's listing (or remote ``only``'s), asked in parallel."""
+    remotes = [Remote.named(config, only)] if only else configured(config)
     if not remotes:
         return []
     with ThreadPoolExecutor(max_workers=len(remotes)) as pool:
