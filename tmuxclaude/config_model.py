@@ -52,8 +52,8 @@ def _model(config_path: str) -> type[BaseSettings]:
         return value
 
     def check_remotes(
-        cls: type[BaseSettings], value: dict[str, dict[str, str]]
-    ) -> dict[str, dict[str, str]]:
+        cls: type[BaseSettings], value: dict[str, dict[str, str | float]]
+    ) -> dict[str, dict[str, str | float]]:
         from .remote.names import check_remote
 
         for name, table in value.items():

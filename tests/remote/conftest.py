@@ -27,7 +27,8 @@ def remotes(remotes_session: Remotes, isolated_env: dict[str, str]) -> Iterator[
         machine.reset()
     config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(remotes_session.config_toml())
+    # generous: a loaded test machine is slow; a timeout test sets a remote's own timeout
+    config.write_text("remote_timeout = 30.0\n\n" + remotes_session.config_toml())
     yield remotes_session
     close_masters(isolated_env["TCLAUDE_RUNTIME_DIR"])
     for machine in remotes_session.machines.values():

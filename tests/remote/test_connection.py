@@ -70,7 +70,7 @@ def test_a_stale_control_socket_is_cleared(remotes: Remotes) -> None:
 
 def test_an_unreachable_remote_fails_within_the_timeout(remotes: Remotes, alpha: Machine) -> None:
     remote = _remote(remotes, "alpha", timeout=1.0)
-    assert ssh.call(remote, ["--version"]).code == 0  # a warm master, then the link is cut
+    assert ssh.call(remote, ["--version"], timeout=60).code == 0  # warm; then the link is cut
     alpha.link_up(False)
     with pytest.raises(RemoteError) as caught:
         ssh.call(remote, ["--version"])
@@ -111,4 +111,19 @@ def test_bad_remote_tables_are_refused_by_key(
     path.parent.mkdir(parents=True)
     path.write_text(table)
     with pytest.raises(ConfigError, match=words):
+        config.load()
+
+
+def test_a_remote_timeout_of_its_own_is_used(
+    isolated_env: dict[str, str], remotes: Remotes
+) -> None:
+    from tmuxclaude import config
+
+    path = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    path.write_text("remote_timeout = 7.0\n" + remotes.config_toml({"alpha": 1.5}))
+    loaded = config.load()
+    assert Remote.named(loaded, "alpha").timeout == 1.5
+    assert Remote.named(loaded, "beta").timeout == 7.0
+    path.write_text(remotes.config_toml({"alpha": 0}))
+    with pytest.raises(ConfigError, match=r"remotes.alpha.timeout"):
         config.load()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-
-import pytest
+from pathlib import Path
 
 from tests.support.cli_runner import Tclaude
 from tests.support.remotes import Machine, Remotes
@@ -33,9 +32,11 @@ def test_list_shows_local_and_remote_instances_together(
 
 
 def test_a_cut_link_goes_stale_and_comes_back(
-    tclaude: Tclaude, remotes: Remotes, alpha: Machine, monkeypatch: pytest.MonkeyPatch
+    tclaude: Tclaude, remotes: Remotes, alpha: Machine, isolated_env: dict[str, str]
 ) -> None:
-    monkeypatch.setenv("TCLAUDE_REMOTE_TIMEOUT", "1.5")
+    config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    # alpha's own timeout: short, to see it; beta keeps the fixture's generous one
+    config.write_text("remote_timeout = 30.0\n\n" + remotes.config_toml({"alpha": 1.5}))
     tclaude.run("new", "--on", "alpha", "--name", "far", "--detached")
     tclaude.run("new", "--on", "beta", "--name", "near", "--detached")
     assert _by_name(tclaude.json("list"))["far"]["stale"] is False  # seen: cached

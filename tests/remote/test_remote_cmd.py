@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.support.cli_runner import Tclaude
 from tests.support.remotes import Machine, Remotes
+
+
+def _install(tclaude: Tclaude, name: str) -> subprocess.CompletedProcess[str]:
+    """``tclaude remote install NAME``: building wheels on a loaded machine takes minutes."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "tmuxclaude", "remote", "install", name],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,  # a hang guard only
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc
 
 
 def _config(env: dict[str, str]) -> Path:
@@ -23,7 +38,13 @@ def test_add_and_remove_keep_the_rest_of_the_file(
     tclaude.run("remote", "add", "gpu", "--ssh", "me@gpu-box", "--tclaude", "~/bin/tclaude")
     rows = tclaude.json("remote", "list")
     assert rows == [
-        {"name": "gpu", "ssh": "me@gpu-box", "ssh_config": None, "tclaude": "~/bin/tclaude"}
+        {
+            "name": "gpu",
+            "ssh": "me@gpu-box",
+            "ssh_config": None,
+            "tclaude": "~/bin/tclaude",
+            "timeout": None,
+        }
     ]
     assert config.read_text().startswith(original)
     assert "gpu" in tclaude.run("config").stdout  # the file still validates
@@ -69,7 +90,7 @@ def test_install_puts_this_tclaude_on_a_remote_without_an_index(
     """beta's namespace has no route out: pip there can only use the wheels sent to it."""
     beta.install_tclaude(False)
     assert tclaude.run("remote", "check", "beta", check=False).returncode == 1
-    proc = tclaude.run("remote", "install", "beta")
+    proc = _install(tclaude, "beta")
     assert "tclaude installed on beta" in proc.stdout
     link = beta.home / ".local" / "bin" / "tclaude"
     assert link.is_symlink()
@@ -80,6 +101,6 @@ def test_install_puts_this_tclaude_on_a_remote_without_an_index(
     assert health["state"] == "ok" and health["tclaude"] == "0.1.0"
     assert 'tclaude = "~/.local/bin/tclaude"' in _config(isolated_env).read_text()
     first = venv.resolve()
-    tclaude.run("remote", "install", "beta")  # again: a new venv switched in, the old one gone
+    _install(tclaude, "beta")  # again: a new venv switched in, the old one gone
     assert venv.resolve() != first and not first.exists()
     assert tclaude.json("remote", "check", "beta")[0]["state"] == "ok"

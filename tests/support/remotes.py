@@ -296,11 +296,14 @@ class Remotes:
             timeout=30,
         )
 
-    def config_toml(self, names: list[str] | None = None) -> str:
-        """``[remotes.NAME]`` tables for the local config.toml."""
+    def config_toml(self, timeouts: dict[str, float] | None = None) -> str:
+        """``[remotes.NAME]`` tables for the local config.toml, with a ``timeout`` if given."""
+        timeouts = timeouts or {}
         return "".join(
-            f'[remotes.{name}]\nssh = "{name}"\nssh_config = "{self.ssh_config}"\n\n'
-            for name in (names if names is not None else list(self.machines))
+            f'[remotes.{name}]\nssh = "{name}"\nssh_config = "{self.ssh_config}"\n'
+            + (f"timeout = {timeouts[name]}\n" if name in timeouts else "")
+            + "\n"
+            for name in self.machines
         )
 
     def close(self) -> None:

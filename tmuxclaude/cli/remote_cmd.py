@@ -69,18 +69,23 @@ def run(args: argparse.Namespace) -> int:
 def _close(app: App, name: str) -> None:
     from ..remote.ssh import Remote, close
 
-    table = app.config.remotes.get(name)
-    if table is not None:
-        close(Remote(name, table["ssh"], table.get("ssh_config"), table.get("tclaude")))
+    if name in app.config.remotes:
+        close(Remote.named(app.config, name))
+
+
+_LIST_COLUMNS = (("name", ""), ("ssh", ""), ("ssh_config", "-"), ("tclaude", "tclaude"))
 
 
 def _list(app: App, as_json: bool) -> int:
     from .output import print_json, table
 
-    rows: list[dict[str, str | None]] = [
+    rows: list[dict[str, str | float | None]] = [
         {
             "name": name,
-            **{k: app.config.remotes[name].get(k) for k in ("ssh", "ssh_config", "tclaude")},
+            **{
+                k: app.config.remotes[name].get(k)
+                for k in ("ssh", "ssh_config", "tclaude", "timeout")
+            },
         }
         for name in sorted(app.config.remotes)
     ]
@@ -89,10 +94,7 @@ def _list(app: App, as_json: bool) -> int:
     elif not rows:
         print("no remotes; add one with: tclaude remote add NAME --ssh ALIAS")
     else:
-        cells = [
-            [r["name"] or "", r["ssh"] or "", r["ssh_config"] or "-", r["tclaude"] or "tclaude"]
-            for r in rows
-        ]
+        cells = [[str(r[k] or default) for k, default in _LIST_COLUMNS] for r in rows]
         table(["name", "ssh", "ssh_config", "tclaude"], cells)
     return 0
 
@@ -143,9 +145,7 @@ def _install(app: App, name: str) -> int:
     if remote.tclaude is None:  # ~/.local/bin is seldom on a non-login ssh command's PATH
         from .. import paths
 
-        table = {"ssh": remote.ssh, "tclaude": "~/.local/bin/tclaude"}
-        if remote.ssh_config:
-            table["ssh_config"] = remote.ssh_config
+        table = {**app.config.remotes[name], "tclaude": "~/.local/bin/tclaude"}
         config_file.remove(paths.config_file(), name)
         config_file.add(paths.config_file(), name, table)
         print(f"remotes.{name}.tclaude set to ~/.local/bin/tclaude")

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from typing import Any
 
 from .. import paths
@@ -52,7 +53,7 @@ def _write(path: str, text: str, expected: dict[str, Any]) -> None:
     paths.write_atomic(path, text, mode)
 
 
-def add(path: str, name: str, table: dict[str, str]) -> None:
+def add(path: str, name: str, table: Mapping[str, str | float]) -> None:
     """Append ``[remotes.NAME]``; ConfigError if it exists or a value is bad."""
     try:
         check_remote(name, table)
@@ -64,7 +65,7 @@ def add(path: str, name: str, table: dict[str, str]) -> None:
     lines = [f"[remotes.{name}]"] + [f"{key} = {json.dumps(value)}" for key, value in table.items()]
     prefix = text if not text or text.endswith("\n") else text + "\n"
     new_text = prefix + ("\n" if prefix.strip() else "") + "\n".join(lines) + "\n"
-    expected = {**current, "remotes": {**current.get("remotes", {}), name: table}}
+    expected = {**current, "remotes": {**current.get("remotes", {}), name: dict(table)}}
     _write(path, new_text, expected)
 
 

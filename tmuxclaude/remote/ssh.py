@@ -55,12 +55,13 @@ class Remote:
             raise TclaudeError(
                 f"no remote {name!r}; configured remotes: {known} (add one with tclaude remote add)"
             )
+        ssh_config, tclaude = table.get("ssh_config"), table.get("tclaude")
         return cls(
             name,
-            table["ssh"],
-            table.get("ssh_config"),
-            table.get("tclaude"),
-            config.remote_timeout,
+            str(table["ssh"]),
+            None if ssh_config is None else str(ssh_config),
+            None if tclaude is None else str(tclaude),
+            float(table.get("timeout", config.remote_timeout)),
         )
 
 
