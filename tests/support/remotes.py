@@ -148,6 +148,17 @@ def _kill_under(directory: Path) -> None:
                 os.kill(int(pid), signal.SIGKILL)
 
 
+def _free_subnet() -> int:
+    """N for 10.N.0.0/16 that no interface of this machine uses (another run's machines)."""
+    used = _run("ip", "-o", "-4", "addr", "show")
+    start = os.getpid() % 150
+    for offset in range(150):
+        candidate = 100 + (start + offset) % 150
+        if f" 10.{candidate}." not in used:
+            return candidate
+    raise RuntimeError("no free 10.N.0.0/16 for the test machines")
+
+
 class Remotes:
     """Two or more machines and the client's ssh files; ``close`` tears all down."""
 
@@ -161,7 +172,7 @@ class Remotes:
         self.machines: dict[str, Machine] = {}
         self._sshd: dict[str, subprocess.Popen[bytes]] = {}
         tag = f"{os.getpid() % 100000}"
-        self._subnet = 100 + os.getpid() % 150
+        self._subnet = _free_subnet()
         self._tag = tag
         try:
             _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.key))
