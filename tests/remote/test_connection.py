@@ -127,3 +127,17 @@ def test_a_remote_timeout_of_its_own_is_used(
     path.write_text(remotes.config_toml({"alpha": 0}))
     with pytest.raises(ConfigError, match=r"remotes.alpha.timeout"):
         config.load()
+
+
+def test_remote_argv_keeps_the_control_socket_in_a_configured_runtime_dir(
+    isolated_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    runtime = tmp_path / "rt"
+    path = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(f'runtime_dir = "{runtime}"\n\n[remotes.gpu]\nssh = "gpu-box"\n')
+    monkeypatch.delenv("TCLAUDE_RUNTIME_DIR")
+    argv = ssh.remote_argv("gpu", ["list", "--json"])
+    assert f"ControlPath={runtime}/ssh/gpu" in argv
+    assert argv[-3:] == ["--", "gpu-box", "tclaude list --json"]
+    assert (runtime / "ssh").stat().st_mode & 0o777 == 0o700

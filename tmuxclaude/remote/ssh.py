@@ -138,7 +138,9 @@ def remote_argv(remote: str | Remote, argv: Sequence[str], *, tty: bool = False)
     if isinstance(remote, str):
         from .. import config as config_module
 
-        remote = Remote.named(config_module.load(), remote)
+        config = config_module.load()
+        config_module.apply_dirs(config)  # a configured runtime_dir holds the control socket
+        remote = Remote.named(config, remote)
     return [*ssh_argv(remote, tty=tty), command_line(remote, argv)]
 
 
