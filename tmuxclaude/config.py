@@ -54,6 +54,8 @@ class Config:
     worktree_include_mode: IncludeMode = "copy"
     worktree_setup: str | None = None
     prices: dict[str, dict[str, float]] = field(default_factory=default_prices)
+    remotes: dict[str, dict[str, str | float]] = field(default_factory=dict)
+    remote_timeout: float = 3.0
 
 
 DESCRIPTIONS = {
@@ -76,6 +78,10 @@ DESCRIPTIONS = {
     "worktree_setup": "command run with sh -c in a new worktree before its instance starts",
     "prices": "estimated USD per million tokens by model family: [prices.<family>] with "
     "input, output, cache_write, cache_read (the longest family found in the model name wins)",
+    "remotes": "SSH machines: [remotes.NAME] with ssh (an alias of your ssh config), "
+    "optional ssh_config (a file passed as ssh -F), tclaude (its path on the remote) and "
+    "timeout (seconds, instead of remote_timeout)",
+    "remote_timeout": "seconds a remote has to answer a quick call (list, status, check)",
 }
 
 ENV_PREFIX = "TCLAUDE_"

@@ -51,6 +51,22 @@ def _model(config_path: str) -> type[BaseSettings]:
         parse_range(value)
         return value
 
+    def check_remotes(
+        cls: type[BaseSettings], value: dict[str, dict[str, str | float]]
+    ) -> dict[str, dict[str, str | float]]:
+        from .remote.names import check_remote
+
+        for name, table in value.items():
+            check_remote(name, table)
+        return value
+
+    def check_timeout(cls: type[BaseSettings], value: float) -> float:
+        if not 0 < value <= 600:
+            raise ValueError("seconds between 0 and 600")
+        return value
+
+    namespace["_check_remotes"] = field_validator("remotes")(classmethod(check_remotes))
+    namespace["_check_timeout"] = field_validator("remote_timeout")(classmethod(check_timeout))
     namespace["settings_customise_sources"] = classmethod(customise)
     namespace["_check_range"] = field_validator("port_range")(classmethod(check_range))
     return type("TclaudeSettings", (BaseSettings,), namespace)

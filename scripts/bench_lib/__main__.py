@@ -1,4 +1,4 @@
-"""``scripts/bench [ide|cli|status|observe|all] [--runs N] [--instances N] [--json]``.
+"""``scripts/bench [ide|cli|status|observe|remote|all] [--runs N] [--instances N] [--json]``.
 
 A benchmark, not a test: it prints what this machine does against the
 targets of DESIGN.md ("Targets"). Figures are medians and percentiles over
@@ -15,11 +15,11 @@ import sys
 import time
 from types import FrameType
 
-from . import cli, ide, observe, report, status
+from . import cli, ide, observe, remote, report, status
 from .report import Row
 from .sandbox import Interrupted, Sandbox
 
-SECTIONS = ("ide", "cli", "status", "observe")
+SECTIONS = ("ide", "cli", "status", "observe", "remote")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -110,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             rows += status.run(box, _log)
         if "observe" in sections:
             rows += observe.run(box, _log)
+        if "remote" in sections:
+            rows += remote.run(box, _log, args.runs or 10)
     except KeyboardInterrupt:
         _log("interrupted; cleaning up")
         return 130

@@ -44,12 +44,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "restore": ("restore", "bring instances back after tmux or the machine restarted"),
     "prune": ("prune", "forget stopped or stale instances"),
     "config": ("config_cmd", "print the effective configuration and where each value came from"),
+    "remote": ("remote_cmd", "SSH remotes: add, list, check, remove, install"),
     "doctor": ("doctor", "check tmux, claude, directories and stale files"),
     "completion": ("completion", "print a completion script for bash, zsh or fish"),
     "host": ("host", "run one instance host (what an instance's pane runs)"),
 }
 # commands that --help does not list (started by tclaude itself)
 HIDDEN: dict[str, str] = {"watch-remotes": "watch_remotes"}
+
+# verbs that take --on REMOTE or a REMOTE:instance target (cli/remote_verbs.py)
+REMOTE_VERBS = frozenset(
+    ("new", "list", "status", "send", "broadcast", "kill", "restore", "worktree", "wait",
+     "peek", "log", "switch", "attach")
+)  # fmt: skip
 
 EPILOG = """examples:
   tclaude                      focus (or create) the instance for this directory
@@ -101,7 +108,9 @@ def _root_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("--version", action="version", version="tclaude 0.1.0")
+    from .. import VERSION
+
+    parser.add_argument("--version", action="version", version=f"tclaude {VERSION}")
     lines = "\n".join(f"  {name:<10} {summary}" for name, (_, summary) in COMMANDS.items())
     parser.add_argument("command", nargs="?", help="one of:\n" + lines)
     parser.formatter_class = RawTextHelpFormatter
@@ -133,11 +142,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=HelpFormatter,
     )
     module.add_arguments(parser, name)
+    rest, on = args[1:], None
+    if name in REMOTE_VERBS:
+        parser.add_argument("--on", metavar="REMOTE", help="run it on this remote (tclaude remote)")
+        rest, on = _take_on(rest)
     try:
         # a module may parse for itself (cli/worktree.py: a default subcommand)
         parse = getattr(module, "parse", None)
-        namespace = parse(parser, args[1:]) if parse else parser.parse_args(args[1:])
+        namespace = parse(parser, rest) if parse else parser.parse_args(rest)
         namespace.command = name
+        if on is not None or (name in REMOTE_VERBS and _has_remote_target(namespace)):
+            from .remote_verbs import run_on
+
+            return run_on(parser, namespace, rest, on)
         code: int = module.run(namespace)
         return code
     except TclaudeError as err:
@@ -151,6 +168,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as err:  # a full disk, a directory it may not create: one line, no traceback
         print(f"tclaude: {_os_error(err)}", file=sys.stderr)
         return 1
+
+
+def _take_on(args: list[str]) -> tuple[list[str], str | None]:
+    """``args`` without ``--on NAME`` (or ``--on=NAME``), and NAME; nothing after ``--``."""
+    kept: list[str] = []
+    on: str | None = None
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            kept += args[index:]
+            break
+        if arg == "--on" and index + 1 < len(args):
+            on, index = args[index + 1], index + 2
+            continue
+        if arg.startswith("--on="):
+            on = arg[len("--on=") :]
+        else:
+            kept.append(arg)
+        index += 1
+    return kept, on
+
+
+def _has_remote_target(namespace: argparse.Namespace) -> bool:
+    """A target (``target``, ``targets``, restore's ``names``) of the form REMOTE:instance."""
+    values: list[object] = [getattr(namespace, "target", None)]
+    for key in ("targets", "names"):
+        values += getattr(namespace, key, None) or []
+    return any(isinstance(v, str) and ":" in v for v in values)
 
 
 def _os_error(err: OSError) -> str:

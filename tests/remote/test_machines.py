@@ -1,0 +1,27 @@
+"""The test machines themselves: each answers over ssh with its own HOME and tclaude."""
+
+from __future__ import annotations
+
+from tests.support.remotes import Remotes
+
+
+def test_each_machine_has_its_own_home_and_tclaude(remotes: Remotes) -> None:
+    for name, machine in remotes.machines.items():
+        proc = remotes.ssh(name, 'echo "$HOME"; pwd; command -v tclaude; tclaude --version')
+        assert proc.returncode == 0, proc.stderr
+        home, cwd, tclaude, version = proc.stdout.split("\n")[:4]
+        assert home == cwd == str(machine.home)
+        assert tclaude == str(machine.bin / "tclaude")
+        assert version.startswith("tclaude ")
+
+
+def test_a_cut_link_stops_answering(remotes: Remotes) -> None:
+    alpha = remotes.machines["alpha"]
+    alpha.link_up(False)
+    try:
+        proc = remotes.ssh("alpha", "true")
+        assert proc.returncode != 0
+        assert remotes.ssh("beta", "true").returncode == 0
+    finally:
+        alpha.link_up(True)
+    assert remotes.ssh("alpha", "true").returncode == 0

@@ -1,0 +1,36 @@
+"""Switching to a remote instance: a local tmux window attached to it over ssh."""
+
+from __future__ import annotations
+
+import time
+
+from tests.support.cli_runner import Tclaude
+from tests.support.remotes import Machine, Remotes
+
+
+def test_switch_opens_then_reuses_a_window_attached_to_the_remote_instance(
+    tclaude: Tclaude, remotes: Remotes, alpha: Machine
+) -> None:
+    tclaude.run("new", "--on", "alpha", "--name", "api", "--detached")
+    tclaude.tmux("new-session", "-d", "-s", "main", "-x", "120", "-y", "40")
+    here = tclaude.tmux("display", "-p", "-t", "main", "#{pane_id}").strip()
+    inside = {"TMUX": "/tmp/x,1,0", "TMUX_PANE": here}  # as if run from that pane
+    tclaude.run("switch", "alpha:api", env=inside)
+    windows = tclaude.tmux("list-windows", "-a", "-F", "#{window_name}\t#{@tclaude-remote}")
+    assert windows.splitlines().count("alpha:api\talpha:api") == 1
+    deadline = time.monotonic() + 30
+    while not alpha.tmux("list-clients", "-F", "#{window_name}").stdout.strip():
+        assert time.monotonic() < deadline, "no tmux client attached on alpha"
+        time.sleep(0.2)
+    # the client that ssh runs there shows the instance's window
+    assert alpha.tmux("list-clients", "-F", "#{window_name}").stdout.split() == ["api"]
+    tclaude.run("switch", "alpha:api", env=inside)  # again: the same window, focused
+    windows = tclaude.tmux("list-windows", "-a", "-F", "#{window_name}\t#{@tclaude-remote}")
+    assert windows.splitlines().count("alpha:api\talpha:api") == 1
+    active = tclaude.tmux("display", "-p", "-t", "main", "#{window_name}").strip()
+    assert active == "alpha:api"
+
+
+def test_switch_outside_tmux_points_to_attach(tclaude: Tclaude, remotes: Remotes) -> None:
+    proc = tclaude.run("switch", "alpha:api", check=False)
+    assert proc.returncode == 2 and "tclaude attach alpha:api" in proc.stderr

@@ -1,0 +1,60 @@
+"""A remote's answers are untrusted: crafted output never reaches the terminal raw."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.cli_runner import Tclaude
+from tests.support.remotes import Machine, Remotes
+
+
+def _answer_with(machine: Machine, stdout: str, stderr: str = "", code: int = 0) -> None:
+    """Replace the machine's tclaude with a script that prints ``stdout``/``stderr``."""
+    (machine.root / "out").write_text(stdout)
+    (machine.root / "err").write_text(stderr)
+    script = machine.bin / "tclaude"
+    script.write_text(
+        f"#!/bin/sh\ncat {machine.root / 'out'}\ncat {machine.root / 'err'} >&2\nexit {code}\n"
+    )
+    script.chmod(0o755)
+
+
+def _row(**fields: object) -> dict[str, object]:
+    return {"id": "abc123", "name": "api", "state": "idle", "cwd": "/srv", **fields}
+
+
+def test_escape_sequences_in_a_remote_row_are_removed(
+    tclaude: Tclaude, remotes: Remotes, beta: Machine
+) -> None:
+    evil = "/srv\x1b]52;c;aGk=\x07\x1b[2J\u009b31m"
+    envelope = {"version": "0.1.0", "instances": [_row(cwd=evil, state="pwned", port="1; rm")]}
+    _answer_with(beta, json.dumps(envelope))
+    proc = tclaude.run("list")
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout and "\u009b" not in proc.stdout
+    rows = {r["name"]: r for r in tclaude.json("list")}
+    assert rows["api"]["remote"] == "beta"
+    assert rows["api"]["state"] == "unknown" and rows["api"]["port"] is None
+    assert rows["api"]["cwd"] == "/srv]52;c;aGk=[2J31m"
+
+
+def test_a_bad_name_or_non_json_is_one_line_and_the_rest_is_listed(
+    tclaude: Tclaude, remotes: Remotes, beta: Machine
+) -> None:
+    tclaude.run("new", "--on", "alpha", "--name", "fine", "--detached")
+    _answer_with(beta, json.dumps({"version": "0.1.0", "instances": [_row(name="../x")]}))
+    proc = tclaude.run("list", "--json")
+    assert [r["name"] for r in json.loads(proc.stdout)] == ["fine"]
+    assert "remote beta: an instance has a bad name" in proc.stderr
+    _answer_with(beta, '{"version": "0.1.0", "instances": [NaN]}')
+    proc = tclaude.run("list", "--json")
+    assert "remote beta: its tclaude did not answer JSON" in proc.stderr
+
+
+def test_relayed_text_and_errors_lose_their_control_characters(
+    tclaude: Tclaude, remotes: Remotes, beta: Machine
+) -> None:
+    _answer_with(beta, "ok \x1b[31mred\x1b[0m\n", "tclaude: bad \x1b]0;title\x07 thing\n", code=2)
+    proc = tclaude.run("status", "beta:api", check=False)
+    assert proc.returncode == 2
+    assert proc.stdout == "ok [31mred[0m\n"
+    assert proc.stderr == "tclaude: beta: bad ]0;title thing\n"

@@ -1,0 +1,85 @@
+"""Every verb reaches a remote with --on NAME or a NAME:instance target."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli_runner import Tclaude
+from tests.support.hosts import ControlServer
+from tests.support.remotes import Machine, Remotes
+
+
+@pytest.fixture
+async def alpha_control(alpha: Machine) -> AsyncIterator[ControlServer]:
+    """Fake claudes started on alpha dial in here (its sessions get FAKE_CLAUDE_CONTROL)."""
+    path = str(alpha.root / "control.sock")
+    server = ControlServer(path)
+    await server.start()
+    alpha.extra_env.write_text(f"export FAKE_CLAUDE_CONTROL={path}\n")
+    yield server
+    await server.close()
+    os.unlink(path)
+
+
+async def test_new_send_status_kill_on_a_remote(
+    tclaude: Tclaude,
+    remotes: Remotes,
+    alpha: Machine,
+    alpha_control: ControlServer,
+    tmp_path: Path,
+) -> None:
+    (alpha.home / "proj" / "src").mkdir(parents=True)
+    (alpha.home / "proj" / "src" / "app.py").write_text("remote\n" * 30)
+    local = tmp_path / "proj" / "src"
+    local.mkdir(parents=True)  # the same relative path here: never read
+    (local / "app.py").write_text("local\n")
+    made = await asyncio.to_thread(
+        tclaude.json, "new", "--on", "alpha", "--name", "api", "--cwd", "proj", "--detached"
+    )
+    assert made["name"] == "api"
+    assert made["cwd"] == str(alpha.home / "proj")  # relative: the remote's, from its home
+    cli = await alpha_control.accept()
+    sent = await asyncio.to_thread(
+        tclaude.json, "send", "alpha:api", "--file", "proj/src/app.py:2-3"
+    )
+    assert sent == {"delivered": 1}
+    note = await cli.notification("at_mentioned")
+    assert note["params"]["filePath"] == str(alpha.home / "proj" / "src" / "app.py")
+    status = await asyncio.to_thread(tclaude.json, "status", "alpha:api")
+    assert status["name"] == "api"
+    assert not (await asyncio.to_thread(tclaude.json, "list", "--on", "beta"))
+    killed = await asyncio.to_thread(tclaude.run, "kill", "alpha:api")
+    assert killed.returncode == 0
+    assert await asyncio.to_thread(tclaude.json, "list", "--on", "alpha") == []
+    assert "api" not in alpha.tmux("list-windows", "-a", "-F", "#{window_name}").stdout
+
+
+def test_remote_errors_are_one_line_and_name_the_remote(tclaude: Tclaude, remotes: Remotes) -> None:
+    proc = tclaude.run("status", "alpha:nope", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("tclaude: alpha: no instance 'nope'")
+    assert proc.stderr.count("\n") == 1
+    unknown = tclaude.run("status", "gamma:api", check=False)
+    assert unknown.returncode == 2 and "no remote 'gamma'" in unknown.stderr
+    mixed = tclaude.run("kill", "alpha:a", "beta:b", check=False)
+    assert mixed.returncode == 2 and "several machines" in mixed.stderr
+    bad = tclaude.run("status", "alpha:a:b", check=False)
+    assert bad.returncode == 2 and "one colon" in bad.stderr
+
+
+def test_wait_and_broadcast_and_worktree_run_there(
+    tclaude: Tclaude, remotes: Remotes, beta: Machine
+) -> None:
+    tclaude.run("new", "--on", "beta", "--name", "w1", "--detached")
+    waited = tclaude.run("wait", "beta:w1", "--state", "idle", "--timeout", "30")
+    assert waited.returncode == 0
+    sent = json.loads(tclaude.run("broadcast", "--on", "beta", "--text", "hi", "--json").stdout)
+    assert sent == {"sent": ["w1"], "skipped": {}}, sent
+    repo = tclaude.run("worktree", "list", "--on", "beta", check=False)
+    assert repo.returncode == 2 and "beta:" in repo.stderr  # beta's HOME is no repository

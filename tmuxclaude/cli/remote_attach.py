@@ -1,0 +1,56 @@
+"""Switch to or attach a remote instance: a local tmux window running ``ssh -t``.
+
+Inside tmux, ``tclaude switch NAME:inst`` opens a window named ``NAME:inst``
+(marked with the window option ``@tclaude-remote``) that runs ``ssh -t ...
+tclaude attach inst`` over the remote's shared connection, or focuses the one
+already open. Outside tmux, ``tclaude attach NAME:inst`` runs that ssh in the
+terminal itself.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..app import App
+from ..errors import TclaudeError
+from ..remote.ssh import Remote, remote_argv
+from ..tmux import inside_tmux
+
+MARK = "@tclaude-remote"
+
+
+def find_window(app: App, label: str) -> str | None:
+    """The pane id of the open window for ``label`` (``NAME:inst``), if one is open."""
+    listing = app.tmux.run("list-windows", "-a", "-F", f"#{{pane_id}}\t#{{{MARK}}}", check=False)
+    for line in listing.splitlines():
+        pane, _, mark = line.partition("\t")
+        if mark == label:
+            return pane
+    return None
+
+
+def attach_remote(app: App, remote: Remote, target: str | None, verb: str) -> int:
+    from ..spawn import focus_commands
+
+    if verb == "switch" and target is None:
+        raise TclaudeError("switch to a remote instance needs its name: tclaude switch REMOTE:NAME")
+    argv = remote_argv(remote, ["attach", *([target] if target else [])], tty=True)
+    label = f"{remote.name}:{target}" if target else remote.name
+    if not inside_tmux():
+        if verb == "switch":
+            raise TclaudeError(f"not inside tmux: use tclaude attach {label}")
+        os.execvp(argv[0], argv)
+    pane = find_window(app, label)
+    if pane is None:
+        where: list[str] = []
+        if os.environ.get("TMUX_PANE"):  # after the caller's window
+            window = app.tmux.display("#{window_id}", os.environ["TMUX_PANE"]).strip()
+            where = ["-a", "-t", window] if window else []
+        made = app.tmux.run(
+            "new-window", "-d", *where, "-P", "-F", "#{pane_id} #{window_id}", "-n", label,
+            "--", *argv,
+        ).split()  # fmt: skip
+        pane = made[0]
+        app.tmux.run("set-option", "-w", "-t", made[1], MARK, label)
+    app.tmux.sequence(focus_commands(pane, client=True))
+    return 0

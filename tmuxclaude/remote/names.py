@@ -1,0 +1,66 @@
+"""What a remote may be called and configured with, and ``NAME:instance`` targets.
+
+Everything here is checked before it becomes an ssh argument, a file name or
+a tmux window option; a remote's own output is checked in ``remote/replies.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ..errors import TclaudeError
+
+# the instance name pattern (state.NAME_PATTERN): no ":" in either, so NAME:inst parses one way
+REMOTE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]{0,47}")
+# an ssh alias or [user@]host: never an option, never a space or a shell character
+SSH_ALIAS = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.@:%+-]{0,252}")
+KEYS = frozenset({"ssh", "ssh_config", "tclaude", "timeout"})
+
+
+def check_remote(name: str, table: Mapping[str, object]) -> None:
+    """Raise ValueError (the config model's way) for a bad remote name or table."""
+    if not REMOTE_NAME.fullmatch(name):
+        raise ValueError(f"remote name {name[:60]!r}: letters, digits, _ + - (like an instance)")
+    unknown = set(table) - KEYS
+    if unknown:
+        first = sorted(unknown)[0]
+        raise ValueError(
+            f"remotes.{name}: unknown key {first!r} (ssh, ssh_config, tclaude, timeout)"
+        )
+    ssh = table.get("ssh")
+    if not isinstance(ssh, str) or not SSH_ALIAS.fullmatch(ssh):
+        raise ValueError(f"remotes.{name}.ssh: an ssh alias or [user@]host is required")
+    for key in ("ssh_config", "tclaude"):
+        value = table.get(key)
+        if value is not None and (
+            not isinstance(value, str)
+            or not value
+            or not value.isprintable()
+            or value.startswith("-")
+        ):
+            raise ValueError(f"remotes.{name}.{key}: a path of printable characters")
+    timeout = table.get("timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 600
+    ):
+        raise ValueError(f"remotes.{name}.timeout: seconds between 0 and 600")
+
+
+def split_target(target: str) -> tuple[str | None, str]:
+    """``NAME:inst`` -> (NAME, inst); a target without ``:`` is local: (None, target)."""
+    if ":" not in target:
+        return None, target
+    remote, _, instance = target.partition(":")
+    if not REMOTE_NAME.fullmatch(remote) or not instance or ":" in instance:
+        raise TclaudeError(
+            f"bad target {target[:80]!r}: a remote instance is REMOTE:INSTANCE (one colon)"
+        )
+    return remote, instance
+
+
+def printable(text: str, limit: int = 300) -> str:
+    """A remote's text made safe for the terminal: control characters dropped, one line."""
+    line = " ".join(text.split())
+    cleaned = "".join(c for c in line if c.isprintable())
+    return cleaned[:limit]

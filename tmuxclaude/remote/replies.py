@@ -1,0 +1,119 @@
+"""A remote's answers, checked: they come from another machine and are untrusted.
+
+JSON is parsed strictly (size-capped, no NaN, the expected shape); each
+instance row keeps only the keys the local views use, each of its type, with
+names and states checked and text made printable. Nothing a remote says
+becomes a local path, command or claude argument.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from ..errors import TclaudeError
+from .names import REMOTE_NAME, printable
+
+MAX_REPLY = 16 * 1024 * 1024
+INSTANCE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+STATES = frozenset(
+    ("starting", "idle", "busy", "waiting", "limited", "error", "stopped", "stale", "running")
+)
+VERSION = re.compile(r"tclaude ([0-9][0-9A-Za-z.+-]{0,40})")
+_TEXT_KEYS = ("cwd", "target", "pane", "window", "session", "layout", "session_id")
+_NUMBER_KEYS = ("port", "clis", "pid", "created", "age")
+_FLAG_KEYS = ("running", "active", "unseen")
+
+
+class RemoteReplyError(TclaudeError):
+    """A remote answered something that is not what its tclaude would say."""
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(remote: str, text: str) -> Any:
+    """The remote's JSON; RemoteReplyError (one line) for anything else."""
+    if len(text) > MAX_REPLY:
+        raise RemoteReplyError(f"remote {remote}: its answer is larger than {MAX_REPLY} bytes")
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except ValueError:
+        raise RemoteReplyError(
+            f"remote {remote}: its tclaude did not answer JSON ({printable(text, 80)!r})"
+        ) from None
+
+
+def instance_rows(remote: str, value: Any) -> list[dict[str, Any]]:
+    """A remote's ``tclaude list --json`` as checked rows, each naming ``remote``."""
+    if not isinstance(value, list):
+        raise RemoteReplyError(f"remote {remote}: its instance list is not a list")
+    return [instance_row(remote, item) for item in value]
+
+
+def instance_row(remote: str, item: Any) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise RemoteReplyError(f"remote {remote}: an instance is not an object")
+    name, instance_id = item.get("name"), item.get("id")
+    if not isinstance(name, str) or not REMOTE_NAME.fullmatch(name):
+        raise RemoteReplyError(f"remote {remote}: an instance has a bad name")
+    if not isinstance(instance_id, str) or not INSTANCE_ID.fullmatch(instance_id):
+        raise RemoteReplyError(f"remote {remote}: instance {name} has a bad id")
+    state = item.get("state")
+    row: dict[str, Any] = {
+        "id": instance_id,
+        "name": name,
+        "state": state if isinstance(state, str) and state in STATES else "unknown",
+    }
+    for key in _TEXT_KEYS:
+        value = item.get(key)
+        row[key] = printable(value, 4096) if isinstance(value, str) else None
+    row["cwd"] = row["cwd"] or ""
+    for key in _NUMBER_KEYS:
+        value = item.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            row[key] = value
+        else:
+            row[key] = None
+    row["clis"] = row["clis"] or 0
+    row["age"] = max(0.0, float(row["age"] or 0.0))
+    for key in _FLAG_KEYS:
+        row[key] = item.get(key) is True
+    row["usage"] = _usage(item.get("usage"))
+    row["socket"] = row["lockfile"] = None  # the remote's files: no meaning here
+    row["remote"] = remote
+    return row
+
+
+def _usage(value: Any) -> dict[str, Any] | None:
+    """Usage figures: a flat object of numbers and short strings, or None."""
+    if not isinstance(value, dict):
+        return None
+    kept: dict[str, Any] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or len(key) > 40:
+            continue
+        if item is None or (isinstance(item, bool | int | float) and math.isfinite(item)):
+            kept[key] = item
+        elif isinstance(item, str):
+            kept[key] = printable(item, 80)
+    numbers = (int, float)
+    cost = kept.get("cost_usd_estimate")
+    if not isinstance(kept.get("context_percent"), numbers) or not (
+        cost is None or isinstance(cost, numbers)
+    ):
+        return None  # what the usage column prints must be numbers
+    return kept
+
+
+def version(remote: str, text: str) -> str:
+    """The version in ``tclaude --version`` output."""
+    match = VERSION.fullmatch(text.strip())
+    if match is None:
+        raise RemoteReplyError(
+            f"remote {remote}: {printable(text, 60)!r} is not tclaude's version line"
+        )
+    return match.group(1)

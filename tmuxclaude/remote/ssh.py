@@ -1,0 +1,216 @@
+"""ssh command lines for a remote, over one shared ControlMaster, and calls with a timeout.
+
+One connection per remote: ``ControlMaster=auto`` with a control path of
+tclaude's own (``<runtime dir>/ssh/<NAME>``) and ``ControlPersist``, so that
+each call after the first costs a mux round trip (10-20 ms), not a handshake.
+A control socket nobody listens on (a master killed hard) is removed before
+the call. ``BatchMode`` keeps ssh from prompting: a call fails rather than
+waits for a password. What runs on the remote is always the remote's own
+tclaude, its arguments shell-quoted (ssh joins them into one shell string).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shlex
+import socket
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .. import paths
+from ..config import Config
+from ..errors import TclaudeError
+from .names import printable
+
+CONTROL_PERSIST = "600"  # seconds an idle master stays
+NOT_FOUND = 127  # the remote shell's "command not found"
+SSH_FAILED = 255  # ssh's own failure (no connection, refused key, ...)
+
+
+class RemoteError(TclaudeError):
+    """A remote could not be reached or its tclaude could not run; ``state`` says which."""
+
+    def __init__(self, message: str, state: str) -> None:
+        super().__init__(message)
+        self.state = state
+
+
+@dataclass(frozen=True)
+class Remote:
+    name: str
+    ssh: str
+    ssh_config: str | None = None
+    tclaude: str | None = None
+    timeout: float = 3.0
+
+    @classmethod
+    def named(cls, config: Config, name: str) -> Remote:
+        """The configured remote ``name``; TclaudeError lists the known ones."""
+        table = config.remotes.get(name)
+        if table is None:
+            known = ", ".join(sorted(config.remotes)) or "none"
+            raise TclaudeError(
+                f"no remote {name!r}; configured remotes: {known} (add one with tclaude remote add)"
+            )
+        ssh_config, tclaude = table.get("ssh_config"), table.get("tclaude")
+        return cls(
+            name,
+            str(table["ssh"]),
+            None if ssh_config is None else str(ssh_config),
+            None if tclaude is None else str(tclaude),
+            float(table.get("timeout", config.remote_timeout)),
+        )
+
+
+def configured(config: Config) -> list[Remote]:
+    return [Remote.named(config, name) for name in sorted(config.remotes)]
+
+
+def control_dir() -> str:
+    return paths.ensure_private_dir(os.path.join(paths.runtime_dir(), "ssh"))
+
+
+def control_path(remote: Remote) -> str:
+    return os.path.join(control_dir(), remote.name)
+
+
+def clear_stale(path: str) -> bool:
+    """Remove a control socket no master listens on; True if one was removed."""
+    if not os.path.exists(path):
+        return False
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+        return False
+    except ConnectionRefusedError:
+        paths.remove_quietly(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
+def ssh_argv(remote: Remote, *, tty: bool = False) -> list[str]:
+    """``ssh [options] -- ALIAS``: add the remote command (one shell string) after it."""
+    path = control_path(remote)
+    clear_stale(path)
+    argv = ["ssh"]
+    if remote.ssh_config:
+        argv += ["-F", os.path.expanduser(remote.ssh_config)]
+    argv += [
+        "-o", "BatchMode=yes",
+        "-o", f"ConnectTimeout={max(1, math.ceil(remote.timeout))}",
+        "-o", "ControlMaster=auto",
+        "-o", f"ControlPath={path}",
+        "-o", f"ControlPersist={CONTROL_PERSIST}",
+        "-o", "ServerAliveInterval=5",
+        "-o", "ServerAliveCountMax=3",
+        "-t" if tty else "-T",
+        "--",
+        remote.ssh,
+    ]  # fmt: skip
+    return argv
+
+
+def tclaude_word(remote: Remote) -> str:
+    """The remote's tclaude as a shell word: ``~/`` stays unquoted, so the remote expands it."""
+    command = remote.tclaude or "tclaude"
+    if command.startswith("~/"):
+        return "~/" + shlex.quote(command[2:])
+    return shlex.quote(command)
+
+
+def command_line(remote: Remote, argv: Sequence[str]) -> str:
+    """``tclaude ARGV`` quoted for the remote's shell."""
+    return " ".join([tclaude_word(remote), *(shlex.quote(arg) for arg in argv)])
+
+
+def remote_argv(remote: str | Remote, argv: Sequence[str], *, tty: bool = False) -> list[str]:
+    """The local argv that runs ``tclaude ARGV`` on remote NAME over its shared connection.
+
+    ``remote`` is a configured remote's name (the config is loaded) or a Remote.
+    ``tty`` asks ssh for a terminal (``-t``: attach); without it stdin is not one.
+    """
+    if isinstance(remote, str):
+        from .. import config as config_module
+
+        config = config_module.load()
+        config_module.apply_dirs(config)  # a configured runtime_dir holds the control socket
+        remote = Remote.named(config, remote)
+    return [*ssh_argv(remote, tty=tty), command_line(remote, argv)]
+
+
+@dataclass
+class Reply:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def call(
+    remote: Remote, argv: Sequence[str], *, timeout: float | None = None, stdin: bytes | None = None
+) -> Reply:
+    """Run ``tclaude ARGV`` on ``remote``; RemoteError when ssh or the remote's tclaude cannot.
+
+    ``timeout`` defaults to the remote's (config ``remote_timeout``); None here
+    means that default, ``math.inf`` none. A non-zero exit of tclaude itself
+    is returned, not raised: the caller words it.
+    """
+    return run_ssh(remote, command_line(remote, argv), timeout=timeout, stdin=stdin)
+
+
+def run_ssh(
+    remote: Remote, command: str, *, timeout: float | None = None, stdin: bytes | None = None
+) -> Reply:
+    """Run the shell ``command`` on ``remote`` (see ``call``)."""
+    limit = remote.timeout if timeout is None else timeout
+    try:
+        proc = subprocess.run(
+            [*ssh_argv(remote), command],
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True,
+            timeout=None if math.isinf(limit) else limit,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise RemoteError(
+            f"remote {remote.name}: no answer within {limit:g}s", "unreachable"
+        ) from None
+    except FileNotFoundError:
+        raise RemoteError("ssh is not installed (the OpenSSH client)", "no-ssh") from None
+    stdout = proc.stdout.decode("utf-8", "replace")
+    stderr = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode == SSH_FAILED:
+        raise RemoteError(f"remote {remote.name}: ssh failed: {last_line(stderr)}", "unreachable")
+    if proc.returncode == NOT_FOUND:
+        raise RemoteError(
+            f"remote {remote.name}: no tclaude there ({last_line(stderr)}); "
+            f"install it with: tclaude remote install {remote.name}",
+            "no-tclaude",
+        )
+    return Reply(proc.returncode, stdout, stderr)
+
+
+def last_line(text: str) -> str:
+    """The last non-empty line of a remote's stderr, printable, or 'no message'."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return printable(lines[-1]) if lines else "no message"
+
+
+def close(remote: Remote) -> None:
+    """Stop the remote's master connection, if one runs (``ssh -O exit``)."""
+    path = control_path(remote)
+    if clear_stale(path) or not os.path.exists(path):
+        return
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        subprocess.run(
+            ["ssh", "-o", f"ControlPath={path}", "-O", "exit", "--", remote.ssh],
+            capture_output=True,
+            timeout=5,
+            check=False,
+        )
