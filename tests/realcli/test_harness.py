@@ -284,9 +284,10 @@ def test_http_hook_blocks_prompt_for_its_duration(
         submit_prompt(driver, "hello")
         api.wait_for_requests(lambda requests: len(requests) >= 1, timeout=20)
         hook_at = hooks.wait_for_event("UserPromptSubmit")[0].at
-    # The model request waits for the UserPromptSubmit hook's answer.
+    # The model request waits for the UserPromptSubmit hook's answer (the lower bound);
+    # the upper one is a hang guard only: what a hook costs is a figure, not a test
     added = api.main_request_times[0] - hook_at
-    assert case.delay <= added < case.delay + 1.0, added
+    assert case.delay <= added < case.delay + 10.0, added
 
 
 def test_resume_sees_first_conversation(
