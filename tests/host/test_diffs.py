@@ -340,3 +340,31 @@ async def test_a_bad_answer_leaves_the_diff_pending(
     assert await _pending(editors) == ["t"]
     await instance.cli.tool("close_tab", {"tab_name": "t"})
     assert (await instance.cli.response(call))["result"] == _content("DIFF_REJECTED", "t")
+
+
+@pytest.mark.parametrize("action", ["accept", "reject"])
+async def test_a_reviewers_answer_leaves_waiting(
+    instance: Instance, editors: EditorFactory, project: str, action: str
+) -> None:
+    """No hook says a diff was answered: answered by `tclaude review`, like an editor's
+    answer, the host itself leaves ``waiting`` (found merging review with the Neovim fix)."""
+    reviewer = await editors()
+
+    async def state() -> str:
+        return str((await reviewer.call("status"))["result"]["state"])
+
+    for event in ("UserPromptSubmit", "PreToolUse", "PermissionRequest"):
+        await instance.cli.hook(event, {"tool_name": "Write"})
+    for _ in range(100):
+        if await state() == "waiting":
+            break
+        await asyncio.sleep(0.05)
+    assert await state() == "waiting"
+    call = await _open_diff(instance.cli, "tab-1")
+    for _ in range(100):
+        if (await reviewer.call("list_diffs"))["result"]["diffs"]:
+            break
+        await asyncio.sleep(0.05)
+    await reviewer.call("answer_diff", {"tab_name": "tab-1", "action": action})
+    await instance.cli.response(call)
+    assert await state() == "busy"

@@ -318,7 +318,8 @@ class Router:
             answer = text_result("FILE_SAVED", text if isinstance(text, str) else "")
         else:
             answer = text_result("DIFF_REJECTED", tab_name)
-        diff.resolve(answer)
+        if diff.resolve(answer):
+            self._diff_answered(answer)  # no hook says so: the host leaves waiting itself
         for editor in self.editors:
             editor.notify("close_tab", {"tab_name": tab_name})
         return True
