@@ -104,8 +104,15 @@ async def test_send_text_and_select_model_type_into_the_prompt(
             assert time.monotonic() < deadline, screen()
             await nv.lua("vim.wait(50)")
 
+    await nv.lua(
+        "_G.sent = {} vim.api.nvim_create_autocmd('User', { pattern = 'TClaudeSendComplete', "
+        "callback = function(a) table.insert(_G.sent, a.data) end })"
+    )
     await nv.command("TClaudeSendText! hello there")
     await typed("got:hello there")
+    await nv.wait_lua("return #_G.sent == 1")
+    sent = (await nv.lua("return _G.sent"))[0]
+    assert (sent["text"], sent["submitted"]) == ("hello there", True)
     await nv.command("TClaudeSendText --submit by flag")
     await typed("got:by flag")
     await nv.command("ClaudeCodeSendText from the alias")  # claudecode's: submits unless !

@@ -511,6 +511,10 @@ function M.send_text(text, submit, on_done)
       fail((stderr:gsub("^tclaude: ", "")))
     else
       info((submit and "submitted to " or "typed into ") .. record.name)
+      require("tclaude.events").fire(
+        "TClaudeSendComplete",
+        { text = text, submitted = submit and true or false, instance = record.name }
+      )
     end
     if on_done then
       on_done(code == 0)
