@@ -5,7 +5,7 @@ is restarted with exponential backoff when it ends (``BACKOFF``, reset once a
 run reached ``synced``). Its output is untrusted: each line is parsed
 strictly (size, JSON, types, names, states, as ``watch.check_fields``) and a
 bad one is dropped, with one throttled log line. What the feed knows is kept
-in ``<state dir>/remotes/<remote>.json`` (0600, written atomically) with the
+in ``<state dir>/remotes/<remote>.feed.json`` (0600, written atomically) with the
 time of last contact, for ``list`` to show fresh or stale. A remote instance
 that goes into a state that needs the user is announced locally as a local
 one is (``attention.announce``), named ``REMOTE:NAME``.
@@ -38,7 +38,8 @@ Notify = Callable[[str, str], Coroutine[Any, Any, None]]  # (REMOTE:NAME, state)
 
 
 def cache_path(remote: str) -> str:
-    return os.path.join(paths.state_dir(), "remotes", f"{remote}.json")
+    """The feed's cache; ``<remote>.json`` beside it is list's own (remote/listing.py)."""
+    return os.path.join(paths.state_dir(), "remotes", f"{remote}.feed.json")
 
 
 def read_cache(remote: str) -> dict[str, Any] | None:
@@ -313,6 +314,5 @@ def configured(config: object) -> dict[str, list[str]]:
 
     ssh = importlib.import_module(f"{__package__}.ssh")
     return {
-        name: list(ssh.remote_argv(remote, ["tclaude", "watch", "--json"]))
-        for name, remote in remotes.items()
+        name: list(ssh.remote_argv(remote, ["watch", "--json"])) for name, remote in remotes.items()
     }
