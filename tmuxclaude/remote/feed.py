@@ -314,5 +314,7 @@ def configured(config: object) -> dict[str, list[str]]:
 
     ssh = importlib.import_module(f"{__package__}.ssh")
     return {
-        name: list(ssh.remote_argv(remote, ["watch", "--json"])) for name, remote in remotes.items()
+        # by name: remote_argv loads the config with its dirs (the control socket's)
+        name: list(ssh.remote_argv(name, ["watch", "--json"]))
+        for name in remotes
     }
