@@ -10,9 +10,13 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import TclaudeError
+
+if TYPE_CHECKING:
+    from .app import App
+    from .registry import Instance
 
 
 @dataclass(frozen=True)
@@ -172,3 +176,69 @@ def edit_text(text: str, name: str = "") -> str | None:
             return handle.read()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def pending(instance: Instance) -> list[Proposal]:
+    from .editor_client import editor_call
+
+    return proposals(editor_call(instance, "list_diffs", {}))
+
+
+def answer(
+    instance: Instance, proposal: Proposal, accept: bool, contents: str | None = None
+) -> None:
+    from .editor_client import editor_call
+
+    params: dict[str, object] = {
+        "tab_name": proposal.tab_name,
+        "action": "accept" if accept else "reject",
+    }
+    if contents is not None:
+        params["contents"] = contents
+    editor_call(instance, "answer_diff", params)
+
+
+def comment(app: App, instance: Instance, spec: str, text: str, submit: bool) -> None:
+    """An @-mention of ``spec`` (FILE:LINE) then ``text`` into Claude's prompt.
+
+    Refused, with nothing typed, unless the instance is idle or busy: a
+    permission prompt (the pending edit's, say) would take the keys.
+    """
+    from .editor_client import editor_call
+    from .paste import READY, NotTyped, paste, wait_changed
+
+    if not text.strip():
+        raise TclaudeError("the comment is empty: nothing to send")
+    mention = _mention(spec, instance.cwd)
+    fresh = app.registry.resolve(instance.id)
+    if not fresh.running or fresh.pane is None:
+        raise TclaudeError(f"instance {instance.name!r} is not running")
+    try:
+        if fresh.state not in READY:
+            raise NotTyped(fresh, fresh.state, pasted=False)
+        before = app.tmux.screen(fresh.pane.pane_id)
+        editor_call(fresh, "at_mentioned", mention)
+        wait_changed(app, fresh.pane.pane_id, before)  # the mention first, then the text
+        paste(app, fresh, " " + text.strip(), submit)
+    except NotTyped as refused:
+        then = (
+            "answer it first (the pending edit: accept or reject it)"
+            if refused.state == "waiting"
+            else f"wait for it (tclaude wait {instance.name} --state idle)"
+        )
+        raise TclaudeError(
+            f"instance {instance.name!r} is {refused.state or 'in no known state'}: "
+            f"the comment was not sent; {then}"
+        ) from None
+
+
+def _mention(spec: str, cwd: str) -> dict[str, object]:
+    """``parse_file_spec`` of ``spec``, a path relative to here or else to ``cwd``."""
+    from .mentions import parse_file_spec
+
+    try:
+        return parse_file_spec(spec)
+    except TclaudeError as err:
+        if os.path.isabs(spec) or not str(err).startswith("no such file"):
+            raise
+        return parse_file_spec(os.path.join(cwd, spec))

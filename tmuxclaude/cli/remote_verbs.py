@@ -82,7 +82,7 @@ def run_on(
 
     remote = Remote.named(app.config, name)
     if verb in ("switch", "attach"):
-        from .remote_attach import attach_remote
+        from ..remote.attach import attach_remote
 
         target = remote_args[0] if remote_args and not remote_args[0].startswith("-") else None
         return attach_remote(app, remote, target, verb)

@@ -13,8 +13,8 @@ import os
 
 from ..app import App
 from ..errors import TclaudeError
-from ..remote.ssh import Remote, remote_argv
 from ..tmux import inside_tmux
+from .ssh import Remote, remote_argv
 
 MARK = "@tclaude-remote"
 
