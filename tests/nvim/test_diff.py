@@ -153,3 +153,11 @@ async def test_dirty_original_is_refused(
     assert "unsaved changes" in reply["error"]["message"]
     assert await nv.lua("return #vim.api.nvim_list_tabpages()") == 1
     assert await nv.lua("return vim.api.nvim_buf_get_lines(0, 0, 1, false)[1]") == "# unsaved"
+    # and Neovim says so, in one line kept in :messages (it was silent)
+    warnings = await nv.lua(
+        "local out = {} for _, m in ipairs(_G.tclaude_messages) do "
+        "if m.level == vim.log.levels.WARN then out[#out + 1] = m.msg end end return out"
+    )
+    assert len(warnings) == 1
+    assert "src/app.py" in warnings[0] and "unsaved changes" in warnings[0]
+    assert ":w" in warnings[0] and "\n" not in warnings[0]

@@ -339,32 +339,6 @@ async def test_send_complete_autocommand(
     }
 
 
-async def test_refused_diff_is_reported_in_neovim(
-    project: Path, host: HostFactory, nvim: NvimFactory
-) -> None:
-    cli, nv = await paired(project, host, nvim)
-    await nv.command("edit src/app.py")
-    await nv.lua("vim.api.nvim_buf_set_lines(0, 0, 1, false, {'# unsaved'})")
-    reply = await cli.tool(
-        "openDiff",
-        {
-            "old_file_path": str(project / "src" / "app.py"),
-            "new_file_path": str(project / "src" / "app.py"),
-            "new_file_contents": PROPOSAL,
-            "tab_name": "t",
-        },
-    )
-    assert "unsaved changes" in reply["error"]["message"]
-    warnings = await nv.lua(
-        "local out = {} for _, m in ipairs(_G.tclaude_messages) do "
-        "if m.level == vim.log.levels.WARN then out[#out + 1] = m.msg end end return out"
-    )
-    assert len(warnings) == 1
-    assert "src/app.py" in warnings[0] and "unsaved changes" in warnings[0]
-    assert ":w" in warnings[0] and "\n" not in warnings[0]
-    assert await events(nv) == []
-
-
 RECORD_STATES = """
 _G.tclaude_states = {}
 vim.api.nvim_create_autocmd("User", {
