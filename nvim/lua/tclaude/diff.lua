@@ -447,7 +447,7 @@ function M._build_view(diff, params, old_path, new_path, is_new)
       if is_new then
         scratch_for(diff, old_path, placeholder)
       else
-        vim.cmd("edit " .. vim.fn.fnameescape(old_path))
+        require("tclaude.files").show(old_path)
       end
     else
       diff.orig_win = (not is_new) and window_with(old_path) or nil
@@ -460,7 +460,7 @@ function M._build_view(diff, params, old_path, new_path, is_new)
         if is_new then
           vim.api.nvim_win_set_buf(diff.orig_win, scratch_for(diff, old_path))
         else
-          vim.cmd("edit " .. vim.fn.fnameescape(old_path))
+          require("tclaude.files").show(old_path)
         end
       end
     end

@@ -51,7 +51,8 @@ local function find_text(lines, needle, from_line)
 end
 
 function M.handler(params, reply)
-  local path = vim.fn.fnamemodify(vim.fn.expand(tools.require_string(params, "filePath")), ":p")
+  local files = require("tclaude.files")
+  local path = files.absolute(tools.require_string(params, "filePath"))
   if vim.fn.filereadable(path) == 0 then
     tools.fail(-32000, "File not found: " .. path)
   end
@@ -73,7 +74,7 @@ function M.handler(params, reply)
   end
   local win = editor_window()
   vim.api.nvim_set_current_win(win)
-  vim.cmd("edit " .. vim.fn.fnameescape(path))
+  files.show(path)
   local buf = vim.api.nvim_win_get_buf(win)
   local line_count = vim.api.nvim_buf_line_count(buf)
   local start_line = type(params.startLine) == "number" and params.startLine or nil
