@@ -57,10 +57,3 @@ def split_target(target: str) -> tuple[str | None, str]:
             f"bad target {target[:80]!r}: a remote instance is REMOTE:INSTANCE (one colon)"
         )
     return remote, instance
-
-
-def printable(text: str, limit: int = 300) -> str:
-    """A remote's text made safe for the terminal: control characters dropped, one line."""
-    line = " ".join(text.split())
-    cleaned = "".join(c for c in line if c.isprintable())
-    return cleaned[:limit]
