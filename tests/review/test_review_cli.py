@@ -255,7 +255,15 @@ async def test_file_names_from_the_repository_reach_the_terminal_printable(
     assert "Claude proposes an edit to esc]0;PWNTITLE[2J[41mX.py (+1 -1" in screen, screen
     assert "esc]0;PWNTITLE[2J[41mX.py: [a]ccept" in screen
     assert "+++ b/esc]0;PWNTITLE[2J[41mX.py" in screen
+    # a comment refused: the error names the file, printable too
+    for keys in ("c", "99", "note"):
+        tclaude.tmux("send-keys", "-t", pane, "-l", keys)
+        tclaude.tmux("send-keys", "-t", pane, "Enter")
+    await asyncio.to_thread(_wait, tclaude, pane, r"not sent: .*X\.py has 1 line")
+    await asyncio.to_thread(_wait, tclaude, pane, r"\[q\]uit\?\s*\Z")
     assert tclaude.tmux("display", "-p", "-t", pane, "#{pane_title}").strip() != "PWNTITLE"
+    coloured = tclaude.tmux("capture-pane", "-p", "-e", "-S", "-200", "-t", pane)
+    assert "\x1b[41m" not in coloured, coloured  # the name's red background never took
     tclaude.tmux("send-keys", "-t", pane, "C-d")
     await asyncio.to_thread(_wait, tclaude, pane, r"review exited 0")
     out = await asyncio.to_thread(tclaude.run, "review", "api", "--reject", "--all")

@@ -33,6 +33,7 @@ import sys
 from ..app import App
 from ..errors import TclaudeError
 from ..focus import target_instance
+from ..names import printable
 from ..registry import Instance
 from ..review import Proposal, answer, comment, pending
 from .flags import add_json_flag
@@ -126,8 +127,6 @@ def _list(instance: Instance, as_json: bool) -> int:
 
 def _outside(instance: Instance, proposal: Proposal) -> str | None:
     """The warning for an edit outside the instance's directory, printable."""
-    from ..names import printable
-
     real = proposal.outside(instance.cwd)
     if real is None:
         return None
@@ -242,7 +241,7 @@ def _interactive(app: App, instance: Instance, submit: bool) -> int:
             try:
                 answer(instance, proposal, key != "r", contents)
             except TclaudeError as err:
-                print(f"not answered: {err}")
+                print(f"not answered: {printable(str(err), 1000)}")
                 break
             verb = {"a": "accepted", "e": "accepted with your edits", "r": "rejected"}[key]
             print(f"{verb}: {where}")
@@ -262,6 +261,6 @@ def _interactive_comment(app: App, instance: Instance, proposal: Proposal, submi
     try:
         comment(app, instance, spec, text, submit)
     except TclaudeError as err:
-        print(f"not sent: {err}")
+        print(f"not sent: {printable(str(err), 1000)}")  # it may name the proposed file
         return
     print("comment typed into Claude's prompt" + ("" if submit else " (not submitted)"))
