@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import NotFoundError, TclaudeError
+from .names import printable
 
 GIT_TIMEOUT = 60.0
 DIFF_FLAGS = ("--no-ext-diff", "--no-renames", "--no-textconv")
@@ -155,21 +156,18 @@ def _numstat(entry: str, status: str, name: str | None = None) -> FileChange:
 
 
 def stat_lines(files: list[FileChange], width: int = 80) -> list[str]:
-    """``git diff --stat``'s shape: ``path | n ++--`` per file and a summary."""
+    """``git diff --stat``'s shape: ``path | n ++--`` per file and a summary (paths printable)."""
     if not files:
         return []
-    name_width = min(max(len(f.path) for f in files), max(20, width // 2))
+    shown = [printable(f.path, 1000) for f in files]  # a repository names its files
+    name_width = min(max(len(n) for n in shown), max(20, width // 2))
     totals = [(f.added or 0) + (f.removed or 0) for f in files]
     count_width = len(str(max(totals)))
     bar_room = max(10, width - name_width - count_width - 6)
     scale = min(1.0, bar_room / max(max(totals), 1))
     out: list[str] = []
-    for change, total in zip(files, totals, strict=True):
-        name = (
-            change.path
-            if len(change.path) <= name_width
-            else "..." + change.path[-name_width + 3 :]
-        )
+    for change, path, total in zip(files, shown, totals, strict=True):
+        name = path if len(path) <= name_width else "..." + path[-name_width + 3 :]
         if change.added is None:
             out.append(f" {name:<{name_width}} | {'Bin':>{count_width}}")
             continue

@@ -8,15 +8,23 @@ file on disk and lets the user edit one in their own editor.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import TclaudeError
+from .names import printable
 
 if TYPE_CHECKING:
     from .app import App
     from .registry import Instance
+
+READ_LIMIT = 64 * 1024 * 1024  # as the host's router.DIGEST_LIMIT: larger files are not read
+
+
+class NotShown(TclaudeError):
+    """The file on disk is not one to read (a FIFO, a device, too large)."""
 
 
 @dataclass(frozen=True)
@@ -54,26 +62,65 @@ class Proposal:
         )
 
     def on_disk(self) -> str | None:
-        """The file as it is now; None when there is none (Claude proposes a new file)."""
-        try:
-            with open(self.old_path, encoding="utf-8", errors="replace", newline="") as handle:
-                return handle.read()
+        """The file as it is now; None when there is none (Claude proposes a new file).
+
+        Raises ``NotShown`` for anything but a regular file of at most
+        ``READ_LIMIT`` bytes: a FIFO would block the read, a device never end it.
+        A symlink is followed (repositories hold them).
+        """
+        try:  # O_NONBLOCK: opening a FIFO with no writer does not wait for one
+            fd = os.open(self.old_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise TclaudeError(f"cannot read {self.old_path}: {exc.strerror}") from None
+            raise TclaudeError(f"cannot read {printable(self.old_path)}: {exc.strerror}") from None
+        with os.fdopen(fd, encoding="utf-8", errors="replace", newline="") as handle:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise NotShown("not a regular file: not shown")
+            if info.st_size > READ_LIMIT:
+                raise NotShown(f"larger than {READ_LIMIT >> 20} MB: not shown")
+            return handle.read()
+
+    def not_shown(self) -> str | None:
+        """Why the file on disk is not shown (``NotShown``), or None."""
+        try:
+            self.on_disk()
+        except NotShown as why:
+            return str(why)
+        return None
+
+    def outside(self, cwd: str) -> str | None:
+        """The real path of the file when the edit lands outside ``cwd`` (its path,
+        or a symlink on it, leads out), else None: a warning, not a refusal."""
+        root = os.path.realpath(cwd).rstrip("/") + "/"
+        for path in dict.fromkeys((self.path, self.old_path)):
+            real = os.path.realpath(path)
+            if not real.startswith(root):
+                return real
+        return None
 
     def shown_path(self, cwd: str) -> str:
         """The path relative to ``cwd`` when it lies below it, else as it is."""
         root = cwd.rstrip("/") + "/"
         return self.path[len(root) :] if self.path.startswith(root) else self.path
 
-    def unified_diff(self, cwd: str) -> str:
-        """``diff -u`` of the file on disk against the proposal, named as git names them."""
+    def shown_name(self, cwd: str) -> str:
+        """``shown_path`` made safe for the terminal (a repository names its files)."""
+        return printable(self.shown_path(cwd), 1000)
+
+    def unified_diff(self, cwd: str, safe: bool = False) -> str:
+        """``diff -u`` of the file on disk against the proposal, named as git names them.
+
+        ``safe``: the names made printable (for the terminal; JSON keeps them exact).
+        """
         import difflib
 
-        before = self.on_disk()
-        name = self.shown_path(cwd)
+        name = self.shown_name(cwd) if safe else self.shown_path(cwd)
+        try:
+            before = self.on_disk()
+        except NotShown as why:
+            return f"({name}: {why})\n"
         lines = difflib.unified_diff(
             (before or "").splitlines(keepends=True),
             self.contents.splitlines(keepends=True),
@@ -87,12 +134,17 @@ class Proposal:
         return "".join(out)
 
     def counts(self) -> tuple[int, int]:
-        """Lines added and removed by the proposal (as ``unified_diff`` shows them)."""
+        """Lines added and removed by the proposal (as ``unified_diff`` shows them);
+        (0, 0) when the file on disk is not shown."""
         import difflib
 
+        try:
+            before = self.on_disk()
+        except NotShown:
+            return 0, 0
         added = removed = 0
         lines = difflib.unified_diff(
-            (self.on_disk() or "").splitlines(keepends=True),
+            (before or "").splitlines(keepends=True),
             self.contents.splitlines(keepends=True),
             n=0,
         )
@@ -106,13 +158,16 @@ class Proposal:
 
     def to_json(self, cwd: str) -> dict[str, Any]:
         added, removed = self.counts()
+        not_shown = self.not_shown()
         return {
             "tab_name": self.tab_name,
             "file": self.path,
             "old_file": self.old_path,
-            "new_file": self.on_disk() is None,
+            "new_file": not_shown is None and self.on_disk() is None,
             "age": round(self.age, 1),
             "changed_on_disk": self.changed_on_disk,
+            "not_shown": not_shown,
+            "outside": self.outside(cwd),
             "added": added,
             "removed": removed,
             "diff": self.unified_diff(cwd),
@@ -139,8 +194,8 @@ def find(pending: list[Proposal], spec: str, cwd: str) -> Proposal:
     for proposal in pending:
         if os.path.realpath(proposal.path) in candidates:
             return proposal
-    waiting = ", ".join(p.shown_path(cwd) for p in pending) or "none"
-    raise TclaudeError(f"no pending diff for {spec} (pending: {waiting})")
+    waiting = ", ".join(p.shown_name(cwd) for p in pending) or "none"
+    raise TclaudeError(f"no pending diff for {printable(spec)} (pending: {waiting})")
 
 
 def editor_command() -> str:

@@ -104,3 +104,13 @@ def test_install_puts_this_tclaude_on_a_remote_without_an_index(
     _install(tclaude, "beta")  # again: a new venv switched in, the old one gone
     assert venv.resolve() != first and not first.exists()
     assert tclaude.json("remote", "check", "beta")[0]["state"] == "ok"
+
+
+def test_install_prints_where_the_remote_says_only_as_printable_text() -> None:
+    """The install script's last line comes from the remote: no escape reaches the terminal."""
+    from tmuxclaude.remote.install import installed_at
+
+    said = "pip chatter\n/home/u/.local/bin/tclaude\x1b]0;PWNTITLE\x07\x1b[2J\n\n"
+    assert installed_at(said) == "/home/u/.local/bin/tclaude]0;PWNTITLE[2J"
+    assert installed_at("\x1b\n\x07\x00\n") == "~/.local/bin/tclaude"  # nothing printable
+    assert installed_at("") == "~/.local/bin/tclaude"

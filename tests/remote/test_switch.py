@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from tests.support.cli_runner import Tclaude
 from tests.support.remotes import Machine, Remotes
@@ -34,3 +35,25 @@ def test_switch_opens_then_reuses_a_window_attached_to_the_remote_instance(
 def test_switch_outside_tmux_points_to_attach(tclaude: Tclaude, remotes: Remotes) -> None:
     proc = tclaude.run("switch", "alpha:api", check=False)
     assert proc.returncode == 2 and "tclaude attach alpha:api" in proc.stderr
+
+
+def test_a_remote_target_that_is_no_instance_runs_nothing_here(
+    tclaude: Tclaude, remotes: Remotes, tmp_path: Path
+) -> None:
+    """``#(cmd)`` in a window name would run cmd in the local tmux: refused, one line."""
+    tclaude.tmux("new-session", "-d", "-s", "main", "-x", "120", "-y", "40")
+    here = tclaude.tmux("display", "-p", "-t", "main", "#{pane_id}").strip()
+    inside = {"TMUX": "/tmp/x,1,0", "TMUX_PANE": here}
+    marker = tmp_path / "ran"
+    evil = f"#(touch {marker})x"
+    for args in (["switch", f"alpha:{evil}"], ["switch", "--on", "alpha", evil]):
+        proc = tclaude.run(*args, env=inside, check=False)
+        assert proc.returncode == 2, (args, proc)
+        assert "bad remote instance '#(touch" in proc.stderr, proc.stderr
+        assert proc.stderr.count("\n") == 1, proc.stderr
+    time.sleep(1)  # a #() job would have run by now (this only adds to the checks above)
+    assert not marker.exists()
+    windows = tclaude.tmux("list-windows", "-a", "-F", "#{window_name}")
+    assert len(windows.splitlines()) == 1, windows  # main's window only
+    for good in ("alpha:api", "alpha:%12", "alpha:0123abcd-ef"):
+        assert "bad remote instance" not in tclaude.run("switch", good, env={}, check=False).stderr

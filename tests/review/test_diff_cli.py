@@ -125,3 +125,19 @@ def test_diff_names_the_instance_of_the_directory_by_default(
     assert data["name"] == "api"
     elsewhere = tclaude.run("diff", cwd=str(tmp_path), check=False)
     assert elsewhere.returncode == 2 and "no instance in this pane" in elsewhere.stderr
+
+
+def test_diff_prints_file_names_from_the_repository_printable(
+    tclaude: Tclaude, tmp_path: Path
+) -> None:
+    """A file named with escapes retitles and clears no terminal; --json keeps it exact."""
+    repo = repository(tmp_path / "repo")
+    evil = "esc\x1b]0;PWNTITLE\x07\x1b[2J\x1b[41mX.py"
+    (repo / evil).write_text("x\n")
+    new(tclaude, "api", repo)
+    assert evil in [f["path"] for f in tclaude.json("diff", "api")["files"]]
+    for args in (["--stat"], []):
+        out = tclaude.run("diff", "api", *args).stdout
+        assert "\x1b" not in out and "\x07" not in out, (args, out)
+    stat = tclaude.run("diff", "api", "--stat").stdout
+    assert " esc]0;PWNTITLE[2J[41mX.py | 1 +" in stat, stat

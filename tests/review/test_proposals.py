@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from tmuxclaude.errors import TclaudeError
-from tmuxclaude.review import Proposal, edit_text, find, proposals
+from tmuxclaude.review import NotShown, Proposal, edit_text, find, proposals
 
 
 def _proposal(path: Path, contents: str, tab: str = "tab") -> Proposal:
@@ -69,3 +70,24 @@ def test_edit_text_names_the_file_safely(
     assert edit_text("a\n", name) == "b\n"
     monkeypatch.setenv("VISUAL", "false")
     assert edit_text("a\n", name) is None
+
+
+def test_a_fifo_or_a_huge_file_is_not_read(tmp_path: Path) -> None:
+    """The read would block (a FIFO with no writer) or take all memory: not shown."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    huge = tmp_path / "huge"
+    with huge.open("wb") as handle:
+        handle.truncate(64 * 1024 * 1024 + 1)  # sparse: costs no disk
+    for path, why in ((fifo, "not a regular file"), (huge, "larger than 64 MB")):
+        proposal = _proposal(path, "x\n")
+        assert proposal.not_shown() == f"{why}: not shown"
+        assert proposal.counts() == (0, 0)
+        assert proposal.unified_diff(str(tmp_path)) == f"({path.name}: {why}: not shown)\n"
+        with pytest.raises(NotShown):
+            proposal.on_disk()
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "real")
+    (tmp_path / "real").write_text("kept\n")
+    assert _proposal(link, "x\n").on_disk() == "kept\n"  # a symlink is followed
+    assert _proposal(link, "x\n").not_shown() is None

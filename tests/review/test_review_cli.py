@@ -235,3 +235,64 @@ async def test_interactive_comment_mentions_the_line_and_accepts_nothing(
     tclaude.tmux("send-keys", "-t", pane, "Enter")
     await asyncio.to_thread(_wait, tclaude, pane, r"review exited 0")
     await no_answer(cli, call)
+
+
+async def test_file_names_from_the_repository_reach_the_terminal_printable(
+    tclaude: Tclaude, control: ControlServer, tmp_path: Path
+) -> None:
+    """A proposed file's name retitles and clears no terminal; --json keeps it exact."""
+    evil = tmp_path / "esc\x1b]0;PWNTITLE\x07\x1b[2J\x1b[41mX.py"
+    evil.write_text("old\n")
+    cli = await start(tclaude, control, tmp_path)
+    call = await propose(cli, evil, "new\n", tab="evil")
+    [diff] = await pending(tclaude, 1)
+    assert diff["file"] == str(evil)  # exact: JSON escapes the controls
+    listed = (await asyncio.to_thread(tclaude.run, "review", "api", "--list")).stdout
+    assert "esc]0;PWNTITLE[2J[41mX.py  +1 -1" in listed, listed
+    assert "\x1b" not in listed and "\x07" not in listed
+    pane = _pane(tclaude, _review_command(tmp_path))
+    screen = await asyncio.to_thread(_wait, tclaude, pane, r"\[q\]uit\?\s*\Z")
+    assert "Claude proposes an edit to esc]0;PWNTITLE[2J[41mX.py (+1 -1" in screen, screen
+    assert "esc]0;PWNTITLE[2J[41mX.py: [a]ccept" in screen
+    assert "+++ b/esc]0;PWNTITLE[2J[41mX.py" in screen
+    # a comment refused: the error names the file, printable too
+    for keys in ("c", "99", "note"):
+        tclaude.tmux("send-keys", "-t", pane, "-l", keys)
+        tclaude.tmux("send-keys", "-t", pane, "Enter")
+    await asyncio.to_thread(_wait, tclaude, pane, r"not sent: .*X\.py has 1 line")
+    await asyncio.to_thread(_wait, tclaude, pane, r"\[q\]uit\?\s*\Z")
+    assert tclaude.tmux("display", "-p", "-t", pane, "#{pane_title}").strip() != "PWNTITLE"
+    coloured = tclaude.tmux("capture-pane", "-p", "-e", "-S", "-200", "-t", pane)
+    assert "\x1b[41m" not in coloured, coloured  # the name's red background never took
+    tclaude.tmux("send-keys", "-t", pane, "C-d")
+    await asyncio.to_thread(_wait, tclaude, pane, r"review exited 0")
+    out = await asyncio.to_thread(tclaude.run, "review", "api", "--reject", "--all")
+    assert out.stdout == "rejected esc]0;PWNTITLE[2J[41mX.py\n"
+    assert (await cli.response(call))["result"] == _content("DIFF_REJECTED", "evil")
+
+
+async def test_a_fifo_is_not_read_and_an_edit_outside_is_flagged(
+    tclaude: Tclaude, control: ControlServer, tmp_path: Path
+) -> None:
+    """A FIFO's edit is listed as not shown (no read hangs); an edit whose path, or a
+    symlink on it, leads out of the instance's directory is flagged, not refused."""
+    repo, elsewhere = tmp_path / "repo", tmp_path / "etc"
+    repo.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "passwd").write_text("root\n")
+    (repo / "link").symlink_to(elsewhere)
+    (repo / "app.py").write_text("a\n")
+    os.mkfifo(repo / "pipe.py")
+    cli = await start(tclaude, control, repo)
+    await propose(cli, repo / "pipe.py", "x\n", tab="pipe")
+    await propose(cli, repo / "link" / "passwd", "evil\n", tab="passwd")
+    await propose(cli, repo / "app.py", "b\n", tab="app")
+    diffs = await pending(tclaude, 3)
+    assert diffs[0]["not_shown"] == "not a regular file: not shown"
+    assert diffs[1]["outside"] == str(elsewhere / "passwd") and diffs[2]["outside"] is None
+    listed = (await asyncio.to_thread(tclaude.run, "review", "api", "--list")).stdout
+    assert re.search(r"  pipe\.py  ! not a regular file: not shown  \d+s ago\n", listed), listed
+    assert "link/passwd  +1 -1" in listed
+    assert f"    ! outside api's directory: {elsewhere / 'passwd'}\n" in listed
+    assert re.search(r"  app\.py  \+1 -1  \d+s ago\n", listed), listed
+    assert listed.count("outside") == 1

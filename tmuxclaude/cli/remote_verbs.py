@@ -16,7 +16,8 @@ import math
 import sys
 
 from ..errors import TclaudeError
-from ..remote.names import printable, split_target
+from ..names import printable
+from ..remote.names import split_target
 
 QUICK = frozenset(("list", "status", "peek", "log"))  # answer within remote_timeout
 SLOW_EXTRA = 120.0  # new, restore, kill, send, worktree: a host starts or stops there

@@ -33,6 +33,7 @@ import sys
 from ..app import App
 from ..errors import TclaudeError
 from ..focus import target_instance
+from ..names import printable
 from ..registry import Instance
 from ..review import Proposal, answer, comment, pending
 from .flags import add_json_flag
@@ -109,14 +110,27 @@ def _list(instance: Instance, as_json: bool) -> int:
         return 0
     print(f"{instance.name}: {len(found)} pending edit{'s' if len(found) > 1 else ''}")
     for proposal in found:
-        added, removed = proposal.counts()
+        name = proposal.shown_name(instance.cwd)
         flag = "  ! changed on disk since proposed" if proposal.changed_on_disk else ""
-        new = " (new file)" if proposal.on_disk() is None else ""
-        print(
-            f"  {proposal.shown_path(instance.cwd)}{new}  +{added} -{removed}  "
-            f"{age(proposal.age)} ago{flag}"
-        )
+        not_shown = proposal.not_shown()
+        if not_shown is None:
+            added, removed = proposal.counts()
+            new = " (new file)" if proposal.on_disk() is None else ""
+            line = f"  {name}{new}  +{added} -{removed}  {age(proposal.age)} ago{flag}"
+        else:
+            line = f"  {name}  ! {not_shown}  {age(proposal.age)} ago{flag}"
+        print(line)
+        if warning := _outside(instance, proposal):
+            print(f"    ! {warning}")
     return 0
+
+
+def _outside(instance: Instance, proposal: Proposal) -> str | None:
+    """The warning for an edit outside the instance's directory, printable."""
+    real = proposal.outside(instance.cwd)
+    if real is None:
+        return None
+    return f"outside {instance.name}'s directory: {printable(real, 1000)}"
 
 
 def _answer_all(instance: Instance, args: argparse.Namespace) -> int:
@@ -130,24 +144,24 @@ def _answer_all(instance: Instance, args: argparse.Namespace) -> int:
         raise TclaudeError(f"{flag} needs FILE or --all (one of them)")
     found = pending(instance)
     chosen = found if args.all else [find(found, spec, instance.cwd)]
-    changed = [p.shown_path(instance.cwd) for p in chosen if p.changed_on_disk]
+    changed = [p.shown_name(instance.cwd) for p in chosen if p.changed_on_disk]
     if accept and changed and not args.force:
         raise TclaudeError(
             f"{', '.join(changed)} changed on disk since Claude proposed the edit: accepting "
             f"overwrites that; look first (tclaude review {instance.name}), or pass --force"
         )
-    done: list[str] = []
+    done: list[Proposal] = []
     for proposal in chosen:
         answer(instance, proposal, accept)
-        done.append(proposal.shown_path(instance.cwd))
+        done.append(proposal)
     word = "accepted" if accept else "rejected"
-    if args.json:
-        print_json({word: done})
+    if args.json:  # exact names: JSON escapes what the terminal must not see
+        print_json({word: [p.shown_path(instance.cwd) for p in done]})
     elif not done:
         print(f"{instance.name}: no pending edits")
     else:
-        for path in done:
-            print(f"{word} {path}")
+        for proposal in done:
+            print(f"{word} {proposal.shown_name(instance.cwd)}")
     return 0
 
 
@@ -181,14 +195,16 @@ def _show(instance: Instance, proposal: Proposal, number: int, total: int) -> No
     from ..pager import colour_diff, page, use_colour
 
     added, removed = proposal.counts()
-    where = proposal.shown_path(instance.cwd)
+    where = proposal.shown_name(instance.cwd)
     header = (
         f"[{number}/{total}] {instance.name}: Claude proposes an edit to {where} "
         f"(+{added} -{removed}, {age(proposal.age)} ago)\n"
     )
     if proposal.changed_on_disk:
         header += f"! {where} changed on disk since it was proposed: accepting overwrites that\n"
-    diff = proposal.unified_diff(instance.cwd)
+    if warning := _outside(instance, proposal):
+        header += f"! {warning}\n"
+    diff = proposal.unified_diff(instance.cwd, safe=True)
     page(header + (colour_diff(diff) if use_colour() else diff), instance.cwd)
 
 
@@ -202,7 +218,7 @@ def _interactive(app: App, instance: Instance, submit: bool) -> int:
     for number, first in enumerate(queue, 1):
         now = {p.tab_name: p for p in pending(instance)}
         proposal = now.get(first.tab_name)
-        where = first.shown_path(instance.cwd)
+        where = first.shown_name(instance.cwd)
         if proposal is None:
             print(f"{where}: answered elsewhere meanwhile; skipped")
             continue
@@ -225,7 +241,7 @@ def _interactive(app: App, instance: Instance, submit: bool) -> int:
             try:
                 answer(instance, proposal, key != "r", contents)
             except TclaudeError as err:
-                print(f"not answered: {err}")
+                print(f"not answered: {printable(str(err), 1000)}")
                 break
             verb = {"a": "accepted", "e": "accepted with your edits", "r": "rejected"}[key]
             print(f"{verb}: {where}")
@@ -245,6 +261,6 @@ def _interactive_comment(app: App, instance: Instance, proposal: Proposal, submi
     try:
         comment(app, instance, spec, text, submit)
     except TclaudeError as err:
-        print(f"not sent: {err}")
+        print(f"not sent: {printable(str(err), 1000)}")  # it may name the proposed file
         return
     print("comment typed into Claude's prompt" + ("" if submit else " (not submitted)"))

@@ -13,7 +13,8 @@ import os
 
 from ..app import App
 from ..errors import TclaudeError
-from ..tmux import inside_tmux
+from ..tmux import inside_tmux, literal
+from .names import check_instance
 from .ssh import Remote, remote_argv
 
 MARK = "@tclaude-remote"
@@ -34,6 +35,8 @@ def attach_remote(app: App, remote: Remote, target: str | None, verb: str) -> in
 
     if verb == "switch" and target is None:
         raise TclaudeError("switch to a remote instance needs its name: tclaude switch REMOTE:NAME")
+    if target is not None:  # also when it came with --on, not as REMOTE:NAME
+        check_instance(target)
     argv = remote_argv(remote, ["attach", *([target] if target else [])], tty=True)
     label = f"{remote.name}:{target}" if target else remote.name
     if not inside_tmux():
@@ -47,7 +50,7 @@ def attach_remote(app: App, remote: Remote, target: str | None, verb: str) -> in
             window = app.tmux.display("#{window_id}", os.environ["TMUX_PANE"]).strip()
             where = ["-a", "-t", window] if window else []
         made = app.tmux.run(
-            "new-window", "-d", *where, "-P", "-F", "#{pane_id} #{window_id}", "-n", label,
+            "new-window", "-d", *where, "-P", "-F", "#{pane_id} #{window_id}", "-n", literal(label),
             "--", *argv,
         ).split()  # fmt: skip
         pane = made[0]

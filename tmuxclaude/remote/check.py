@@ -8,8 +8,8 @@ from typing import Any
 
 from .. import VERSION
 from ..errors import TclaudeError
+from ..names import printable
 from . import replies
-from .names import printable
 from .ssh import Remote, RemoteError, call
 
 DOCTOR_TIMEOUT = 30.0  # the remote's doctor runs claude --version

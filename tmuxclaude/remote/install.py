@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .. import VERSION, paths
 from ..errors import TclaudeError
+from ..names import printable
 from .ssh import Remote, RemoteError, last_line, run_ssh
 
 INSTALL_TIMEOUT = 300.0
@@ -130,7 +131,13 @@ def install(remote: Remote, wheels: Path) -> str:
             f" {last_line(reply.stderr)}",
             "install-failed",
         )
-    lines = reply.stdout.strip().splitlines()
+    return installed_at(reply.stdout)
+
+
+def installed_at(stdout: str) -> str:
+    """Where the install script says the link is: its last line, made printable
+    (the remote's text reaches the terminal), else the default."""
+    lines = [shown for line in stdout.splitlines() if (shown := printable(line, 1000))]
     return lines[-1] if lines else "~/.local/bin/tclaude"
 
 

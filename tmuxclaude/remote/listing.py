@@ -19,8 +19,8 @@ from typing import Any
 from .. import VERSION, paths
 from ..config import Config
 from ..errors import TclaudeError
+from ..names import printable
 from . import replies
-from .names import printable
 from .ssh import Remote, RemoteError, call, configured, last_line
 
 

@@ -10,11 +10,13 @@ import re
 from collections.abc import Mapping
 
 from ..errors import TclaudeError
+from ..state_file import ID_PATTERN, NAME_PATTERN
 
 # the instance name pattern (state.NAME_PATTERN): no ":" in either, so NAME:inst parses one way
 REMOTE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]{0,47}")
 # an ssh alias or [user@]host: never an option, never a space or a shell character
 SSH_ALIAS = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.@:%+-]{0,252}")
+PANE_ID = re.compile(r"%[0-9]{1,9}")
 KEYS = frozenset({"ssh", "ssh_config", "tclaude", "timeout"})
 
 
@@ -56,11 +58,17 @@ def split_target(target: str) -> tuple[str | None, str]:
         raise TclaudeError(
             f"bad target {target[:80]!r}: a remote instance is REMOTE:INSTANCE (one colon)"
         )
+    check_instance(instance)
     return remote, instance
 
 
-def printable(text: str, limit: int = 300) -> str:
-    """A remote's text made safe for the terminal: control characters dropped, one line."""
-    line = " ".join(text.split())
-    cleaned = "".join(c for c in line if c.isprintable())
-    return cleaned[:limit]
+def check_instance(instance: str) -> None:
+    """Refuse a remote instance that is no instance name, id or pane id (``%N``).
+
+    It becomes a local tmux window's name and an ssh argument: ``#(cmd)`` in
+    it would run ``cmd`` here, in tmux's format expansion.
+    """
+    if not any(p.fullmatch(instance) for p in (NAME_PATTERN, ID_PATTERN, PANE_ID)):
+        raise TclaudeError(
+            f"bad remote instance {instance[:80]!r}: an instance name, id or pane id (%N)"
+        )

@@ -14,7 +14,8 @@ import re
 from typing import Any
 
 from ..errors import TclaudeError
-from .names import REMOTE_NAME, printable
+from ..names import printable
+from .names import REMOTE_NAME
 
 MAX_REPLY = 16 * 1024 * 1024
 INSTANCE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from .. import paths
 from ..config import Config
 from ..errors import TclaudeError
-from .names import printable
+from ..names import printable
 
 CONTROL_PERSIST = "600"  # seconds an idle master stays
 NOT_FOUND = 127  # the remote shell's "command not found"
