@@ -274,3 +274,14 @@ def test_instance_panes_of_a_server_that_is_exiting_are_none(
     exiting = subprocess.CompletedProcess(["tmux"], 1, "", "no current target\n")
     monkeypatch.setattr(tmux, "_exec", lambda *_a, **_k: exiting)
     assert tmux.instance_panes() == []
+
+
+def test_an_error_quoting_a_crafted_name_reaches_the_terminal_printable(
+    isolated_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An error names what it could not use: a file name may carry escape sequences."""
+    crafted = "x\x1b]0;PWNED\x07\x1b[2J.py"
+    assert main(["kill", crafted]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err
+    assert err.startswith("tclaude: no instance ") and err.count("\n") == 1

@@ -158,7 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = module.run(namespace)
         return code
     except TclaudeError as err:
-        print(f"tclaude: {err}", file=sys.stderr)
+        from ..names import printable  # an error may quote a file name or a remote's words
+
+        print(f"tclaude: {printable(str(err), 4000)}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         return 130
