@@ -280,8 +280,8 @@ def test_an_error_quoting_a_crafted_name_reaches_the_terminal_printable(
     isolated_env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An error names what it could not use: a file name may carry escape sequences."""
-    crafted = "x\x1b]0;PWNED\x07\x1b[2J.py"
-    assert main(["kill", crafted]) == 2
+    crafted = "x\x1b]0;PWNED\x07\x1b[2J"
+    assert main(["new", "--cwd", crafted, "--detached"]) == 2
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\x07" not in err
-    assert err.startswith("tclaude: no instance ") and err.count("\n") == 1
+    assert err.startswith("tclaude: no such directory: x]0;PWNED[2J") and err.count("\n") == 1
