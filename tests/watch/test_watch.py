@@ -178,3 +178,30 @@ async def test_a_watcher_killed_hard_leaves_a_socket_that_hosts_remove(
     await cli.hook("UserPromptSubmit")
     await alive.next("state", name="a", state="busy")
     await _socket_count(isolated_env, 1)  # the host met the refusal and removed it
+
+
+async def test_a_watcher_that_fell_behind_resyncs(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer, watchers: list[WatchStream]
+) -> None:
+    from tmuxclaude import watch
+
+    await _new(tclaude, control, "a", tmp_path)
+    stream = WatchStream()
+    watchers.append(stream)
+    await stream.synced()
+    qlen = int(Path("/proc/sys/net/unix/max_dgram_qlen").read_text())
+    os.kill(stream.proc.pid, signal.SIGSTOP)  # a slow watcher: its queue fills
+    try:
+        for i in range(qlen + 5):
+            filler: dict[str, object] = {"type": "created", "id": f"f{i}", "name": f"f{i}"}
+            filler["state"] = "idle"
+            watch.publish(filler)  # never in the registry
+        await asyncio.to_thread(tclaude.run, "kill", "a")  # its events find the queue full
+    finally:
+        os.kill(stream.proc.pid, signal.SIGCONT)
+    await stream.next("killed", name="a")
+    # what it had accepted of the fillers it takes back: it converges on the registry
+    created = [e["name"] for e in stream.seen if e["type"] == "created"]
+    assert created  # the queue took some
+    for name in created:
+        await stream.next("killed", name=name)
