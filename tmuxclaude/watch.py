@@ -55,7 +55,7 @@ def lost_path(sock_path: str) -> str:
     return sock_path[: -len(".sock")] + ".lost"
 
 
-def _flag_lost(path: str) -> None:
+def flag_lost(path: str) -> None:
     try:
         fd = os.open(
             lost_path(path), os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
@@ -97,7 +97,7 @@ def publish(event: dict[str, object]) -> int:
             except BlockingIOError:
                 # full: flag it, then try once more; if that fails too, the queue still
                 # holds datagrams, so the watcher reads again after the flag is there
-                _flag_lost(path)
+                flag_lost(path)
                 try:
                     sock.sendto(data, path)
                     sent += 1

@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from . import paths, watch
-from .errors import TmuxError
+from .errors import TclaudeError, TmuxError
 from .registry import Registry
 from .tmux import Tmux
 
@@ -135,8 +135,12 @@ class Watcher:
                     os.unlink(watch.lost_path(self.path))
                 except FileNotFoundError:
                     return events
-                logger.info("events missed: resyncing")
-                return events + self.resync()
+                try:
+                    return events + self.resync()
+                except (TclaudeError, OSError) as exc:  # tmux or the state file: next time
+                    logger.warning("events missed, resync failed: %s", exc)
+                    watch.flag_lost(self.path)
+                    return events
             datagram = watch.parse_datagram(data)
             if datagram is None:
                 self.dropped += 1
