@@ -5,8 +5,11 @@ Each watcher binds a unix datagram socket ``<runtime dir>/watch/<pid>-<rand>.soc
 every socket there, non-blocking: hosts on each state change and at start
 (``created``), ``tclaude kill`` (``killed``) and ``tclaude rename``
 (``renamed``). A socket that refuses (its watcher died, e.g. ``kill -9``) is
-removed by the first publisher that meets it; a watcher whose queue is full
-misses that event and nobody waits for it.
+removed by the first publisher that meets it. A watcher whose queue is full
+(the kernel's ``net.unix.max_dgram_qlen``, often 10) misses that event and
+nobody waits for it, but the publisher leaves a flag beside its socket,
+``<pid>-<rand>.lost`` (:func:`lost_path`), and sends again: a watcher that
+finds the flag after draining its queue re-reads the registry (a resync).
 
 Trust: a datagram carries no sender credentials (no ``SO_PEERCRED`` without a
 connection), so who may send rests on the directory: it is ours and 0700
@@ -41,11 +44,25 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]{0,47}")
 PANE_ID = re.compile(r"%[0-9]{1,9}")
 TARGET = re.compile(r"[^#:.\x00-\x1f\x7f]{1,200}:[0-9]{1,9}\.[0-9]{1,9}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def watch_dir() -> str:
     return os.path.join(paths.runtime_dir(), "watch")
+
+
+def lost_path(sock_path: str) -> str:
+    """The flag a publisher leaves beside a watcher's socket when its queue was full."""
+    return sock_path[: -len(".sock")] + ".lost"
+
+
+def flag_lost(path: str) -> None:
+    try:
+        fd = os.open(
+            lost_path(path), os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
+    except OSError:
+        return
+    os.close(fd)
 
 
 def publish(event: dict[str, object]) -> int:
@@ -76,18 +93,35 @@ def publish(event: dict[str, object]) -> int:
                 sent += 1
             except ConnectionRefusedError:
                 paths.remove_quietly(path)  # its watcher is gone
+                paths.remove_quietly(lost_path(path))
+            except BlockingIOError:
+                # full: flag it, then try once more; if that fails too, the queue still
+                # holds datagrams, so the watcher reads again after the flag is there
+                flag_lost(path)
+                try:
+                    sock.sendto(data, path)
+                    sent += 1
+                except OSError:
+                    continue
             except OSError:
-                continue  # full (a slow watcher misses it), vanished meanwhile, or not a socket
+                continue  # vanished meanwhile, or not a socket
     return sent
+
+
+def printable(value: str) -> bool:
+    """No control or format character: C0, DEL, C1 (U+009B CSI), bidi overrides
+    (U+202A-U+202E, U+2066-U+2069), nor a line or paragraph separator."""
+    return value.isprintable()
 
 
 def valid_cwd(value: object) -> bool:
     return (
-        isinstance(value, str)
-        and value.startswith("/")
-        and len(value) <= 4096
-        and not _CONTROL.search(value)
+        isinstance(value, str) and value.startswith("/") and len(value) <= 4096 and printable(value)
     )
+
+
+def valid_target(value: object) -> bool:
+    return isinstance(value, str) and TARGET.fullmatch(value) is not None and printable(value)
 
 
 def check_fields(event: dict[str, object], required: tuple[str, ...]) -> bool:
@@ -105,7 +139,7 @@ def check_fields(event: dict[str, object], required: tuple[str, ...]) -> bool:
         "unseen": lambda v: isinstance(v, bool),
         "cwd": lambda v: v is None or valid_cwd(v),
         "pane": lambda v: v is None or (isinstance(v, str) and PANE_ID.fullmatch(v) is not None),
-        "target": lambda v: v is None or (isinstance(v, str) and TARGET.fullmatch(v) is not None),
+        "target": lambda v: v is None or valid_target(v),
     }
     for key, check in checks.items():
         if key in event and not check(event[key]):

@@ -4,10 +4,14 @@ It binds its socket before it reads the snapshot, so nothing that happens
 meanwhile is lost; an event that the snapshot already shows is not repeated.
 It keeps the instances it knows, so it can say what changed (old -> new) and
 names instances by their current name (a host learns of a rename late).
+When a publisher found its queue full (the ``.lost`` flag, see watch.py) it
+re-reads the registry and says what changed meanwhile, as ordinary events
+(created, state, renamed, killed): the stream converges, its format unchanged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -15,13 +19,14 @@ import time
 from typing import Any
 
 from . import paths, watch
-from .errors import TmuxError
+from .errors import TclaudeError, TmuxError
 from .registry import Registry
 from .tmux import Tmux
 
 logger = logging.getLogger(__name__)
 
 TARGET_FORMAT = "#{session_name}:#{window_index}.#{pane_index}"
+RECEIVE_BUFFER = 1 << 20  # bytes; the queue's length is still the kernel's max_dgram_qlen
 
 
 class Watcher:
@@ -40,6 +45,8 @@ class Watcher:
         """Bind the socket (0600, in the 0700 watch dir)."""
         directory = paths.ensure_private_dir(watch.watch_dir())
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        with contextlib.suppress(OSError):  # else the default
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
         path = os.path.join(directory, f"{os.getpid()}-{os.urandom(4).hex()}.sock")
         old = os.umask(0o177)
         try:
@@ -58,6 +65,8 @@ class Watcher:
             self.sock.close()
             self.sock = None
         paths.remove_quietly(self.path)
+        if self.path is not None:
+            paths.remove_quietly(watch.lost_path(self.path))
         self.path = None
 
     def fileno(self) -> int:
@@ -67,34 +76,71 @@ class Watcher:
     def snapshot(self, usage: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """One ``snapshot`` event per instance, then ``synced`` (with the count)."""
         events = []
-        for instance in self.registry.instances():
-            pane = instance.pane
-            fields: dict[str, Any] = {
-                "id": instance.id,
-                "name": instance.name,
-                "state": instance.state,
-                "unseen": bool(pane and pane.unseen),
-                "cwd": instance.cwd or None,
-                "pane": pane.pane_id if pane else None,
-                "target": pane.target if pane else None,
-            }
-            self.known[instance.id] = fields
+        for fields in self._current():
+            self.known[fields["id"]] = fields
             event = self._event("snapshot", fields)
             if usage is not None:
-                event["usage"] = usage.get(instance.id)
+                event["usage"] = usage.get(fields["id"])
             events.append(event)
         events.append(self._event("synced", {"count": len(events)}))
         return events
 
+    def _current(self) -> list[dict[str, Any]]:
+        """Every instance of the registry, as the stream shows it."""
+        current = []
+        for instance in self.registry.instances():
+            pane = instance.pane
+            target = pane.target if pane else None
+            current.append(
+                {
+                    "id": instance.id,
+                    "name": instance.name,
+                    "state": instance.state,
+                    "unseen": bool(pane and pane.unseen),
+                    "cwd": instance.cwd if watch.valid_cwd(instance.cwd) else None,
+                    "pane": pane.pane_id if pane else None,
+                    "target": target if watch.valid_target(target) else None,
+                }
+            )
+        return current
+
+    def resync(self) -> list[dict[str, Any]]:
+        """The events that take what we know to what the registry says now."""
+        current = {fields["id"]: fields for fields in self._current()}
+        gone = [i for i in self.known if i not in current]
+        events = [self._event("killed", self.known.pop(i)) for i in gone]
+        for instance_id, now in current.items():
+            known = self.known.get(instance_id)
+            self.known[instance_id] = now
+            if known is None:
+                events.append(self._event("created", now))
+                continue
+            if known["name"] != now["name"]:
+                events.append(self._event("renamed", {**now, "old": known["name"]}))
+            if any(known.get(key) != now[key] for key in ("state", "unseen", "pane", "target")):
+                events.append(self._event("state", {**now, "old": known["state"]}))
+        return events
+
     def receive(self) -> list[dict[str, Any]]:
-        """Read every datagram waiting (without blocking); the events they make."""
+        """Read every datagram waiting (without blocking); the events they make, and
+        those of a resync when a publisher flagged that some did not fit."""
         assert self.sock is not None
+        assert self.path is not None
         events: list[dict[str, Any]] = []
         while True:
             try:
                 data = self.sock.recv(watch.MAX_DATAGRAM + 1, socket.MSG_DONTWAIT)
             except BlockingIOError:
-                return events
+                try:
+                    os.unlink(watch.lost_path(self.path))
+                except FileNotFoundError:
+                    return events
+                try:
+                    return events + self.resync()
+                except (TclaudeError, OSError) as exc:  # tmux or the state file: next time
+                    logger.warning("events missed, resync failed: %s", exc)
+                    watch.flag_lost(self.path)
+                    return events
             datagram = watch.parse_datagram(data)
             if datagram is None:
                 self.dropped += 1
@@ -142,7 +188,7 @@ class Watcher:
             target = self.tmux.display(TARGET_FORMAT, pane)
         except (TmuxError, OSError):
             return None
-        return target if watch.TARGET.fullmatch(target) else None
+        return target if watch.valid_target(target) else None
 
     def _event(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
         self._seq += 1

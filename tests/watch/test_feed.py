@@ -249,3 +249,93 @@ async def test_watch_remotes_runs_one_feed_per_remote_once_per_user(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _stream_feed(tmp_path: Path, remote: str, lines: list[str]) -> Feed:
+    script = tmp_path / f"{remote}.txt"
+    script.write_text("\n".join(lines) + "\n")
+    return Feed(remote, ["sh", "-c", f"cat {script}; sleep 60"], backoff=(5, 5))
+
+
+async def test_a_snapshot_after_synced_starts_over(tmp_path: Path) -> None:
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
+    lines = [
+        json.dumps(snap),
+        json.dumps({"type": "synced", "seq": 2, "count": 1}),
+        json.dumps({**snap, "seq": 3, "id": "b1", "name": "web", "state": "busy"}),  # a resync
+        json.dumps({"type": "synced", "seq": 4, "count": 1}),
+    ]
+    feed = _stream_feed(tmp_path, "again", lines)
+    task = await _start(feed)
+    try:
+        await _until("the second snapshot", lambda: "web" in _cached("again"))
+        assert _cached("again") == {"web": "busy"}
+        assert feed.dropped == 0
+    finally:
+        await _stop(task)
+
+
+async def test_a_flood_of_lines_writes_the_cache_a_few_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tmuxclaude import paths
+
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
+    lines = [json.dumps(snap), json.dumps({"type": "synced", "seq": 2, "count": 1})]
+    flood = 3000
+    for seq in range(3, flood + 3):
+        state = "busy" if seq % 2 else "idle"
+        lines.append(json.dumps({**snap, "type": "state", "seq": seq, "state": state}))
+    lines.append(json.dumps({**snap, "type": "state", "seq": flood + 3, "state": "waiting"}))
+    writes: list[str] = []
+    real = paths.write_atomic
+
+    def counted(path: str, data: str, mode: int = 0o600) -> None:
+        writes.append(path)
+        real(path, data, mode)
+
+    monkeypatch.setattr(paths, "write_atomic", counted)
+    feed = _stream_feed(tmp_path, "flood", lines)
+    task = await _start(feed)
+    try:
+        await _until("the last state", lambda: _cached("flood").get("api") == "waiting")
+        assert len(writes) < flood / 10, len(writes)  # coalesced, not one per line
+        assert "\n " not in Path(cache_path("flood")).read_text()  # compact
+    finally:
+        await _stop(task)
+
+
+async def test_a_state_without_cwd_keeps_the_cached_one(tmp_path: Path) -> None:
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
+    lines = [
+        json.dumps({**snap, "cwd": "/srv/api", "target": "main:1.0"}),
+        json.dumps({"type": "synced", "seq": 2, "count": 1}),
+        json.dumps({**snap, "type": "state", "seq": 3, "state": "busy"}),
+    ]
+    feed = _stream_feed(tmp_path, "keep", lines)
+    task = await _start(feed)
+    try:
+        await _until("busy", lambda: _cached("keep").get("api") == "busy")
+        [entry] = (read_cache("keep") or {})["instances"]
+        assert (entry["cwd"], entry["target"]) == ("/srv/api", "main:1.0")
+    finally:
+        await _stop(task)
+
+
+@pytest.mark.parametrize("bad", ["\u009b31m", "\u202e", "\u2066", "\x85"])
+async def test_c1_and_bidi_controls_are_refused(tmp_path: Path, bad: str) -> None:
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
+    lines = [
+        json.dumps({**snap, "cwd": f"/srv/{bad}x"}),
+        json.dumps({**snap, "id": "b1", "name": "web", "target": f"ma{bad}in:1.0"}),
+        json.dumps({**snap, "id": "c1", "name": "ok", "cwd": "/srv/caf\u00e9"}),
+        json.dumps({"type": "synced", "seq": 2, "count": 1}),
+    ]
+    feed = _stream_feed(tmp_path, "ctl", lines)
+    task = await _start(feed)
+    try:
+        await _until("synced", lambda: feed.synced)
+        assert _cached("ctl") == {"ok": "idle"}
+        assert feed.dropped == 2
+    finally:
+        await _stop(task)

@@ -178,3 +178,63 @@ async def test_a_watcher_killed_hard_leaves_a_socket_that_hosts_remove(
     await cli.hook("UserPromptSubmit")
     await alive.next("state", name="a", state="busy")
     await _socket_count(isolated_env, 1)  # the host met the refusal and removed it
+
+
+async def test_a_watcher_that_fell_behind_resyncs(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer, watchers: list[WatchStream]
+) -> None:
+    from tmuxclaude import watch
+
+    await _new(tclaude, control, "a", tmp_path)
+    stream = WatchStream()
+    watchers.append(stream)
+    await stream.synced()
+    qlen = int(Path("/proc/sys/net/unix/max_dgram_qlen").read_text())
+    os.kill(stream.proc.pid, signal.SIGSTOP)  # a slow watcher: its queue fills
+    try:
+        for i in range(qlen + 5):
+            filler: dict[str, object] = {"type": "created", "id": f"f{i}", "name": f"f{i}"}
+            filler["state"] = "idle"
+            watch.publish(filler)  # never in the registry
+        await asyncio.to_thread(tclaude.run, "kill", "a")  # its events find the queue full
+    finally:
+        os.kill(stream.proc.pid, signal.SIGCONT)
+    await stream.next("killed", name="a")
+    # what it had accepted of the fillers it takes back: it converges on the registry
+    created = [e["name"] for e in stream.seen if e["type"] == "created"]
+    assert created  # the queue took some
+    for name in created:
+        await stream.next("killed", name=name)
+
+
+@pytest.mark.parametrize("bad", ["\u009b", "\u202e", "\u2069"])
+def test_datagrams_with_c1_or_bidi_in_cwd_or_target_are_refused(bad: str) -> None:
+    from tmuxclaude import watch
+
+    base = {"v": 1, "type": "created", "id": "a1", "name": "api", "state": "idle"}
+    assert watch.parse_datagram(json.dumps({**base, "cwd": "/srv/caf\u00e9"}).encode())
+    for extra in ({"cwd": f"/srv/{bad}x"}, {"target": f"ma{bad}in:1.0"}):
+        assert watch.parse_datagram(json.dumps({**base, **extra}).encode()) is None
+
+
+async def test_json_lines_are_ascii_and_a_bidi_cwd_is_not_shown(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer
+) -> None:
+    odd = tmp_path / "caf\u00e9"
+    bidi = tmp_path / "x\u202ey"
+    odd.mkdir()
+    bidi.mkdir()
+    await _new(tclaude, control, "a", odd)
+    await _new(tclaude, control, "b", bidi)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tmuxclaude", "watch", "--json", stdout=subprocess.PIPE
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [await asyncio.wait_for(proc.stdout.readline(), 15) for _ in range(3)]
+    finally:
+        proc.terminate()
+        await proc.wait()
+    assert all(line.isascii() for line in lines), lines
+    cwds = {e["name"]: e.get("cwd") for e in map(json.loads, lines) if e["type"] == "snapshot"}
+    assert cwds == {"a": str(odd), "b": None}

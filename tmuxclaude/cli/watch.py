@@ -74,7 +74,7 @@ def _write(events: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         import json
 
-        text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
+        text = "".join(json.dumps(e) + "\n" for e in events)
     else:
         text = "".join(line(e) + "\n" for e in events)
     sys.stdout.write(text)

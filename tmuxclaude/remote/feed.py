@@ -6,7 +6,10 @@ run reached ``synced``). Its output is untrusted: each line is parsed
 strictly (size, JSON, types, names, states, as ``watch.check_fields``) and a
 bad one is dropped, with one throttled log line. What the feed knows is kept
 in ``<state dir>/remotes/<remote>.feed.json`` (0600, written atomically) with the
-time of last contact, for ``list`` to show fresh or stale. A remote instance
+time of last contact, for ``list`` to show fresh or stale; it is written at
+most once per ``SAVE_EVERY`` (and at once on synced and on disconnect), so a
+chatty remote costs few writes. A snapshot after ``synced`` (a watcher's resync)
+starts a new snapshot. A remote instance
 that goes into a state that needs the user is announced locally as a local
 one is (``attention.announce``), named ``REMOTE:NAME``.
 """
@@ -33,6 +36,7 @@ MAX_INSTANCES = 1000  # a remote reporting more is cut off there
 DROP_LOG_EVERY = 60.0  # seconds between two log lines about dropped lines
 CACHE_VERSION = 1
 KEPT = ("id", "name", "state", "unseen", "cwd", "target")  # what the cache keeps per instance
+SAVE_EVERY = 0.5  # seconds: the cache is written at most this often while events flow
 
 Notify = Callable[[str, str], Coroutine[Any, Any, None]]  # (REMOTE:NAME, state)
 
@@ -110,6 +114,8 @@ class Feed:
         self.proc: asyncio.subprocess.Process | None = None
         self._pending: dict[str, dict[str, Any]] | None = None  # a snapshot being read
         self._last_drop_log = 0.0
+        self._saved_at = 0.0  # time.monotonic() of the last write
+        self._save_later: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         cached = read_cache(remote)
         if cached is not None:  # what we knew before: a restart does not notify it again
@@ -179,8 +185,8 @@ class Feed:
         fields["unseen"] = bool(fields["unseen"])
         if kind == "snapshot":
             if self._pending is None:
-                self._drop(line)  # a snapshot after synced: not what watch prints
-            elif len(self._pending) < MAX_INSTANCES:
+                self._pending = {}  # a new snapshot (a resync): what it says replaces all
+            if len(self._pending) < MAX_INSTANCES:
                 self._pending[event["id"]] = fields
             return False
         if kind == "synced":
@@ -206,11 +212,30 @@ class Feed:
                 known["name"] = event["name"]
         elif known is not None or len(self.instances) < MAX_INSTANCES:  # created, state
             changed = known is None or known["state"] != fields["state"]
+            if known is not None:  # what the event does not say stays as it was
+                fields.update({k: known.get(k) for k in ("cwd", "target") if k not in event})
             self.instances[event["id"]] = fields
             if changed:
                 self._notify_if_needed(fields)
-        self._save()
+        self._save_soon()
         return False
+
+    def _save_soon(self) -> None:
+        """Write the cache now, or once ``SAVE_EVERY`` has passed since the last write."""
+        if self._save_later is not None:
+            return
+        delay = self._saved_at + SAVE_EVERY - time.monotonic()
+        if delay <= 0:
+            self._save()
+        else:
+            self._save_later = asyncio.get_running_loop().call_later(delay, self._save_late)
+
+    def _save_late(self) -> None:
+        self._save_later = None
+        try:
+            self._save()
+        except OSError as exc:
+            logger.warning("feed of %s: cache not written: %s", self.remote, exc)
 
     def _notify_if_needed(self, fields: dict[str, Any]) -> None:
         if self.notify is None or not needs_user(fields):
@@ -235,7 +260,11 @@ class Feed:
             )
 
     def _save(self) -> None:
-        """Write the cache file (0600, atomically)."""
+        """Write the cache file (0600, atomically), now."""
+        if self._save_later is not None:
+            self._save_later.cancel()
+            self._save_later = None
+        self._saved_at = time.monotonic()
         data = {
             "version": CACHE_VERSION,
             "remote": self.remote,
@@ -246,7 +275,7 @@ class Feed:
         }
         path = cache_path(self.remote)
         paths.ensure_private_dir(os.path.dirname(path))
-        paths.write_atomic(path, json.dumps(data, indent=1) + "\n")
+        paths.write_atomic(path, json.dumps(data, separators=(",", ":")) + "\n")
 
 
 async def _lines(stream: asyncio.StreamReader) -> AsyncIterator[bytes]:
