@@ -21,7 +21,7 @@ def test_planted_pane_options_reach_no_screen_and_no_path(tclaude: Tclaude) -> N
     for option, value in (
         ("@tclaude-name", "evil" + escape),
         ("@tclaude-state", "idle" + escape),
-        ("@tclaude-cwd", "/tmp/" + escape),
+        ("@tclaude-cwd", "/tmp/\u202eevil" + escape),
     ):
         tclaude.tmux("set-option", "-p", "-t", pane, option, value)
     # a shell pane that claims to be an instance with an id that is a path
@@ -35,4 +35,4 @@ def test_planted_pane_options_reach_no_screen_and_no_path(tclaude: Tclaude) -> N
     (api,) = listed
     assert api["name"] == "api"  # from the state file, not the planted option
     assert api["state"] == "unknown"
-    assert "\x1b" not in api["cwd"]
+    assert "\x1b" not in api["cwd"] and "\u202e" not in api["cwd"]
