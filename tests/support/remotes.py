@@ -91,6 +91,8 @@ class Machine:
             "TMUX_TMPDIR": str(self.tmux_dir),
             "TCLAUDE_RUNTIME_DIR": str(self.runtime_dir),
             "TCLAUDE_CLAUDE_COMMAND": FAKE_CLAUDE_COMMAND,
+            # the fake claude has no prompt to wait for (as conftest.isolated_env)
+            "TCLAUDE_MENTION_DELAY": "0",
             "SHELL": "/bin/sh",
             "LANG": "C.UTF-8",
         }
