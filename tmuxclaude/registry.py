@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import paths, runtime_files
-from .errors import InstanceNotFoundError
+from .errors import InstanceNotFoundError, TclaudeError
+from .names import printable
 from .state_file import SavedInstance, StateFile
 from .tmux import Pane, Tmux
 
@@ -128,6 +129,12 @@ class Registry:
         for instance in instances:
             if instance.id == target or (instance.pane and instance.pane.pane_id == target):
                 return instance
+        if ":" in name:  # no instance name has one: REMOTE:NAME reached a local-only verb
+            raise TclaudeError(
+                f"{printable(target)!r} names an instance on another machine: this command "
+                "works on local instances only (see docs/remote.md for the verbs that reach "
+                "a remote)"
+            )
         raise InstanceNotFoundError(target, [i.name for i in instances])
 
     def for_directory(self, cwd: str, instances: list[Instance] | None = None) -> Instance | None:

@@ -285,3 +285,9 @@ def test_an_error_quoting_a_crafted_name_reaches_the_terminal_printable(
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\x07" not in err
     assert err.startswith("tclaude: no such directory: x]0;PWNED[2J") and err.count("\n") == 1
+
+
+def test_a_remote_target_for_a_local_only_verb_says_so(tmp_path: Path) -> None:
+    registry = _registry(tmp_path, [PANE], [])
+    with pytest.raises(TclaudeError, match="works on local instances only"):
+        registry.resolve("alpha:r5")
