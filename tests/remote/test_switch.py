@@ -57,3 +57,18 @@ def test_a_remote_target_that_is_no_instance_runs_nothing_here(
     assert len(windows.splitlines()) == 1, windows  # main's window only
     for good in ("alpha:api", "alpha:%12", "alpha:0123abcd-ef"):
         assert "bad remote instance" not in tclaude.run("switch", good, env={}, check=False).stderr
+
+
+def test_switch_to_a_remote_instance_that_is_not_there_is_one_line(
+    tclaude: Tclaude, remotes: Remotes, alpha: Machine
+) -> None:
+    """It exited 0 with a window that died at once (new-user trial)."""
+    tclaude.tmux("new-session", "-d", "-s", "main", "-x", "120", "-y", "40")
+    here = tclaude.tmux("display", "-p", "-t", "main", "#{pane_id}").strip()
+    inside = {"TMUX": "/tmp/x,1,0", "TMUX_PANE": here}
+    proc = tclaude.run("switch", "alpha:nope", env=inside, check=False)
+    assert proc.returncode == 2, proc
+    assert proc.stderr.startswith("tclaude: alpha: no instance 'nope'"), proc.stderr
+    assert proc.stderr.count("\n") == 1
+    windows = tclaude.tmux("list-windows", "-a", "-F", "#{window_name}")
+    assert windows.split() == ["main"] or len(windows.splitlines()) == 1, windows

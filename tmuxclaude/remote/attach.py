@@ -15,7 +15,7 @@ from ..app import App
 from ..errors import TclaudeError
 from ..tmux import inside_tmux, literal
 from .names import check_instance
-from .ssh import Remote, remote_argv
+from .ssh import Remote, call, last_line, remote_argv
 
 MARK = "@tclaude-remote"
 
@@ -42,9 +42,13 @@ def attach_remote(app: App, remote: Remote, target: str | None, verb: str) -> in
     if not inside_tmux():
         if verb == "switch":
             raise TclaudeError(f"not inside tmux: use tclaude attach {label}")
+        if target is not None:
+            _check_there(remote, target)
         os.execvp(argv[0], argv)
     pane = find_window(app, label)
     if pane is None:
+        if target is not None:
+            _check_there(remote, target)
         where: list[str] = []
         if os.environ.get("TMUX_PANE"):  # after the caller's window
             window = app.tmux.display("#{window_id}", os.environ["TMUX_PANE"]).strip()
@@ -57,3 +61,11 @@ def attach_remote(app: App, remote: Remote, target: str | None, verb: str) -> in
         app.tmux.run("set-option", "-w", "-t", made[1], MARK, label)
     app.tmux.sequence(focus_commands(pane, client=True))
     return 0
+
+
+def _check_there(remote: Remote, target: str) -> None:
+    """One quick call first (status, over the shared connection): a remote that does not
+    answer, or has no such instance, is a one-line error here, not a window that dies."""
+    reply = call(remote, ["status", target, "--json"])
+    if reply.code != 0:
+        raise TclaudeError(f"{remote.name}: {last_line(reply.stderr).removeprefix('tclaude: ')}")
