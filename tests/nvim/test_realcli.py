@@ -321,16 +321,9 @@ async def test_mention_right_after_tclaude_is_queued_and_reaches_the_prompt(
     IDE handshake is done, and it shows in the prompt."""
     nv = await nvim(real_env, {"cmd": TCLAUDE})
     await nv.command("TClaude")
-    await nv.wait_lua("return #require('tclaude').attached() == 1", 30)
-    status = await asyncio.to_thread(tclaude.json, "status", "project")
+    # at once, before `tclaude new` has even returned (the new-user trial lost it here)
     await nv.command("TClaudeAdd app.py 2 4")
-    queued = "tclaude: queued app.py:2-4 for project: Claude gets it once it has connected"
-    if status["clis"] == 0:  # the usual case: claude takes seconds to start
-        await nv.wait_lua(
-            "for _, m in ipairs(_G.tclaude_messages) do if m.msg == ... then return true end end",
-            10,
-            queued,
-        )
+    await nv.wait_lua("return #require('tclaude').attached() == 1", 30)
     listed = await asyncio.to_thread(tclaude.json, "list")
     pane = next(item["pane"] for item in listed if item["name"] == "project")
     await asyncio.to_thread(wait_screen, tclaude, str(pane), r"@app\.py#L2-4", 60)

@@ -91,6 +91,9 @@ end
 -- message: `--reuse` itself (bare tclaude's create lock) makes racing callers,
 -- this Neovim, another one or a shell, end up with one instance.
 local creating = {}
+-- mentions asked for (with no instance named) while :TClaude creates the instance:
+-- sent once it is up, in order (the host then keeps them until Claude has connected)
+local after_create = {}
 
 -- The claude options :TClaude passes on: flag -> "none", "value" or "optional" (a value
 -- when the next word is no option). Anything else is refused: these become claude's argv.
@@ -206,6 +209,7 @@ local function focus_or_create(claude_args)
   creating[cwd] = true
   M.create(args, function(err, instance)
     creating[cwd] = nil
+    M.flush_after_create(err)
     if not err and type(instance) == "table" and instance.reused and #claude_args > 0 then
       config.notify(
         tostring(instance.name) .. " was running: " .. table.concat(claude_args, " ") .. " not applied",
@@ -292,6 +296,11 @@ function M.kill(target)
 end
 
 local function mention(target, params)
+  if (not target or target == "") and next(creating) ~= nil and not pairing.primary_record() then
+    after_create[#after_create + 1] = params
+    info("an instance is starting here: the mention follows once it is up")
+    return
+  end
   pairing.send_to(target, "at_mentioned", params, function(err, result, record)
     if err then
       fail("could not send: " .. tostring(err.message or err))
@@ -311,6 +320,19 @@ local function mention(target, params)
       cli.run({ "switch", record.id }, function() end)
     end
   end)
+end
+
+-- Send what waited for :TClaude's instance (or say why it was not sent).
+function M.flush_after_create(err)
+  local waiting = after_create
+  after_create = {}
+  for _, params in ipairs(waiting) do
+    if err then
+      fail("mention not sent: the instance was not created")
+    else
+      mention(nil, params)
+    end
+  end
 end
 
 local function realpath(path)
