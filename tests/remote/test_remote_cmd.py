@@ -55,6 +55,26 @@ def test_add_and_remove_keep_the_rest_of_the_file(
     assert tclaude.json("remote", "list") == []
 
 
+def test_remove_then_add_again_leaves_no_debris(
+    tclaude: Tclaude, isolated_env: dict[str, str]
+) -> None:
+    """Blank lines piled up between tables, and the caches stayed (new-user trial)."""
+    config = _config(isolated_env)
+    config.parent.mkdir(parents=True)
+    original = 'layout = "split"\n'
+    config.write_text(original)
+    caches = Path(isolated_env["TCLAUDE_STATE_DIR"]) / "remotes"
+    for _ in range(3):
+        tclaude.run("remote", "add", "beta", "--ssh", "beta")
+        assert "\n\n\n" not in config.read_text()
+        caches.mkdir(parents=True, exist_ok=True)
+        for name in ("beta.json", "beta.feed.json"):
+            (caches / name).write_text("{}")
+        tclaude.run("remote", "remove", "beta")
+        assert config.read_text() == original
+        assert sorted(p.name for p in caches.iterdir()) == []
+
+
 def test_add_refuses_a_bad_alias_in_one_line(
     tclaude: Tclaude, isolated_env: dict[str, str]
 ) -> None:

@@ -87,6 +87,8 @@ def remove(path: str, name: str) -> bool:
     if remotes:
         expected["remotes"] = remotes
     new_text = "".join(kept)
+    # the blank line that add put before the table goes with it
+    new_text = new_text.rstrip("\n") + "\n" if new_text.strip() else ""
     try:  # an emptied [remotes] super-table parses as {} : drop it from the comparison
         if tomllib.loads(new_text).get("remotes") == {} and not remotes:
             expected["remotes"] = {}
