@@ -62,9 +62,13 @@ def _git(cwd: str, *args: str, ok: tuple[int, ...] = (0,)) -> str:
 
 
 class Worktree:
-    """The git working tree holding ``cwd``, diffed against ``base`` (default HEAD)."""
+    """The git working tree holding ``cwd``, diffed against ``base``.
 
-    def __init__(self, cwd: str, base: str | None = None) -> None:
+    Without ``base``: ``start`` (the commit the instance started at) when it is
+    still a commit here, else HEAD.
+    """
+
+    def __init__(self, cwd: str, base: str | None = None, start: str | None = None) -> None:
         if not os.path.isdir(cwd):
             raise TclaudeError(f"{cwd} is not a directory")
         probe = subprocess.run(
@@ -79,17 +83,23 @@ class Worktree:
         self.top = probe.stdout.decode(errors="replace").strip()
         if base is not None and base.startswith("-"):
             raise TclaudeError(f"bad base {base!r}: a revision cannot start with -")
-        self.base = self._resolve(base or "HEAD", given=base is not None)
+        started = self._commit(start) if base is None and start else None
+        self.base = started or self._resolve(base or "HEAD", given=base is not None)
 
-    def _resolve(self, base: str, given: bool) -> str:
+    def _commit(self, rev: str) -> str | None:
+        """The commit ``rev`` names here, or None."""
         found = subprocess.run(
-            ["git", "-C", self.cwd, "rev-parse", "--verify", "-q", f"{base}^{{commit}}"],
+            ["git", "-C", self.cwd, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}"],
             capture_output=True,
             check=False,
             timeout=GIT_TIMEOUT,
         )
-        if found.returncode == 0:
-            return found.stdout.decode().strip()
+        return found.stdout.decode().strip() if found.returncode == 0 else None
+
+    def _resolve(self, base: str, given: bool) -> str:
+        found = self._commit(base)
+        if found is not None:
+            return found
         if given:
             raise TclaudeError(f"no such revision in {self.top}: {base}")
         # no commit yet: everything is new, against the empty tree

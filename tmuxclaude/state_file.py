@@ -32,6 +32,7 @@ KEEP_BACKUPS = 5  # copies of corrupt state files kept, the newest
 # tmux session names as tmux keeps them (it turns ':' and '.' into '_'); no '#',
 # which tmux would expand, and no control characters
 SESSION_PATTERN = re.compile(r"[^#:.\x00-\x1f\x7f]{1,200}")
+COMMIT_PATTERN = re.compile(r"[0-9a-f]{40}")
 LAYOUTS = ("tabbed", "split", "beside")
 _OPTIONAL_TEXT = ("session", "beside", "session_id", "session_source", "transcript", "worktree")
 
@@ -50,6 +51,7 @@ class SavedInstance:
     session_source: str | None = None
     transcript: str | None = None
     worktree: str | None = None
+    start_commit: str | None = None  # HEAD of the cwd's git worktree when the instance started
 
     @classmethod
     def from_json(cls, data: Any) -> SavedInstance:
@@ -79,6 +81,9 @@ class SavedInstance:
         for key in _OPTIONAL_TEXT:
             if not isinstance(data.get(key), str | None):
                 raise ValueError(f"{key} is neither null nor a string")
+        start = data.get("start_commit")
+        if start is not None and not (isinstance(start, str) and COMMIT_PATTERN.fullmatch(start)):
+            raise ValueError(f"start_commit {str(start)[:60]!r} is not a 40-hex commit id")
         session = data.get("session")
         if session is not None and not SESSION_PATTERN.fullmatch(session):
             raise ValueError(f"session {session!r} is not a tmux session name tclaude uses")

@@ -143,3 +143,100 @@ def test_odd_queries_are_words_not_syntax(tclaude: Tclaude, query: str) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     assert isinstance(json.loads(proc.stdout), list)
+
+
+def _in_pane(tclaude: Tclaude, tmp_path: Path, name: str, query: str) -> str:
+    """``tclaude history QUERY`` in a tmux pane of its own (a terminal); the pane id."""
+    import shlex
+    import sys
+
+    script = tmp_path / f"{name}.sh"
+    script.write_text(
+        f"cd {shlex.quote(str(tmp_path))}\n"
+        f"{shlex.quote(sys.executable)} -m tmuxclaude history {shlex.quote(query)}\n"
+        'echo "history exited $?"\n'
+        "sleep 600\n"
+    )
+    command = f"sh {shlex.quote(str(script))}"
+    if _has(tclaude, "hist"):
+        out = tclaude.tmux("new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "hist:", command)
+    else:
+        out = tclaude.tmux(
+            "new-session", "-d", "-s", "hist", "-x", "200", "-y", "50", "-P", "-F",
+            "#{pane_id}", command,
+        )  # fmt: skip
+    return out.strip()
+
+
+def _has(tclaude: Tclaude, session: str) -> bool:
+    import subprocess
+
+    return (
+        subprocess.run(
+            ["tmux", "-L", tclaude.socket, "has-session", "-t", session], capture_output=True
+        ).returncode
+        == 0
+    )
+
+
+def _screen(tclaude: Tclaude, pane: str, pattern: str) -> str:
+    import re
+    import time
+
+    deadline = time.monotonic() + 30  # a hang guard
+    while True:
+        text = tclaude.tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", pane)
+        if re.search(pattern, text):
+            return text
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{pattern!r} not on screen:\n{text}")
+        time.sleep(0.05)
+
+
+def test_on_a_terminal_history_numbers_the_matches_and_resumes_the_one_chosen(
+    tclaude: Tclaude, tmp_path: Path
+) -> None:
+    from tmuxclaude.transcript import project_dir
+
+    planted = {"a": "zebra pancake first", "b": "zebra pancake zebra pancake", "c": "nothing"}
+    for n, (name, prompt) in enumerate(planted.items()):
+        cwd = tmp_path / name
+        cwd.mkdir()
+        sid = f"{n}f3c9a1e-5b2d-4c7e-9f10-2a3b4c5d6e7f"
+        tr.write(
+            Path(project_dir(str(cwd))) / f"{sid}.jsonl",
+            [tr.user(prompt, sid, str(cwd)), tr.assistant([tr.text("ok")], sid, str(cwd))],
+        )
+    hits = tclaude.json("history", "--json", "zebra", "pancake")
+    assert len(hits) == 2
+    prompt = r"resume which conversation\? \(1-2; q, Esc or Enter quits\) \s*\Z"
+
+    # garbage asks again, out-of-range too; end of input quits: nothing started
+    pane = _in_pane(tclaude, tmp_path, "eof", "zebra pancake")
+    screen = _screen(tclaude, pane, prompt)
+    rows = [line for line in screen.splitlines() if line[:3] in ("1  ", "2  ")]
+    assert len(rows) == 2  # numbered in rank order (ids are cut to fit the terminal)
+    for row, hit in zip(rows, hits, strict=True):
+        assert hit["session_id"][:12] in row
+    for answer in ("yes please", "7", "0", "-1"):
+        tclaude.tmux("send-keys", "-t", pane, "-l", "--", answer)
+        tclaude.tmux("send-keys", "-t", pane, "Enter")
+    _screen(tclaude, pane, r"(?s)(answer a number from 1 to 2, or q.*){4}" + prompt)
+    tclaude.tmux("send-keys", "-t", pane, "C-d")
+    _screen(tclaude, pane, "history exited 0")
+    for key in ("q", "Escape", ""):
+        pane = _in_pane(tclaude, tmp_path, f"quit{key}", "zebra pancake")
+        _screen(tclaude, pane, prompt)
+        if key:
+            tclaude.tmux("send-keys", "-t", pane, key)
+        tclaude.tmux("send-keys", "-t", pane, "Enter")
+        _screen(tclaude, pane, "history exited 0")
+    assert tclaude.json("list") == []
+
+    # a number starts the conversation in its directory, as new --resume does
+    pane = _in_pane(tclaude, tmp_path, "pick", "zebra pancake")
+    _screen(tclaude, pane, prompt)
+    tclaude.tmux("send-keys", "-t", pane, "2", "Enter")
+    _screen(tclaude, pane, "history exited 0")
+    rows = tclaude.json("list")
+    assert [(r["session_id"], r["cwd"]) for r in rows] == [(hits[1]["session_id"], hits[1]["cwd"])]

@@ -161,8 +161,8 @@ def test_missing_transcript_is_no_usage(tmp_path: Path, reader: UsageReader) -> 
 
 
 def test_a_configured_family_replaces_its_default_only(tmp_path: Path, reader: UsageReader) -> None:
-    from tmuxclaude.cli.usage_column import prices
     from tmuxclaude.config import Config
+    from tmuxclaude.instance_usage import prices
 
     mine = {"sonnet": {"input": 1.0, "output": 2.0, "cache_write": 0.0, "cache_read": 0.0}}
     table = prices(Config(prices=mine))

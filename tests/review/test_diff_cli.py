@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import time
 from pathlib import Path
+
+import pytest
 
 from tests.support.cli_runner import Tclaude
 
@@ -88,7 +92,8 @@ def test_diff_against_a_base_and_in_a_repository_without_commits(
     first = git(repo, "rev-parse", "HEAD").strip()
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "second")
-    assert tclaude.json("diff", "api")["files"] == []
+    # HEAD by name: the default base is now the commit the instance started at
+    assert tclaude.json("diff", "api", "--base", "HEAD")["files"] == []
     assert {f["path"] for f in tclaude.json("diff", "api", "--base", first)["files"]} == {
         "app.py", "gone.txt", "logo.bin", "pkg/new.py"
     }  # fmt: skip
@@ -141,3 +146,70 @@ def test_diff_prints_file_names_from_the_repository_printable(
         assert "\x1b" not in out and "\x07" not in out, (args, out)
     stat = tclaude.run("diff", "api", "--stat").stdout
     assert " esc]0;PWNTITLE[2J[41mX.py | 1 +" in stat, stat
+
+
+def saved(tclaude: Tclaude, name: str) -> dict[str, object]:
+    state = json.loads((Path(os.environ["TCLAUDE_STATE_DIR"]) / "instances.json").read_text())
+    entry: dict[str, object] = next(e for e in state["instances"].values() if e["name"] == name)
+    return entry
+
+
+def test_diff_defaults_to_the_commit_the_instance_started_at(
+    tclaude: Tclaude, tmp_path: Path
+) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    new(tclaude, "plain", plain)
+    repo = repository(tmp_path / "repo")
+    start = git(repo, "rev-parse", "HEAD").strip()
+    new(tclaude, "api", repo)
+    deadline = time.monotonic() + 30  # a hang guard: the host records it after ready
+    while saved(tclaude, "api").get("start_commit") is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert saved(tclaude, "api")["start_commit"] == start
+    assert saved(tclaude, "plain").get("start_commit") is None  # not a repository
+    # the agent commits its work: diff still shows it, against the start
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "the agent's work")
+    (repo / "later.txt").write_text("after the commit\n")
+    data = tclaude.json("diff", "api")
+    assert data["base"] == start
+    assert {f["path"] for f in data["files"]} == {
+        "app.py",
+        "gone.txt",
+        "logo.bin",
+        "pkg/new.py",
+        "later.txt",
+    }
+    # --base still wins
+    head = tclaude.json("diff", "api", "--base", "HEAD")
+    assert [f["path"] for f in head["files"]] == ["later.txt"]
+
+
+def test_a_restored_instance_keeps_the_commit_it_started_at(
+    tclaude: Tclaude, tmp_path: Path
+) -> None:
+    """Restore started a new host, which recorded the then HEAD over the first start."""
+    repo = repository(tmp_path / "repo")
+    start = git(repo, "rev-parse", "HEAD").strip()
+    new(tclaude, "api", repo)
+    deadline = time.monotonic() + 30  # a hang guard
+    while saved(tclaude, "api").get("start_commit") is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "the agent's work")
+    tclaude.kill_server()
+    tclaude.run("restore")
+    tclaude.run("wait", "api", "--state", "idle", "--timeout", "30")
+    time.sleep(2)  # the restored host records after ready (a slow day only makes this weaker)
+    assert saved(tclaude, "api")["start_commit"] == start
+
+
+def test_a_bad_start_commit_in_the_state_file_is_refused() -> None:
+    from tmuxclaude.state_file import SavedInstance
+
+    entry = {"id": "abc123", "name": "api", "cwd": "/tmp"}
+    assert SavedInstance.from_json({**entry, "start_commit": "a" * 40}).start_commit == "a" * 40
+    for bad in ("HEAD", "-" + "a" * 39, "A" * 40, 7):
+        with pytest.raises(ValueError, match="start_commit"):
+            SavedInstance.from_json({**entry, "start_commit": bad})

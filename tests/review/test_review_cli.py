@@ -166,7 +166,7 @@ async def test_interactive_unknown_keys_and_eof_accept_nothing(
         if keys != ["Enter"]:
             tclaude.tmux("send-keys", "-t", pane, "Enter")
     await asyncio.to_thread(
-        _wait, tclaude, pane, r"(?s)(answer a, e, r, s, c or q.*){4}\[q\]uit\?\s*\Z"
+        _wait, tclaude, pane, r"(?s)(answer a, e, r, s, c, d or q.*){4}\[q\]uit\?\s*\Z"
     )
     tclaude.tmux("send-keys", "-t", pane, "C-d")  # end of input: quit
     await asyncio.to_thread(_wait, tclaude, pane, r"review exited 0")
@@ -296,3 +296,48 @@ async def test_a_fifo_is_not_read_and_an_edit_outside_is_flagged(
     assert f"    ! outside api's directory: {elsewhere / 'passwd'}\n" in listed
     assert re.search(r"  app\.py  \+1 -1  \d+s ago\n", listed), listed
     assert listed.count("outside") == 1
+
+
+async def test_interactive_d_shows_the_changes_since_the_instance_started(
+    tclaude: Tclaude, control: ControlServer, tmp_path: Path
+) -> None:
+    import json
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(tmp_path), *args], check=True, capture_output=True, text=True
+        ).stdout
+
+    git("init", "-q", "-b", "main")
+    git("config", "user.email", "t@example.com")
+    git("config", "user.name", "t")
+    (tmp_path / "notes.txt").write_text("before\n")
+    git("add", ".")
+    git("commit", "-q", "-m", "base")
+    start_commit = git("rev-parse", "HEAD").strip()
+    cli = await start(tclaude, control, tmp_path)
+    state = Path(os.environ["TCLAUDE_STATE_DIR"]) / "instances.json"
+    for _ in range(600):  # a hang guard: the host records it after ready
+        entries = json.loads(state.read_text())["instances"].values()
+        if next(e for e in entries if e["name"] == "api").get("start_commit"):
+            break
+        await asyncio.sleep(0.05)
+    assert next(e for e in entries if e["name"] == "api")["start_commit"] == start_commit
+    (tmp_path / "notes.txt").write_text("before\ncommitted by the agent\n")
+    git("commit", "-q", "-am", "the agent's work")
+    app = tmp_path / "app.py"
+    call = await propose(cli, app, "new\n")
+    await pending(tclaude, 1)
+    pane = _pane(tclaude, _review_command(tmp_path))
+    await asyncio.to_thread(_wait, tclaude, pane, r"\[q\]uit\?\s*\Z")
+    tclaude.tmux("send-keys", "-t", pane, "-l", "d")
+    tclaude.tmux("send-keys", "-t", pane, "Enter")
+    screen = await asyncio.to_thread(
+        _wait, tclaude, pane, r"(?s)\+committed by the agent.*\[q\]uit\?\s*\Z"
+    )
+    assert "diff --git a/notes.txt b/notes.txt" in screen
+    tclaude.tmux("send-keys", "-t", pane, "C-d")
+    await asyncio.to_thread(_wait, tclaude, pane, r"review exited 0")
+    await no_answer(cli, call)
+    assert not app.exists()

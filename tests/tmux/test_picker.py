@@ -149,3 +149,34 @@ def _newest(server: Server) -> str:
     """The client that attached last (tmux's best client when none is current)."""
     out = server.tmux("list-clients", "-F", "#{client_created} #{client_name}")
     return max(out.splitlines()).split(" ", 1)[1]
+
+
+def test_picker_rows_show_each_instance_usage_as_list_does(server: Server, client: Client) -> None:
+    from pathlib import Path
+
+    from tests.support import transcripts as tr
+    from tmuxclaude.transcript import project_dir
+
+    server.source()
+    server.new("used", "fresh")
+    rows = {row["name"]: row for row in server.tclaude.json("list")}
+    session_id = rows["used"]["session_id"]
+    cwd = str(server.root / "used")
+    usage = {"input_tokens": 30_000, "output_tokens": 2_000}
+    tr.write(
+        Path(project_dir(cwd)) / f"{session_id}.jsonl",
+        [
+            tr.user("hello", session_id, cwd),
+            tr.assistant([tr.text("hi")], session_id, cwd, usage=usage),
+        ],
+    )
+    listed = {row["name"]: row for row in server.tclaude.json("list")}
+    text = listed["used"]["usage"]
+    shown = f"{text['context_percent']:.0f}% ${text['cost_usd_estimate']:.2f}"
+    assert shown == "16% $0.12"
+    client.keys("C-b", "C-f")
+    screen = client.wait_screen(shown)
+    used = next(line for line in screen.splitlines() if " used " in line)
+    assert shown in used
+    fresh = next(line for line in screen.splitlines() if " fresh " in line)
+    assert "%" not in fresh and "$" not in fresh

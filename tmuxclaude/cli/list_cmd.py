@@ -31,8 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..durations import age
+    from ..instance_usage import usage_of
     from .output import print_json, state_style, table
-    from .usage_column import cell, usage_of
+    from .usage_column import cell
 
     app = App.load()
     only_remote = getattr(args, "only_remote", None)  # list --on NAME (cli/remote_verbs.py)

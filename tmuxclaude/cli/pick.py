@@ -1,6 +1,7 @@
 """Choose an instance in a full-screen picker, made for a tmux popup.
 
-Lists the running instances (name, state, how long in it, age, directory)
+Lists the running instances (name, state, how long in it, age, usage as in
+list, directory)
 with a live preview of the selected one. Keys: arrows or j/k move, Enter
 switches, 1-9 switch to that row, x kills (asks first), n starts an instance
 in the current directory, / filters, q or Esc quits; a click selects, a click

@@ -9,7 +9,8 @@ then asks:
 
   [a]ccept  [e]dit (in $VISUAL/$EDITOR, then accept what you saved)
   [r]eject  [s]kip  [c]omment (an @-mention of FILE:LINE and your text,
-  typed into Claude's prompt)  [q]uit
+  typed into Claude's prompt)  [d]iff since start (everything the instance
+  changed since it started, as `tclaude diff` shows it)  [q]uit
 
 There is no default answer: Enter alone or an unknown key asks again, end of
 input (Ctrl-D) quits, and nothing is accepted unless you say so. An edit
@@ -38,8 +39,8 @@ from ..registry import Instance
 from ..review import Proposal, answer, comment, pending
 from .flags import add_json_flag
 
-KEYS = "aersqc"
-PROMPT = "[a]ccept [e]dit [r]eject [s]kip [c]omment [q]uit? "
+KEYS = "aersqcd"
+PROMPT = "[a]ccept [e]dit [r]eject [s]kip [c]omment [d]iff since start [q]uit? "
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -180,7 +181,7 @@ def _ask(prompt: str) -> str:
         key = line.strip().lower()
         if len(key) == 1 and key in KEYS:
             return key
-        print("answer a, e, r, s, c or q, then Enter")
+        print("answer a, e, r, s, c, d or q, then Enter")
 
 
 def _read(prompt: str) -> str | None:
@@ -232,6 +233,9 @@ def _interactive(app: App, instance: Instance, submit: bool) -> int:
             if key == "c":
                 _interactive_comment(app, instance, proposal, submit)
                 continue
+            if key == "d":
+                _changes(instance)
+                continue
             contents: str | None = None
             if key == "e":
                 contents = edit_text(proposal.contents, proposal.path)
@@ -247,6 +251,16 @@ def _interactive(app: App, instance: Instance, submit: bool) -> int:
             print(f"{verb}: {where}")
             break
     return 0
+
+
+def _changes(instance: Instance) -> None:
+    """What the instance changed since it started, per file, as ``tclaude diff`` shows it."""
+    from .diff_cmd import show, worktree
+
+    try:
+        show(instance, worktree(instance))
+    except TclaudeError as err:
+        print(f"no changes to show: {err}")
 
 
 def _interactive_comment(app: App, instance: Instance, proposal: Proposal, submit: bool) -> None:

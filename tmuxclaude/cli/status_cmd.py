@@ -21,8 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..editor_client import editor_call
+    from ..instance_usage import usage_of
     from .output import print_json
-    from .usage_column import cell, usage_of
+    from .usage_column import cell
 
     app = App.load()
     instance = app.registry.resolve(args.target)

@@ -35,8 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..instance_usage import usage_of
     from ..watcher import Watcher
-    from .usage_column import usage_of
 
     app = App.load()
     watcher = Watcher(app.registry, app.tmux)

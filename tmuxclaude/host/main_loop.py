@@ -171,6 +171,7 @@ class Host:
         )
         signal_ready(self.options.ready_fifo, {"ready": True, **self._record()})
         self._publish("created")
+        self._spawn(self._record_start_commit())
         watch = asyncio.get_running_loop().create_task(self._watch_cwd())
         try:
             code = await self._run_claude()
@@ -331,6 +332,24 @@ class Host:
         except Exception:  # the state file is the CLI's; never die for it
             logger.warning("session id %s not recorded", change.session_id, exc_info=True)
 
+    async def _record_start_commit(self) -> None:
+        """Keep the cwd's HEAD in the state file: ``tclaude diff``'s base (after ready)."""
+        commit = await asyncio.to_thread(_head_commit, self.cwd)
+        if commit is None:
+            return
+        from ..state_file import StateFile
+
+        def keep_first() -> None:  # a restored instance keeps the start it had
+            with StateFile().locked() as entries:
+                entry = entries.get(self.options.instance_id)
+                if entry is not None and entry.start_commit is None:
+                    entry.start_commit = commit
+
+        try:
+            await asyncio.to_thread(keep_first)
+        except Exception:  # the state file is the CLI's; never die for it
+            logger.warning("start commit %s not recorded", commit, exc_info=True)
+
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
@@ -375,6 +394,26 @@ class Host:
             registry.cancel()
         logger.info("claude exited with %s", code)
         return code if code >= 0 else 128 - code
+
+
+def _head_commit(cwd: str) -> str | None:
+    """HEAD of the git worktree holding ``cwd``; None outside one or before a first commit."""
+    import subprocess
+
+    try:
+        proc = subprocess.run(
+            ["git", "-C", cwd, "rev-parse", "--verify", "-q", "HEAD"],
+            capture_output=True,
+            check=False,
+            timeout=30,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    commit = proc.stdout.decode(errors="replace").strip()
+    if proc.returncode != 0 or len(commit) != 40 or commit.strip("0123456789abcdef"):
+        return None
+    return commit
 
 
 def _usage_text(path: str) -> str | None:

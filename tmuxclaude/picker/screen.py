@@ -14,10 +14,14 @@ import locale
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..app import App
 from ..errors import TclaudeError
 from ..states import STATES, look
+
+if TYPE_CHECKING:
+    from ..usage import UsageReader
 from . import Row, ages, load_rows, urgent_index
 
 PREVIEW_EVERY = 0.5
@@ -59,6 +63,8 @@ class Picker:
     unicode: bool = True
     outcome: Outcome = field(default_factory=Outcome)
     client: str | None = None  # the tmux client to move on a switch (#{client_name})
+    usage: dict[str, str] = field(default_factory=dict)  # instance id -> "42% $1.23"
+    usage_reader: UsageReader | None = None
 
     # --- data -------------------------------------------------------------------
 
@@ -84,6 +90,16 @@ class Picker:
         elif keep is not None:
             ids = [row.instance.id for row in self.visible]
             self.selected = ids.index(keep) if keep in ids else self.selected
+
+    def read_usage(self) -> None:
+        """Each row's usage as ``list`` shows it, through one incremental reader."""
+        from ..instance_usage import usage_of
+        from ..usage import UsageReader, short
+
+        if self.usage_reader is None:
+            self.usage_reader = UsageReader()
+        found = usage_of([row.instance for row in self.rows], self.app.config, self.usage_reader)
+        self.usage = {key: short(data) for key, data in found.items() if data}
 
     def capture(self) -> None:
         row = self.current
@@ -127,6 +143,7 @@ class Picker:
             _put(screen, self.list_top, 2, empty, width, curses.A_DIM)
         now = time.time()
         name_width = max([len(r.instance.name) for r in visible] + [4])
+        usage_width = max([len(self.usage.get(r.instance.id, "")) for r in visible] + [1])
         for line, index in enumerate(range(self.top, min(len(visible), self.top + list_height))):
             row = visible[index]
             in_state, created = ages(row, now)
@@ -134,7 +151,8 @@ class Picker:
             number = str(index + 1) if index < 9 else " "
             text = (
                 f"{number}{here}{self.glyph(row)} {row.instance.name:<{name_width}}  "
-                f"{row.state:<8} {in_state:>4}  {created:>4}  {row.cwd}"
+                f"{row.state:<8} {in_state:>4}  {created:>4}  "
+                f"{self.usage.get(row.instance.id, '-'):<{usage_width}}  {row.cwd}"
             )
             attr = curses.A_REVERSE if index == self.selected else curses.A_NORMAL
             _put(screen, self.list_top + line, 0, text.ljust(width), width, attr)
@@ -315,8 +333,9 @@ class Picker:
 
     def main(self, screen: curses.window) -> None:
         _init_screen()
-        self.draw(screen)  # the list first: the preview follows within one capture
+        self.draw(screen)  # the list first: the preview and usage follow
         self.capture()
+        self.read_usage()
         self.draw(screen)
         next_preview = time.monotonic() + PREVIEW_EVERY
         next_list = time.monotonic() + LIST_EVERY
@@ -329,6 +348,7 @@ class Picker:
             now = time.monotonic()
             if now >= next_list:
                 self.reload()
+                self.read_usage()
                 next_list = now + LIST_EVERY
             after = self.current.pane_id if self.current else None
             if now >= next_preview or after != before:
