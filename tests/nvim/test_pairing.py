@@ -185,6 +185,11 @@ async def test_diffs_go_to_the_neovim_that_selected_last(
             break
         await asyncio.sleep(0.05)
     assert await _open_editors(cli) == ["s.txt"]  # B was entered last
+    # B's cursor in s.txt reaches Claude too (debounced: under load it came after A's
+    # selection below and made B the one used last); wait for it, then select in A
+    note = await cli.notification("selection_changed")
+    while note["params"]["filePath"] != str(sub / "s.txt"):
+        note = await cli.notification("selection_changed")
     await a.feed("2GVj")  # lines 2-3 in A (Claude shows them)
     note = await cli.notification("selection_changed")
     while note["params"]["selection"]["isEmpty"]:
