@@ -37,9 +37,10 @@ MAX_LINE = 16384  # bytes of one line of the ``watch --json`` stream, for its re
 # what publishers send; the stream adds snapshot/synced, seq and time
 DATAGRAM_TYPES = ("created", "state", "renamed", "killed")
 STREAM_TYPES = ("snapshot", "synced", *DATAGRAM_TYPES)
-# instance states (status.STATES; not imported: status pulls in session_ids)
+# instance states (state_tracker.STATES; not imported: it pulls in session_ids)
 STATES = ("starting", "idle", "busy", "waiting", "limited", "error", "stopped", "stale")
-# state.ID_PATTERN and NAME_PATTERN, copied: importing state.py costs the host's start ~9 ms
+# state_file.ID_PATTERN and NAME_PATTERN, copied: importing state_file.py costs the host's
+# start ~9 ms (tests/seams keeps the copies equal)
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]{0,47}")
 PANE_ID = re.compile(r"%[0-9]{1,9}")

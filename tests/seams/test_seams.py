@@ -291,3 +291,12 @@ def test_a_remote_target_for_a_local_only_verb_says_so(tmp_path: Path) -> None:
     registry = _registry(tmp_path, [PANE], [])
     with pytest.raises(TclaudeError, match="works on local instances only"):
         registry.resolve("alpha:r5")
+
+
+def test_the_light_copies_in_watch_match_their_originals() -> None:
+    """watch.py keeps its own copies so that the host starts light; they may not drift."""
+    from tmuxclaude import state_file, state_tracker, watch
+
+    assert watch.STATES == state_tracker.STATES
+    assert watch.ID_PATTERN.pattern == state_file.ID_PATTERN.pattern
+    assert watch.NAME_PATTERN.pattern == state_file.NAME_PATTERN.pattern
