@@ -208,7 +208,10 @@ class Tmux:
                 stderr=asyncio.subprocess.DEVNULL,
                 env=self._env(),
             )
-        except OSError:
+        except OSError as exc:  # the host's pane options and notices said so before
+            logging = sys.modules.get("logging")
+            if logging is not None:
+                logging.getLogger(__name__).warning("tmux not run: %s", exc)
             return ""
         out, _ = await proc.communicate()
         return out.decode(errors="replace")
