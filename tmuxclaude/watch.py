@@ -34,9 +34,9 @@ if TYPE_CHECKING:
 VERSION = 1
 MAX_DATAGRAM = 4096  # bytes; a larger one is dropped whole
 MAX_LINE = 16384  # bytes of one line of the ``watch --json`` stream, for its readers
-# what publishers send; the stream adds snapshot/synced, seq and time
+# what publishers send; the stream adds snapshot/synced (and alive: --heartbeat), seq and time
 DATAGRAM_TYPES = ("created", "state", "renamed", "killed")
-STREAM_TYPES = ("snapshot", "synced", *DATAGRAM_TYPES)
+STREAM_TYPES = ("snapshot", "synced", "alive", *DATAGRAM_TYPES)
 # instance states (state_tracker.STATES; not imported: it pulls in session_ids)
 STATES = ("starting", "idle", "busy", "waiting", "limited", "error", "stopped", "stale")
 # state_file.ID_PATTERN and NAME_PATTERN, copied: importing state_file.py costs the host's
@@ -125,11 +125,17 @@ def valid_target(value: object) -> bool:
     return isinstance(value, str) and TARGET.fullmatch(value) is not None and printable(value)
 
 
+def _number(value: object) -> bool:
+    """An int or a float, not a bool (JSON's true is not 1 here)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def check_fields(event: dict[str, object], required: tuple[str, ...]) -> bool:
     """True when every field of ``event`` that we know is valid and ``required`` are there.
 
     Fields: ``id``, ``name``, ``state``, ``unseen``, ``cwd``, ``pane``,
-    ``target`` and ``old`` (a state after ``state``, a name after ``renamed``).
+    ``target``, ``port``, ``created`` (epoch seconds) and ``old`` (a state after
+    ``state``, a name after ``renamed``).
     """
     if any(key not in event for key in required):
         return False
@@ -141,6 +147,8 @@ def check_fields(event: dict[str, object], required: tuple[str, ...]) -> bool:
         "cwd": lambda v: v is None or valid_cwd(v),
         "pane": lambda v: v is None or (isinstance(v, str) and PANE_ID.fullmatch(v) is not None),
         "target": lambda v: v is None or valid_target(v),
+        "port": lambda v: v is None or (_number(v) and isinstance(v, int) and 0 < v < 65536),
+        "created": lambda v: v is None or (_number(v) and 0 <= float(v) < 1e11),  # type: ignore[arg-type]
     }
     for key, check in checks.items():
         if key in event and not check(event[key]):
@@ -160,8 +168,9 @@ REQUIRED = {
     "killed": ("id",),
     "snapshot": ("id", "name", "state"),
     "synced": (),
+    "alive": (),
 }
-KEYS = ("id", "name", "state", "unseen", "cwd", "pane", "target", "old")
+KEYS = ("id", "name", "state", "unseen", "cwd", "pane", "target", "port", "created", "old")
 
 
 def parse_datagram(data: bytes) -> dict[str, object] | None:

@@ -18,7 +18,7 @@ import socket
 import time
 from typing import Any
 
-from . import paths, watch
+from . import VERSION, paths, watch
 from .errors import TclaudeError, TmuxError
 from .registry import Registry
 from .tmux import Tmux
@@ -82,8 +82,12 @@ class Watcher:
             if usage is not None:
                 event["usage"] = usage.get(fields["id"])
             events.append(event)
-        events.append(self._event("synced", {"count": len(events)}))
+        events.append(self._event("synced", {"count": len(events), "version": VERSION}))
         return events
+
+    def alive(self) -> dict[str, Any]:
+        """The heartbeat line (``watch --json --heartbeat``): nothing happened, we are here."""
+        return self._event("alive", {})
 
     def _current(self) -> list[dict[str, Any]]:
         """Every instance of the registry, as the stream shows it."""
@@ -100,6 +104,8 @@ class Watcher:
                     "cwd": instance.cwd if watch.valid_cwd(instance.cwd) else None,
                     "pane": pane.pane_id if pane else None,
                     "target": target if watch.valid_target(target) else None,
+                    "port": instance.port,
+                    "created": round(instance.created, 3) if instance.created else None,
                 }
             )
         return current
@@ -169,6 +175,7 @@ class Watcher:
             fields = {key: datagram.get(key) for key in watch.KEYS if key != "old"}
             fields["unseen"] = bool(fields["unseen"])
             fields["target"] = self._target(fields["pane"])
+            fields["created"] = fields["created"] or round(time.time(), 3)  # about now
             self.known[instance_id] = fields
             return [self._event("created", fields)]
         new = {"state": datagram["state"], "unseen": bool(datagram.get("unseen"))}

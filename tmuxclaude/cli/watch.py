@@ -3,13 +3,16 @@
 
 With --json each line is one JSON object with "type" (snapshot, synced,
 created, state, renamed, killed), a growing "seq", "time", and the instance's
-"id", "name", "state", "unseen", "cwd", "pane", "target" ("old": the state or
-name before). "synced" ends the snapshot. Runs until interrupted or its
-output is closed.
+"id", "name", "state", "unseen", "cwd", "pane", "target", "port", "created"
+("old": the state or name before). "synced" ends the snapshot and names
+this tclaude's "version". With --heartbeat N, an "alive" line follows N
+seconds without events, so a reader can tell a quiet stream from a dead
+link. Runs until interrupted or its output is closed.
 
 examples:
   tclaude watch
   tclaude watch --json | jq -c 'select(.type == "state" and .state == "waiting")'
+  tclaude watch --json --heartbeat 1
 """
 
 from __future__ import annotations
@@ -32,12 +35,22 @@ class _Stop(Exception):
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     add_json_flag(parser)
+    parser.add_argument(
+        "--heartbeat",
+        type=float,
+        metavar="SECONDS",
+        help='with --json: an "alive" line after SECONDS without events',
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import TclaudeError
     from ..instance_usage import usage_of
     from ..watcher import Watcher
 
+    heartbeat = args.heartbeat
+    if heartbeat is not None and not (0.05 <= heartbeat <= 3600):
+        raise TclaudeError("--heartbeat takes seconds between 0.05 and 3600")
     app = App.load()
     watcher = Watcher(app.registry, app.tmux)
     previous = signal.signal(signal.SIGTERM, _stop)
@@ -49,10 +62,14 @@ def run(args: argparse.Namespace) -> int:
         poller.register(watcher.fileno(), select.POLLIN)
         out = sys.stdout.fileno()
         poller.register(out, 0)  # only POLLERR/POLLHUP: the reader went away (| head)
+        wait = -1 if heartbeat is None or not args.json else int(heartbeat * 1000)
         while True:
-            ready = poller.poll()
+            ready = poller.poll(wait)
             if any(fd == out for fd, _ in ready):
                 return 0
+            if not ready:
+                _write([watcher.alive()], args.json)
+                continue
             _write(watcher.receive(), args.json)
     except (_Stop, KeyboardInterrupt):
         return 0

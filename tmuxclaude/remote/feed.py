@@ -8,8 +8,9 @@ bad one is dropped, with one throttled log line. What the feed knows is kept
 in ``<state dir>/remotes/<remote>.feed.json`` (0600, written atomically) with the
 time of last contact, for ``list`` to show fresh or stale; it is written at
 most once per ``SAVE_EVERY`` (and at once on synced and on disconnect), so a
-chatty remote costs few writes. A snapshot after ``synced`` (a watcher's resync)
-starts a new snapshot. A remote instance
+chatty remote costs few writes; an ``alive`` line (the stream's heartbeat)
+only touches the file, so its modification time is the last contact. A
+snapshot after ``synced`` (a watcher's resync) starts a new snapshot. A remote instance
 that goes into a state that needs the user is announced locally as a local
 one is (``attention.announce``), named ``REMOTE:NAME``.
 """
@@ -21,6 +22,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -28,6 +30,7 @@ from typing import Any
 
 from .. import paths, watch
 from ..state_tracker import ATTENTION
+from .replies import usage_figures
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +38,14 @@ BACKOFF = (1.0, 30.0)  # seconds: first delay before a restart, and the cap
 MAX_INSTANCES = 1000  # a remote reporting more is cut off there
 DROP_LOG_EVERY = 60.0  # seconds between two log lines about dropped lines
 CACHE_VERSION = 1
-KEPT = ("id", "name", "state", "unseen", "cwd", "target")  # what the cache keeps per instance
+# what the cache keeps per instance
+KEPT = ("id", "name", "state", "unseen", "cwd", "target", "port", "created", "usage")
 SAVE_EVERY = 0.5  # seconds: the cache is written at most this often while events flow
+HEARTBEAT = 1.0  # seconds: the remote's watch says "alive" after this long without events
+VERSION_TEXT = re.compile(r"[0-9][0-9A-Za-z.+-]{0,40}")
 
 Notify = Callable[[str, str], Coroutine[Any, Any, None]]  # (REMOTE:NAME, state)
+Changed = Callable[["Feed"], None]  # after what the feed knows changed (or its connection)
 
 
 def cache_path(remote: str) -> str:
@@ -79,6 +86,11 @@ def parse_line(line: bytes) -> dict[str, Any] | None:
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             return None
         parsed["count"] = count
+        version = event.get("version")
+        if isinstance(version, str) and VERSION_TEXT.fullmatch(version):
+            parsed["version"] = version
+    if kind == "snapshot":
+        parsed["usage"] = usage_figures(event.get("usage"))
     return parsed
 
 
@@ -97,6 +109,7 @@ class Feed:
         argv: list[str],
         notify: Notify | None = None,
         backoff: tuple[float, float] = BACKOFF,
+        changed: Changed | None = None,
     ) -> None:
         if not watch.NAME_PATTERN.fullmatch(remote):
             raise ValueError(f"invalid remote name {remote!r}")
@@ -104,6 +117,8 @@ class Feed:
         self.argv = argv
         self.notify = notify
         self.backoff = backoff
+        self.changed = changed
+        self.version: str | None = None  # the remote tclaude's, from its last snapshot
         self.instances: dict[str, dict[str, Any]] = {}
         self.connected = False
         self.contact: float | None = None  # time of the last valid line
@@ -170,6 +185,7 @@ class Feed:
             if self.connected:
                 self.connected = False
                 self._save()
+                self._changed()
             logger.info("feed of %s ended (%s)", self.remote, proc.returncode)
         return synced
 
@@ -181,6 +197,11 @@ class Feed:
             return False
         self.contact = time.time()
         kind = event["type"]
+        if kind == "alive":
+            if self.connected and self._save_later is None:
+                with contextlib.suppress(OSError):
+                    os.utime(cache_path(self.remote))  # its mtime: the last contact
+            return False
         fields = {k: event.get(k) for k in KEPT}
         fields["unseen"] = bool(fields["unseen"])
         if kind == "snapshot":
@@ -199,7 +220,9 @@ class Feed:
                 if old is not None and old["state"] != now["state"]:
                     self._notify_if_needed(now)  # changed while we did not listen
             self.connected, self.synced = True, self.contact
+            self.version = event.get("version")
             self._save()
+            self._changed()
             return True
         if self._pending is not None:
             self._drop(line)  # an event before the snapshot ended
@@ -213,12 +236,21 @@ class Feed:
         elif known is not None or len(self.instances) < MAX_INSTANCES:  # created, state
             changed = known is None or known["state"] != fields["state"]
             if known is not None:  # what the event does not say stays as it was
-                fields.update({k: known.get(k) for k in ("cwd", "target") if k not in event})
+                kept = ("cwd", "target", "port", "created", "usage")
+                fields.update({k: known.get(k) for k in kept if k not in event or k == "usage"})
             self.instances[event["id"]] = fields
             if changed:
                 self._notify_if_needed(fields)
         self._save_soon()
+        self._changed()
         return False
+
+    def _changed(self) -> None:
+        if self.changed is not None:
+            try:
+                self.changed(self)
+            except Exception:  # a view of the feed; the feed goes on
+                logger.exception("feed of %s: change callback failed", self.remote)
 
     def _save_soon(self) -> None:
         """Write the cache now, or once ``SAVE_EVERY`` has passed since the last write."""
@@ -271,6 +303,7 @@ class Feed:
             "connected": self.connected,
             "contact": self.contact,
             "synced": self.synced,
+            "tclaude": self.version,
             "instances": list(self.instances.values()),
         }
         path = cache_path(self.remote)
@@ -330,6 +363,25 @@ def take_lock() -> int | None:
     return fd
 
 
+def running() -> bool:
+    """True while a ``watch-remotes`` holds its lock (so the feed caches are kept current)."""
+    import fcntl
+
+    try:
+        fd = os.open(lock_path(), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing drops the shared lock we may have taken
+    return False
+
+
 def configured(config: object) -> dict[str, list[str]]:
     """Remote name -> the argv of its ``tclaude watch --json``, from the config's remotes.
 
@@ -344,6 +396,6 @@ def configured(config: object) -> dict[str, list[str]]:
     ssh = importlib.import_module(f"{__package__}.ssh")
     return {
         # by name: remote_argv loads the config with its dirs (the control socket's)
-        name: list(ssh.remote_argv(name, ["watch", "--json"]))
+        name: list(ssh.remote_argv(name, ["watch", "--json", "--heartbeat", f"{HEARTBEAT:g}"]))
         for name in remotes
     }

@@ -1,6 +1,11 @@
-"""The remotes' instances for ``tclaude list``: asked in parallel, cached, stale when silent.
+"""The remotes' instances for ``tclaude list``: pushed, else asked; cached, stale when silent.
 
-Each remote is asked once (``tclaude list --json --remote-envelope`` over its
+While ``watch-remotes`` runs (the tmux plugin starts it), each remote's feed
+keeps ``<state dir>/remotes/NAME.feed.json`` current (remote/feed.py), and
+its modification time is the last word from the remote (a heartbeat each
+second): ``list`` reads that file and asks nobody. A feed silent for longer
+than the remote timeout shows its instances stale, at once. Without a
+connected feed, each remote is asked once (``tclaude list --json --remote-envelope`` over its
 shared connection) with the remote timeout; all are asked at the same time,
 so the slowest costs the timeout, not the sum. What a remote answered is
 cached (``<state dir>/remotes/NAME.json``, 0600); a remote that does not
@@ -9,6 +14,7 @@ answer is shown with its cached instances, marked stale with their age.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -20,7 +26,7 @@ from .. import VERSION, paths
 from ..config import Config
 from ..errors import TclaudeError
 from ..names import printable
-from . import replies
+from . import feed, replies
 from .ssh import Remote, RemoteError, call, configured, last_line
 
 
@@ -54,6 +60,71 @@ def _cached(name: str) -> tuple[list[dict[str, Any]], float] | None:
         return rows, max(0.0, time.time() - float(data["at"]))
     except (OSError, ValueError, KeyError, TypeError, TclaudeError):
         return None
+
+
+def pushed(remote: Remote, now: float | None = None) -> Listing | None:
+    """What ``remote``'s running, connected feed knows, or None (then ask it)."""
+    if not feed.running():
+        return None
+    path = feed.cache_path(remote.name)
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        return None
+    data = feed.read_cache(remote.name)
+    if data is None or data.get("connected") is not True:
+        return None
+    now = time.time() if now is None else now
+    listing = Listing(remote.name)
+    try:
+        listing.rows = _feed_rows(remote.name, data, now)
+    except (TclaudeError, TypeError, ValueError):
+        return None
+    silent = max(0.0, now - mtime)
+    if silent > remote.timeout:
+        listing.state = "unreachable"
+        listing.stale_for = silent
+        listing.message = f"remote {remote.name}: no word from it for {silent:.0f}s"
+    elif data.get("tclaude") not in (None, VERSION):
+        listing.state = "version-mismatch"
+        listing.message = (
+            f"remote {remote.name} runs tclaude {printable(str(data['tclaude']), 40)}, "
+            f"this one is {VERSION}; tclaude remote install {remote.name}"
+        )
+    _mark(listing)
+    return listing
+
+
+def _feed_rows(name: str, data: dict[str, Any], now: float) -> list[dict[str, Any]]:
+    """The feed's instances as list rows; what the feed does not carry (connected CLIs)
+    comes from the last full list of that instance, else is unknown (None)."""
+    listed = {row["id"]: row for row in (_cached(name) or ([], 0.0))[0]}
+    rows = []
+    for entry in data.get("instances", []):
+        if not isinstance(entry, dict):
+            continue
+        created = entry.get("created")
+        item = {
+            **{k: entry.get(k) for k in ("id", "name", "state", "cwd", "target", "port")},
+            "unseen": entry.get("unseen") is True,
+            "created": created,
+            "age": now - created if isinstance(created, int | float) else None,
+            "running": entry.get("state") not in ("stopped", None),
+            "usage": entry.get("usage"),
+        }
+        row = replies.instance_row(name, item)
+        before = listed.get(row["id"])
+        row["clis"] = before["clis"] if before else None
+        if row["usage"] is None and before:
+            row["usage"] = before["usage"]
+        rows.append(row)
+    return rows
+
+
+def _mark(listing: Listing) -> None:
+    for row in listing.rows:
+        row["stale"] = listing.stale_for is not None
+        row["seen"] = listing.stale_for
 
 
 def ask(remote: Remote) -> Listing:
@@ -90,16 +161,44 @@ def ask(remote: Remote) -> Listing:
         cached = _cached(remote.name)
         if cached is not None:
             listing.rows, listing.stale_for = cached
-    for row in listing.rows:
-        row["stale"] = listing.stale_for is not None
-        row["seen"] = listing.stale_for
+    _mark(listing)
     return listing
 
 
-def gather(config: Config, only: str | None = None) -> list[Listing]:
-    """Every configured remote's listing (or remote ``only``'s), asked in parallel."""
+def gather(config: Config, only: str | None = None, *, fresh: bool = False) -> list[Listing]:
+    """Every configured remote's listing (or remote ``only``'s): from its feed, else asked
+    (in parallel); ``fresh`` asks every remote whatever its feed says."""
     remotes = [Remote.named(config, only)] if only else configured(config)
-    if not remotes:
-        return []
-    with ThreadPoolExecutor(max_workers=len(remotes)) as pool:
-        return list(pool.map(ask, remotes))
+    listings = {r.name: None if fresh else pushed(r) for r in remotes}
+    to_ask = [r for r in remotes if listings[r.name] is None]
+    if to_ask:
+        with ThreadPoolExecutor(max_workers=len(to_ask)) as pool:
+            for listing in pool.map(ask, to_ask):
+                listings[listing.remote] = listing
+    return [listing for listing in listings.values() if listing is not None]
+
+
+def known(config: Config) -> list[Listing]:
+    """Every remote as known here, asking nobody (the picker, the menu): its connected
+    feed, else the newer of its feed's and its last list's instances, marked stale."""
+    listings = []
+    now = time.time()
+    for remote in configured(config):
+        listing = pushed(remote, now)
+        if listing is None:
+            listing = Listing(remote.name, state="unknown")
+            cached = _cached(remote.name)
+            data = feed.read_cache(remote.name)
+            contact = data.get("contact") if data else None
+            if (
+                data
+                and isinstance(contact, int | float)
+                and (cached is None or now - contact < cached[1])
+            ):
+                with contextlib.suppress(TclaudeError, TypeError, ValueError):
+                    cached = _feed_rows(remote.name, data, now), max(0.0, now - contact)
+            if cached is not None:
+                listing.rows, listing.stale_for = cached
+            _mark(listing)
+        listings.append(listing)
+    return listings

@@ -83,13 +83,13 @@ def instance_row(remote: str, item: Any) -> dict[str, Any]:
     row["age"] = max(0.0, float(row["age"] or 0.0))
     for key in _FLAG_KEYS:
         row[key] = item.get(key) is True
-    row["usage"] = _usage(item.get("usage"))
+    row["usage"] = usage_figures(item.get("usage"))
     row["socket"] = row["lockfile"] = None  # the remote's files: no meaning here
     row["remote"] = remote
     return row
 
 
-def _usage(value: Any) -> dict[str, Any] | None:
+def usage_figures(value: Any) -> dict[str, Any] | None:
     """Usage figures: a flat object of numbers and short strings, or None."""
     if not isinstance(value, dict):
         return None
