@@ -182,6 +182,8 @@ class Watcher:
         if datagram.get("pane") and datagram["pane"] != known["pane"]:
             new["pane"] = datagram["pane"]
             new["target"] = self._target(datagram["pane"])
+        if datagram.get("port") and datagram["port"] != known.get("port"):
+            new["port"] = datagram["port"]
         if all(known.get(key) == value for key, value in new.items()):
             return []
         old = known["state"]

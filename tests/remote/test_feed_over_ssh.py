@@ -49,7 +49,9 @@ def test_watch_remotes_follows_a_remote_over_ssh_beside_list(
             time.sleep(0.1)
         listed = json.loads(tclaude.run("list", "--json").stdout)
         assert [(r["remote"], r["name"], r["stale"]) for r in listed] == [("beta", "w1", False)]
-        # list's own cache, beside the feed's, and neither clobbers the other
+        # list's own cache (list reads the feed now: --fresh asks), beside the feed's,
+        # and neither clobbers the other
+        tclaude.run("list", "--fresh")
         assert _feed_cache(isolated_env, "beta") is not None
         own = Path(isolated_env["TCLAUDE_STATE_DIR"]) / "remotes" / "beta.json"
         assert [r["name"] for r in json.loads(own.read_text())["rows"]] == ["w1"]

@@ -120,6 +120,21 @@ class Machine:
             timeout=30,
         )
 
+    def tclaude(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """This machine's tclaude run there by its own user (not over ssh); raises on failure."""
+        proc = subprocess.run(
+            ["ip", "netns", "exec", self.netns, sys.executable, "-m", "tmuxclaude", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, **self.env()},
+            cwd=self.home,
+            timeout=60,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"{self.name}: tclaude {' '.join(args)}: {proc.stderr.strip()}")
+        return proc
+
     def reset(self) -> None:
         """Back to a fresh machine: its tmux server and hosts gone, its state forgotten."""
         self.link_up(True)

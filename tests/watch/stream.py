@@ -16,9 +16,9 @@ from typing import Any
 class WatchStream:
     """``tclaude watch --json`` as a child; its lines are read by a thread."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tmuxclaude", "watch", "--json"],
+            [sys.executable, "-m", "tmuxclaude", "watch", "--json", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={**os.environ, **(env or {})},
@@ -26,6 +26,7 @@ class WatchStream:
         self.lines: queue.Queue[bytes] = queue.Queue()
         self.seen: list[dict[str, Any]] = []
         self._stopped: tuple[int, str] | None = None
+        self.synced_event: dict[str, Any] | None = None
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -52,6 +53,7 @@ class WatchStream:
     async def synced(self) -> list[dict[str, Any]]:
         """The snapshot events, once ``synced`` has come."""
         done = await self.next("synced")
+        self.synced_event = done
         snapshot = [e for e in self.seen if e["type"] == "snapshot"]
         assert len(snapshot) == done["count"]
         for event in snapshot:

@@ -339,3 +339,53 @@ async def test_c1_and_bidi_controls_are_refused(tmp_path: Path, bad: str) -> Non
         assert feed.dropped == 2
     finally:
         await _stop(task)
+
+
+async def test_port_created_usage_and_version_are_kept_when_valid(tmp_path: Path) -> None:
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
+    usage = {"context_percent": 12.5, "cost_usd_estimate": 0.5, "model": "m\u009b1"}
+    lines = [
+        json.dumps({**snap, "port": 41000, "created": 1700000000.5, "usage": usage}),
+        json.dumps({**snap, "id": "b1", "name": "web", "port": True}),
+        json.dumps({**snap, "id": "c1", "name": "db", "port": 70000}),
+        json.dumps({**snap, "id": "d1", "name": "ui", "created": "yesterday"}),
+        json.dumps({**snap, "id": "e1", "name": "ok", "usage": {"context_percent": "x"}}),
+        json.dumps({"type": "synced", "seq": 2, "count": 2, "version": "9.9.9"}),
+        json.dumps({**snap, "type": "state", "seq": 3, "state": "busy"}),
+    ]
+    feed = _stream_feed(tmp_path, "kept", lines)
+    task = await _start(feed)
+    try:
+        await _until("busy", lambda: _cached("kept").get("api") == "busy")
+        data = read_cache("kept") or {}
+        by_name = {entry["name"]: entry for entry in data["instances"]}
+        assert set(by_name) == {"api", "ok"} and feed.dropped == 3
+        api = by_name["api"]  # the state event said none of these: they stay
+        assert (api["port"], api["created"]) == (41000, 1700000000.5)
+        assert api["usage"]["context_percent"] == 12.5 and "\u009b" not in api["usage"]["model"]
+        assert by_name["ok"]["usage"] is None
+        assert data["tclaude"] == "9.9.9"
+    finally:
+        await _stop(task)
+
+
+async def test_an_alive_line_touches_the_cache_only(tmp_path: Path) -> None:
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
+    lines = [json.dumps(snap), json.dumps({"type": "synced", "seq": 2, "count": 1})]
+    alive = json.dumps({"type": "alive", "seq": 3, "time": 1.0})
+    script = tmp_path / "beats.sh"
+    script.write_text(
+        f"cat <<'EOF'\n" + "\n".join(lines) + "\nEOF\n"
+        f"while sleep 0.2; do echo '{alive}'; done\n"
+    )
+    feed = Feed("beats", ["sh", str(script)], backoff=(5, 5))
+    task = await _start(feed)
+    try:
+        await _until("synced", lambda: feed.synced)
+        path = cache_path("beats")
+        os.utime(path, (1.0, 1.0))  # as if written long ago
+        before = Path(path).read_text()
+        await _until("a touch", lambda: os.stat(path).st_mtime > time.time() - 5)
+        assert Path(path).read_text() == before and feed.dropped == 0
+    finally:
+        await _stop(task)

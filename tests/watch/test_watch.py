@@ -97,6 +97,38 @@ async def test_two_watchers_see_the_same_change(
         await stream.next("state", name="a", state="busy")
 
 
+async def test_heartbeat_lines_and_what_the_stream_says_of_each_instance(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer, watchers: list[WatchStream]
+) -> None:
+    from tmuxclaude import VERSION
+
+    await _new(tclaude, control, "a", tmp_path)
+    stream = WatchStream(args=("--heartbeat", "0.2"))
+    watchers.append(stream)
+    [first] = await stream.synced()
+    assert isinstance(first["port"], int) and first["created"] <= time.time()
+    alive = await stream.next("alive")
+    later = await stream.next("alive")
+    assert later["seq"] > alive["seq"] and set(alive) == {"seq", "type", "time"}
+    await _new(tclaude, control, "b", tmp_path)
+    created = await stream.next("created", name="b")
+    assert isinstance(created["port"], int) and created["port"] != first["port"]
+    assert abs(created["created"] - time.time()) < 60
+    again = WatchStream()
+    watchers.append(again)
+    await again.synced()
+    # a plain watch --json has no heartbeat; its synced line names the version
+    assert again.synced_event is not None and again.synced_event["version"] == VERSION
+
+
+def test_a_bad_heartbeat_is_one_line(tclaude: Tclaude) -> None:
+    proc = tclaude.run("watch", "--json", "--heartbeat", "0", check=False)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines() == [
+        "tclaude: --heartbeat takes seconds between 0.05 and 3600"
+    ]
+
+
 def test_a_closed_output_ends_it_cleanly(tclaude: Tclaude, isolated_env: dict[str, str]) -> None:
     # only one line ("synced"): it must notice the reader is gone while it waits
     watch = f"{sys.executable} -m tmuxclaude watch --json"

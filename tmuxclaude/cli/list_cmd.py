@@ -1,13 +1,16 @@
 """List the instances: running ones from tmux, stopped ones from the state file.
 
-With remotes configured, their instances too (the REMOTE column), each remote
-asked in parallel within the remote timeout; one that does not answer shows
-what it said last, marked stale with its age.
+With remotes configured, their instances too (the REMOTE column). While
+watch-remotes runs (the tmux plugin starts it) they come from its feeds,
+asking nobody; else (or with --fresh) each remote is asked, in parallel,
+within the remote timeout. A remote that does not answer (or whose feed
+has been silent that long) shows what it said last, marked stale with its age.
 
 examples:
   tclaude list
   tclaude list --json | jq '.[] | select(.state == "waiting") | .name'
   tclaude list --on gpu                      only the remote gpu's
+  tclaude list --fresh                       ask every remote now
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     add_json_flag(parser)
+    parser.add_argument(
+        "--fresh", action="store_true", help="ask each remote now, not its feed (see watch-remotes)"
+    )
     # what a local tclaude asks a remote's: its version with the rows (remote/listing.py)
     parser.add_argument("--remote-envelope", action="store_true", help=argparse.SUPPRESS)
 
@@ -54,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if app.config.remotes:  # only then: no ssh, threads or subprocess on the plain path
         from ..remote.listing import gather
 
-        for listing in gather(app.config, only_remote):
+        for listing in gather(app.config, only_remote, fresh=args.fresh):
             rows += listing.rows
             if listing.message:
                 notes.append(listing.message)
@@ -79,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             r["id"],
             r["state"],
             str(r["port"] or "-"),
-            str(r["clis"]),
+            "-" if r["clis"] is None else str(r["clis"]),
             age(r["age"]),
             cell(r["usage"]),
             r["target"] or "-",

@@ -298,6 +298,7 @@ class Host:
                 "unseen": unseen,
                 "cwd": self.cwd if events.valid_cwd(self.cwd) else None,
                 "pane": self.pane.pane,
+                "port": self.port,
             }
         )
 

@@ -1,0 +1,168 @@
+"""list while watch-remotes runs: the remotes' rows come from their feeds, asking nobody;
+a feed that falls silent (a cut link) shows its remote stale within the remote's timeout."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.cli_runner import Tclaude
+from tests.support.remotes import Machine, Remotes
+
+
+@pytest.fixture
+def feeds(isolated_env: dict[str, str], remotes: Remotes) -> Iterator[subprocess.Popen[bytes]]:
+    """``tclaude watch-remotes`` for the configured remotes, stopped (and checked) after."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tmuxclaude", "watch-remotes"],
+        env=isolated_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    yield proc
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+
+
+@pytest.fixture
+def no_ssh(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """An env whose ``ssh`` only leaves a mark and fails: a list run with it asked nobody
+    if the mark is not there."""
+    bin_dir, mark = tmp_path / "no-ssh-bin", tmp_path / "ssh-was-run"
+    bin_dir.mkdir()
+    fake = bin_dir / "ssh"
+    fake.write_text(f"#!/bin/sh\ntouch {mark}\nexit 255\n")
+    fake.chmod(0o755)
+    return {"PATH": f"{bin_dir}:{os.environ['PATH']}"}, mark
+
+
+def _feed(env: dict[str, str], remote: str) -> dict[str, Any]:
+    path = Path(env["TCLAUDE_STATE_DIR"]) / "remotes" / f"{remote}.feed.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _until_fed(env: dict[str, str], remote: str, names: list[str], feeds: Any) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        data = _feed(env, remote)
+        if data.get("connected") and sorted(i["name"] for i in data["instances"]) == names:
+            return
+        assert time.monotonic() < deadline, (data, feeds.poll())
+        time.sleep(0.1)
+
+
+def _rows(tclaude: Tclaude, env: dict[str, str]) -> tuple[dict[str, Any], str]:
+    proc = tclaude.run("list", "--json", env=env)
+    return {r["name"]: r for r in json.loads(proc.stdout)}, proc.stderr
+
+
+def test_list_takes_the_remotes_rows_from_their_feeds(
+    tclaude: Tclaude,
+    remotes: Remotes,
+    isolated_env: dict[str, str],
+    feeds: subprocess.Popen[bytes],
+    no_ssh: tuple[dict[str, str], Path],
+) -> None:
+    tclaude.run("new", "--name", "here", "--detached")
+    tclaude.run("new", "--on", "alpha", "--name", "there", "--detached")
+    tclaude.run("new", "--on", "beta", "--name", "yonder", "--detached")
+    _until_fed(isolated_env, "alpha", ["there"], feeds)
+    _until_fed(isolated_env, "beta", ["yonder"], feeds)
+    env, mark = no_ssh
+    rows, err = _rows(tclaude, env)
+    assert not mark.exists(), "list ran ssh while the feeds were connected"
+    assert err == ""
+    assert set(rows) == {"here", "there", "yonder"}
+    there = rows["there"]
+    assert (there["remote"], there["stale"], there["state"]) == ("alpha", False, "idle")
+    assert there["cwd"].startswith("/") and there["socket"] is None
+    assert isinstance(there["port"], int) and there["age"] >= 0
+    human = tclaude.run("list", env=env).stdout
+    assert any(line.split()[:2] == ["there", "alpha"] for line in human.splitlines())
+    assert not mark.exists()
+    # --fresh asks the remote (and so its ssh); list's own cache is written beside the feed's
+    proc = tclaude.run("list", "--json", "--fresh", env=env, check=False)
+    assert mark.exists()
+    assert "remote alpha: ssh failed" in proc.stderr
+    fresh = {r["name"]: r for r in tclaude.json("list", "--fresh")}
+    assert fresh["there"]["stale"] is False and fresh["there"]["clis"] == 1
+    own = Path(isolated_env["TCLAUDE_STATE_DIR"]) / "remotes" / "alpha.json"
+    assert [r["name"] for r in json.loads(own.read_text())["rows"]] == ["there"]
+    assert _feed(isolated_env, "alpha")["connected"] is True
+
+
+def test_a_new_remote_instance_reaches_list_through_the_feed(
+    tclaude: Tclaude,
+    remotes: Remotes,
+    alpha: Machine,
+    isolated_env: dict[str, str],
+    feeds: subprocess.Popen[bytes],
+    no_ssh: tuple[dict[str, str], Path],
+) -> None:
+    tclaude.run("new", "--on", "alpha", "--name", "first", "--detached")
+    _until_fed(isolated_env, "alpha", ["first"], feeds)
+    # started on alpha by alpha's own user: only the feed can tell this side
+    alpha.tclaude("new", "--name", "second", "--detached")
+    _until_fed(isolated_env, "alpha", ["first", "second"], feeds)
+    env, mark = no_ssh
+    rows, _ = _rows(tclaude, env)
+    assert not mark.exists()
+    assert rows["second"]["remote"] == "alpha" and rows["second"]["stale"] is False
+    assert rows["second"]["clis"] is None  # not carried by the feed, never listed yet
+    alpha.tclaude("kill", "second")
+    _until_fed(isolated_env, "alpha", ["first"], feeds)
+    rows, _ = _rows(tclaude, env)
+    assert set(rows) == {"first"}
+
+
+def test_a_silent_feed_shows_its_remote_stale_within_the_timeout(
+    tclaude: Tclaude,
+    remotes: Remotes,
+    alpha: Machine,
+    isolated_env: dict[str, str],
+    no_ssh: tuple[dict[str, str], Path],
+    request: pytest.FixtureRequest,
+) -> None:
+    config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    config.write_text("remote_timeout = 30.0\n\n" + remotes.config_toml({"alpha": 4.0}))
+    feeds = request.getfixturevalue("feeds")
+    tclaude.run("new", "--on", "alpha", "--name", "far", "--detached")
+    tclaude.run("new", "--on", "beta", "--name", "near", "--detached")
+    _until_fed(isolated_env, "alpha", ["far"], feeds)
+    _until_fed(isolated_env, "beta", ["near"], feeds)
+    env, mark = no_ssh
+    alpha.link_up(False)
+    try:
+        deadline = time.monotonic() + 30  # a hang guard: 4 s of silence makes it stale
+        while True:
+            rows, err = _rows(tclaude, env)
+            if rows["far"]["stale"]:
+                break
+            assert time.monotonic() < deadline, rows
+            time.sleep(0.2)
+        assert not mark.exists(), "list asked alpha instead of reading its feed"
+        assert rows["far"]["state"] == "idle" and rows["far"]["seen"] >= 4.0
+        assert rows["near"]["stale"] is False
+        assert "remote alpha: no word from it for" in err
+        assert "alpha (stale" in tclaude.run("list", env=env).stdout
+    finally:
+        alpha.link_up(True)
+    deadline = time.monotonic() + 90
+    while _rows(tclaude, env)[0]["far"]["stale"]:
+        assert time.monotonic() < deadline, "alpha's feed did not come back"
+        time.sleep(0.5)
