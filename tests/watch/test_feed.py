@@ -375,8 +375,7 @@ async def test_an_alive_line_touches_the_cache_only(tmp_path: Path) -> None:
     alive = json.dumps({"type": "alive", "seq": 3, "time": 1.0})
     script = tmp_path / "beats.sh"
     script.write_text(
-        f"cat <<'EOF'\n" + "\n".join(lines) + "\nEOF\n"
-        f"while sleep 0.2; do echo '{alive}'; done\n"
+        "cat <<'EOF'\n" + "\n".join(lines) + f"\nEOF\nwhile sleep 0.2; do echo '{alive}'; done\n"
     )
     feed = Feed("beats", ["sh", str(script)], backoff=(5, 5))
     task = await _start(feed)
