@@ -20,7 +20,8 @@ from tests.status.test_status_tmux import Client
 from tests.support.cli_runner import Tclaude
 from tests.support.hosts import ControlServer, FakeCli
 from tmuxclaude.host.attention import announce
-from tmuxclaude.remote.feed import Feed, cache_path, read_cache
+from tmuxclaude.remote.feed import Feed
+from tmuxclaude.remote.feed_cache import cache_path, read_cache
 from tmuxclaude.tmux import Tmux
 
 

@@ -70,12 +70,12 @@ def run(args: argparse.Namespace) -> int:
 def _close(app: App, name: str) -> None:
     """Stop a removed remote's connection and forget what tclaude cached of it."""
     from .. import paths
-    from ..remote import feed, listing
+    from ..remote import feed_cache, listing
     from ..remote.ssh import Remote, close
 
     if name in app.config.remotes:
         close(Remote.named(app.config, name))
-    for cached in (listing.cache_path(name), feed.cache_path(name)):
+    for cached in (listing.cache_path(name), feed_cache.cache_path(name)):
         paths.remove_quietly(cached)
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from .. import paths, watch
 from ..state_tracker import ATTENTION
+from .feed_cache import CACHE_VERSION, cache_path, lock_path, read_cache
 from .replies import usage_figures
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,6 @@ logger = logging.getLogger(__name__)
 BACKOFF = (1.0, 30.0)  # seconds: first delay before a restart, and the cap
 MAX_INSTANCES = 1000  # a remote reporting more is cut off there
 DROP_LOG_EVERY = 60.0  # seconds between two log lines about dropped lines
-CACHE_VERSION = 1
 # what the cache keeps per instance
 KEPT = ("id", "name", "state", "unseen", "cwd", "target", "port", "created", "usage")
 SAVE_EVERY = 0.5  # seconds: the cache is written at most this often while events flow
@@ -46,21 +46,6 @@ VERSION_TEXT = re.compile(r"[0-9][0-9A-Za-z.+-]{0,40}")
 
 Notify = Callable[[str, str], Coroutine[Any, Any, None]]  # (REMOTE:NAME, state)
 Changed = Callable[["Feed"], None]  # after what the feed knows changed (or its connection)
-
-
-def cache_path(remote: str) -> str:
-    """The feed's cache; ``<remote>.json`` beside it is list's own (remote/listing.py)."""
-    return os.path.join(paths.state_dir(), "remotes", f"{remote}.feed.json")
-
-
-def read_cache(remote: str) -> dict[str, Any] | None:
-    """The cached view of ``remote`` (see ``Feed._save``), or None when there is none."""
-    try:
-        with open(cache_path(remote), encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("version") == CACHE_VERSION else None
 
 
 def parse_line(line: bytes) -> dict[str, Any] | None:
@@ -338,10 +323,6 @@ async def run_feeds(feeds: list[Feed]) -> None:
     await asyncio.gather(*(feed.run() for feed in feeds))
 
 
-def lock_path() -> str:
-    return os.path.join(paths.runtime_dir(), "watch-remotes.lock")
-
-
 def take_lock() -> int | None:
     """Hold the one-per-user lock of ``watch-remotes`` (an fd kept open, with our pid in it),
     or None when another process holds it."""
@@ -361,25 +342,6 @@ def take_lock() -> int | None:
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
     return fd
-
-
-def running() -> bool:
-    """True while a ``watch-remotes`` holds its lock (so the feed caches are kept current)."""
-    import fcntl
-
-    try:
-        fd = os.open(lock_path(), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)  # closing drops the shared lock we may have taken
-    return False
 
 
 def configured(config: object) -> dict[str, list[str]]:

@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +25,8 @@ from .. import VERSION, paths
 from ..config import Config
 from ..errors import TclaudeError
 from ..names import printable
-from . import feed, replies
+from . import feed_cache as feed
+from . import replies
 from .ssh import Remote, RemoteError, call, configured, last_line
 
 
@@ -172,6 +172,8 @@ def gather(config: Config, only: str | None = None, *, fresh: bool = False) -> l
     listings = {r.name: None if fresh else pushed(r) for r in remotes}
     to_ask = [r for r in remotes if listings[r.name] is None]
     if to_ask:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=len(to_ask)) as pool:
             for listing in pool.map(ask, to_ask):
                 listings[listing.remote] = listing
