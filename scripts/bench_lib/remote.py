@@ -93,7 +93,7 @@ def run(box: Sandbox, log: Callable[[str], None], runs: int = 10) -> list[Row]:
         Row(SECTION, "tclaude list --json, 10 local, no remotes", ms(median(local)),
             value=median(local), unit="s"),
         Row(SECTION, what + ", from the feeds",
-            f"{ms(median(merged))} (+{delta * 1000:.0f} ms)", "≤ local + 25 ms",
+            f"{ms(median(merged))} ({delta * 1000:+.0f} ms)", "≤ local + 25 ms",
             verdict(delta, 0.025), value=median(merged), unit="s", extra={"delta_s": delta}),
         Row(SECTION, what + ", --fresh (asked)", ms(median(asked)),
             value=median(asked), unit="s"),
