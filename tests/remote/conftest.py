@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.hosts import ControlServer
 from tests.support.remotes import Machine, Remotes, close_masters, started
 
 
@@ -43,3 +44,15 @@ def alpha(remotes: Remotes) -> Machine:
 @pytest.fixture
 def beta(remotes: Remotes) -> Machine:
     return remotes.machines["beta"]
+
+
+@pytest.fixture
+async def alpha_control(alpha: Machine) -> AsyncIterator[ControlServer]:
+    """Fake claudes started on alpha dial in here (its sessions get FAKE_CLAUDE_CONTROL)."""
+    path = str(alpha.root / "control.sock")
+    server = ControlServer(path)
+    await server.start()
+    alpha.extra_env.write_text(f"export FAKE_CLAUDE_CONTROL={path}\n")
+    yield server
+    await server.close()
+    os.unlink(path)

@@ -3,6 +3,7 @@ a feed that falls silent (a cut link) shows its remote stale within the remote's
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -15,7 +16,9 @@ from typing import Any
 
 import pytest
 
+from tests.status.test_status_tmux import Client
 from tests.support.cli_runner import Tclaude
+from tests.support.hosts import ControlServer
 from tests.support.remotes import Machine, Remotes
 
 
@@ -166,3 +169,32 @@ def test_a_silent_feed_shows_its_remote_stale_within_the_timeout(
     while _rows(tclaude, env)[0]["far"]["stale"]:
         assert time.monotonic() < deadline, "alpha's feed did not come back"
         time.sleep(0.5)
+
+
+async def test_a_remote_instance_needing_you_is_told_here_and_listed_waiting(
+    tclaude: Tclaude,
+    remotes: Remotes,
+    alpha: Machine,
+    alpha_control: ControlServer,
+    isolated_env: dict[str, str],
+    feeds: subprocess.Popen[bytes],
+    no_ssh: tuple[dict[str, str], Path],
+) -> None:
+    tclaude.tmux("new-session", "-d", "-s", "tclaude")
+    client = Client(tclaude.socket)  # the message goes to attached clients
+    try:
+        await asyncio.to_thread(tclaude.run, "new", "--on", "alpha", "--name", "api", "--detached")
+        cli = await alpha_control.accept()
+        await asyncio.to_thread(_until_fed, isolated_env, "alpha", ["api"], feeds)
+        await cli.hook("UserPromptSubmit")
+        await cli.hook("PermissionRequest", {"tool_name": "Write"})
+        deadline = time.monotonic() + 30
+        while "tclaude: alpha:api needs you" not in tclaude.tmux("show-messages"):
+            assert time.monotonic() < deadline, tclaude.tmux("show-messages")
+            await asyncio.sleep(0.05)
+        env, mark = no_ssh
+        rows, _ = await asyncio.to_thread(_rows, tclaude, env)
+        assert (rows["api"]["state"], rows["api"]["stale"]) == ("waiting", False)
+        assert not mark.exists()
+    finally:
+        client.close()

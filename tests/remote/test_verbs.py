@@ -4,27 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from tests.support.cli_runner import Tclaude
 from tests.support.hosts import ControlServer
 from tests.support.remotes import Machine, Remotes
-
-
-@pytest.fixture
-async def alpha_control(alpha: Machine) -> AsyncIterator[ControlServer]:
-    """Fake claudes started on alpha dial in here (its sessions get FAKE_CLAUDE_CONTROL)."""
-    path = str(alpha.root / "control.sock")
-    server = ControlServer(path)
-    await server.start()
-    alpha.extra_env.write_text(f"export FAKE_CLAUDE_CONTROL={path}\n")
-    yield server
-    await server.close()
-    os.unlink(path)
 
 
 async def test_new_send_status_kill_on_a_remote(

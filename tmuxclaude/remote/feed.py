@@ -224,8 +224,12 @@ class Feed:
                 kept = ("cwd", "target", "port", "created", "usage")
                 fields.update({k: known.get(k) for k in kept if k not in event or k == "usage"})
             self.instances[event["id"]] = fields
-            if changed:
+            if changed and needs_user(fields):
+                # written before the user is told: what list or the picker shows then agrees
+                self._save_now()
                 self._notify_if_needed(fields)
+                self._changed()
+                return False
         self._save_soon()
         self._changed()
         return False
@@ -243,12 +247,16 @@ class Feed:
             return
         delay = self._saved_at + SAVE_EVERY - time.monotonic()
         if delay <= 0:
-            self._save()
+            self._save_now()
         else:
             self._save_later = asyncio.get_running_loop().call_later(delay, self._save_late)
 
     def _save_late(self) -> None:
         self._save_later = None
+        self._save_now()
+
+    def _save_now(self) -> None:
+        """``_save``, an error logged: the feed goes on without its cache."""
         try:
             self._save()
         except OSError as exc:
