@@ -163,6 +163,15 @@ def test_a_silent_feed_shows_its_remote_stale_within_the_timeout(
         assert rows["near"]["stale"] is False
         assert "remote alpha: no word from it for" in err
         assert "alpha (stale" in tclaude.run("list", env=env).stdout
+        # once ssh gives up (ServerAlive: 15 s), the feed says why; list still asks nobody
+        deadline = time.monotonic() + 90
+        while (_feed(isolated_env, "alpha").get("down") or {}).get("code") != 255:
+            assert time.monotonic() < deadline, _feed(isolated_env, "alpha")
+            time.sleep(0.5)
+        rows, err = _rows(tclaude, env)
+        assert rows["far"]["stale"] is True and rows["far"]["state"] == "idle"
+        assert "remote alpha: unreachable (" in err and "--fresh" in err
+        assert not mark.exists(), "list asked an unreachable alpha"
     finally:
         alpha.link_up(True)
     deadline = time.monotonic() + 90

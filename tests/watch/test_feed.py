@@ -389,3 +389,15 @@ async def test_an_alive_line_touches_the_cache_only(tmp_path: Path) -> None:
         assert Path(path).read_text() == before and feed.dropped == 0
     finally:
         await _stop(task)
+
+
+async def test_a_run_that_fails_says_why_in_the_cache(tmp_path: Path) -> None:
+    argv = ["sh", "-c", "echo noise >&2; printf 'ssh: connect: No route\\033[2J\\n' >&2; exit 255"]
+    feed = Feed("gone", argv, backoff=(5, 5))
+    task = await _start(feed)
+    try:
+        down = await _until("a down record", lambda: (read_cache("gone") or {}).get("down"))
+        assert down["code"] == 255 and down["message"] == "ssh: connect: No route[2J"
+        assert (read_cache("gone") or {})["connected"] is False
+    finally:
+        await _stop(task)

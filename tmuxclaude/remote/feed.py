@@ -29,13 +29,15 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from .. import paths, watch
+from ..names import printable
 from ..state_tracker import ATTENTION
-from .feed_cache import CACHE_VERSION, cache_path, lock_path, read_cache
+from .feed_cache import CACHE_VERSION, RETRY_CAP, cache_path, lock_path, read_cache
 from .replies import usage_figures
 
 logger = logging.getLogger(__name__)
 
-BACKOFF = (1.0, 30.0)  # seconds: first delay before a restart, and the cap
+BACKOFF = (1.0, RETRY_CAP)  # seconds: first delay before a restart, and the cap
+STDERR_KEPT = 2048  # bytes of the end of a run's stderr, for the reason it ended
 MAX_INSTANCES = 1000  # a remote reporting more is cut off there
 DROP_LOG_EVERY = 60.0  # seconds between two log lines about dropped lines
 # what the cache keeps per instance
@@ -104,6 +106,7 @@ class Feed:
         self.backoff = backoff
         self.changed = changed
         self.version: str | None = None  # the remote tclaude's, from its last snapshot
+        self.down: dict[str, Any] | None = None  # how and when the last run ended unsynced
         self.instances: dict[str, dict[str, Any]] = {}
         self.connected = False
         self.contact: float | None = None  # time of the last valid line
@@ -150,7 +153,7 @@ class Feed:
                 *self.argv,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
                 start_new_session=True,
             )
         except OSError as exc:
@@ -158,18 +161,35 @@ class Feed:
             return False
         self.proc = proc
         assert proc.stdout is not None
+        assert proc.stderr is not None
+        errors = asyncio.get_running_loop().create_task(_tail(proc.stderr))
+        ended = False
         try:
             async for line in _lines(proc.stdout):
                 synced = self._line(line) or synced
+            ended = True
         finally:
             # its whole group: a child that holds the pipe would keep wait() waiting
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
             await proc.wait()
             self.proc = None
-            if self.connected:
+            if ended:  # not cancelled: why it ended, for list to say without asking
+                try:
+                    tail = await asyncio.wait_for(errors, 1.0)
+                except (TimeoutError, OSError):
+                    tail = b""
+                lines = [x for x in tail.decode("utf-8", "replace").splitlines() if x.strip()]
+                self.down = {
+                    "at": time.time(),
+                    "code": proc.returncode,
+                    "message": printable(lines[-1], 200) if lines else "",
+                }
+            else:
+                errors.cancel()
+            if self.connected or ended:
                 self.connected = False
-                self._save()
+                self._save_now()
                 self._changed()
             logger.info("feed of %s ended (%s)", self.remote, proc.returncode)
         return synced
@@ -206,6 +226,7 @@ class Feed:
                     self._notify_if_needed(now)  # changed while we did not listen
             self.connected, self.synced = True, self.contact
             self.version = event.get("version")
+            self.down = None
             self._save()
             self._changed()
             return True
@@ -297,6 +318,7 @@ class Feed:
             "contact": self.contact,
             "synced": self.synced,
             "tclaude": self.version,
+            "down": self.down,
             "instances": list(self.instances.values()),
         }
         path = cache_path(self.remote)
@@ -324,6 +346,14 @@ async def _lines(stream: asyncio.StreamReader) -> AsyncIterator[bytes]:
             if not skipping:
                 yield b"<too long>"
             buffer, skipping = b"", True
+
+
+async def _tail(stream: asyncio.StreamReader) -> bytes:
+    """The last ``STDERR_KEPT`` bytes of ``stream`` (read to its end, so it never blocks)."""
+    kept = b""
+    while chunk := await stream.read(65536):
+        kept = (kept + chunk)[-STDERR_KEPT:]
+    return kept
 
 
 async def run_feeds(feeds: list[Feed]) -> None:

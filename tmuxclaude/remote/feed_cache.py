@@ -14,6 +14,7 @@ from typing import Any
 from .. import paths
 
 CACHE_VERSION = 1
+RETRY_CAP = 30.0  # seconds: the longest wait of a feed before it tries its remote again
 
 
 def cache_path(remote: str) -> str:

@@ -27,7 +27,7 @@ from ..errors import TclaudeError
 from ..names import printable
 from . import feed_cache as feed
 from . import replies
-from .ssh import Remote, RemoteError, call, configured, last_line
+from .ssh import SSH_FAILED, Remote, RemoteError, call, configured, last_line
 
 
 @dataclass
@@ -72,9 +72,11 @@ def pushed(remote: Remote, now: float | None = None) -> Listing | None:
     except OSError:
         return None
     data = feed.read_cache(remote.name)
+    now = time.time() if now is None else now
+    if data is not None and data.get("connected") is False:
+        return _unreachable(remote, data, now)
     if data is None or data.get("connected") is not True:
         return None
-    now = time.time() if now is None else now
     listing = Listing(remote.name)
     try:
         listing.rows = _feed_rows(remote.name, data, now)
@@ -91,6 +93,34 @@ def pushed(remote: Remote, now: float | None = None) -> Listing | None:
             f"remote {remote.name} runs tclaude {printable(str(data['tclaude']), 40)}, "
             f"this one is {VERSION}; tclaude remote install {remote.name}"
         )
+    _mark(listing)
+    return listing
+
+
+def _unreachable(remote: Remote, data: dict[str, Any], now: float) -> Listing | None:
+    """A remote whose feed's last try failed in ssh itself (unreachable), recently: stale,
+    without asking (that would wait out the timeout); None for any other state (ask it)."""
+    down = data.get("down")
+    if not isinstance(down, dict) or down.get("code") != SSH_FAILED:
+        return None
+    at = down.get("at")
+    # the feed tries again at least every RETRY_CAP seconds (each try within the timeout)
+    if not isinstance(at, int | float) or not 0 <= now - at <= feed.RETRY_CAP + remote.timeout + 5:
+        return None
+    listing = Listing(remote.name, state="unreachable")
+    contact = data.get("contact")
+    cached = _cached(remote.name)
+    try:
+        if data.get("synced") and isinstance(contact, int | float):
+            listing.rows, listing.stale_for = _feed_rows(remote.name, data, now), now - contact
+        elif cached is not None:
+            listing.rows, listing.stale_for = cached
+    except (TclaudeError, TypeError, ValueError):
+        return None
+    if listing.stale_for is not None:
+        listing.stale_for = max(0.0, listing.stale_for)
+    why = printable(str(down.get("message") or "no message"), 200)
+    listing.message = f"remote {remote.name}: unreachable ({why}); tclaude list --fresh asks it"
     _mark(listing)
     return listing
 
