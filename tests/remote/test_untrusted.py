@@ -58,3 +58,18 @@ def test_relayed_text_and_errors_lose_their_control_characters(
     assert proc.returncode == 2
     assert proc.stdout == "ok [31mred[0m\n"
     assert proc.stderr == "tclaude: beta: bad ]0;title thing\n"
+
+
+def test_a_wait_answer_is_checked_and_its_exit_code_kept(
+    tclaude: Tclaude, remotes: Remotes, beta: Machine
+) -> None:
+    answer = {"name": "api", "id": "abc123", "state": "stopped", "result": "stopped", "x": 1}
+    _answer_with(beta, json.dumps(answer), code=3)
+    proc = tclaude.run("wait", "beta:api", "--state", "idle", "--json", check=False)
+    assert proc.returncode == 3, proc
+    del answer["x"]  # only the keys tclaude's wait answers
+    assert json.loads(proc.stdout) == answer
+    _answer_with(beta, json.dumps({**answer, "state": "\x1b[2J"}), code=1)
+    proc = tclaude.run("wait", "beta:api", "--state", "idle", "--json", check=False)
+    assert proc.returncode == 2 and proc.stdout == "", proc
+    assert proc.stderr == "tclaude: remote beta: its wait answer is not tclaude's\n"

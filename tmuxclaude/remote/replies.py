@@ -22,6 +22,7 @@ INSTANCE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 STATES = frozenset(
     ("starting", "idle", "busy", "waiting", "limited", "error", "stopped", "stale", "running")
 )
+WAIT_RESULTS = frozenset(("reached", "timeout", "stopped"))
 VERSION = re.compile(r"tclaude ([0-9][0-9A-Za-z.+-]{0,40})")
 _TEXT_KEYS = ("cwd", "target", "pane", "window", "session", "layout", "session_id")
 _NUMBER_KEYS = ("port", "clis", "pid", "created", "age")
@@ -87,6 +88,24 @@ def instance_row(remote: str, item: Any) -> dict[str, Any]:
     row["socket"] = row["lockfile"] = None  # the remote's files: no meaning here
     row["remote"] = remote
     return row
+
+
+def wait_result(remote: str, value: Any) -> dict[str, Any]:
+    """A remote's ``tclaude wait --json`` object, checked, with only its known keys."""
+    if not isinstance(value, dict):
+        raise RemoteReplyError(f"remote {remote}: its wait answer is not an object")
+    name, instance_id = value.get("name"), value.get("id")
+    state, result = value.get("state"), value.get("result")
+    if (
+        not isinstance(name, str)
+        or not REMOTE_NAME.fullmatch(name)
+        or not isinstance(instance_id, str)
+        or not INSTANCE_ID.fullmatch(instance_id)
+        or state not in STATES
+        or result not in WAIT_RESULTS
+    ):
+        raise RemoteReplyError(f"remote {remote}: its wait answer is not tclaude's")
+    return {"name": name, "id": instance_id, "state": state, "result": result}
 
 
 def usage_figures(value: Any) -> dict[str, Any] | None:
