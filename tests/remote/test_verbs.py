@@ -115,3 +115,10 @@ def test_wait_json_on_a_remote_is_its_object_and_its_exit_code(
         waiter.wait()
     assert waiter.returncode == 3, (out, err)
     assert json.loads(out) == {**ours, "state": "stopped", "result": "stopped"}
+
+
+def test_list_on_an_empty_remote_says_how_to_start_one_there(
+    tclaude: Tclaude, remotes: Remotes
+) -> None:
+    proc = tclaude.run("list", "--on", "alpha")
+    assert proc.stdout == "no instances; start one with: tclaude new --on alpha\n"
