@@ -14,6 +14,7 @@ import os
 from ..app import App
 from ..errors import TclaudeError
 from ..tmux import inside_tmux, literal
+from . import replies
 from .names import check_instance
 from .ssh import Remote, call, last_line, remote_argv
 
@@ -42,13 +43,11 @@ def attach_remote(app: App, remote: Remote, target: str | None, verb: str) -> in
     if not inside_tmux():
         if verb == "switch":
             raise TclaudeError(f"not inside tmux: use tclaude attach {label}")
-        if target is not None:
-            _check_there(remote, target)
+        _check_there(remote, target)
         os.execvp(argv[0], argv)
     pane = find_window(app, label)
     if pane is None:
-        if target is not None:
-            _check_there(remote, target)
+        _check_there(remote, target)
         where: list[str] = []
         if os.environ.get("TMUX_PANE"):  # after the caller's window
             window = app.tmux.display("#{window_id}", os.environ["TMUX_PANE"]).strip()
@@ -63,9 +62,25 @@ def attach_remote(app: App, remote: Remote, target: str | None, verb: str) -> in
     return 0
 
 
-def _check_there(remote: Remote, target: str) -> None:
-    """One quick call first (status, over the shared connection): a remote that does not
-    answer, or has no such instance, is a one-line error here, not a window that dies."""
-    reply = call(remote, ["status", target, "--json"])
+def _check_there(remote: Remote, target: str | None) -> None:
+    """One quick call first, over the shared connection: a remote that does not answer, or
+    has no such running instance (no running one at all, without a target), is a one-line
+    error here, not a window that dies or the remote's words in the terminal."""
+    if target is not None:
+        reply = call(remote, ["status", target, "--json"])
+        if reply.code != 0:
+            why = last_line(reply.stderr).removeprefix("tclaude: ")
+            raise TclaudeError(f"{remote.name}: {why}")
+        return
+    reply = call(remote, ["list", "--json", "--remote-envelope"])  # its own, not its remotes'
     if reply.code != 0:
         raise TclaudeError(f"{remote.name}: {last_line(reply.stderr).removeprefix('tclaude: ')}")
+    envelope = replies.parse_json(remote.name, reply.stdout)
+    rows = replies.instance_rows(
+        remote.name, envelope.get("instances") if isinstance(envelope, dict) else None
+    )
+    if not any(row["running"] for row in rows):
+        raise TclaudeError(
+            f"{remote.name}: no running instances; start one with tclaude new --on {remote.name},"
+            f" or tclaude restore --on {remote.name}"
+        )

@@ -109,7 +109,7 @@ def ssh_argv(remote: Remote, *, tty: bool = False) -> list[str]:
         "-o", f"ControlPersist={CONTROL_PERSIST}",
         "-o", "ServerAliveInterval=5",
         "-o", "ServerAliveCountMax=3",
-        "-t" if tty else "-T",
+        *(["-t", "-o", "LogLevel=ERROR"] if tty else ["-T"]),  # no "Shared connection closed"
         "--",
         remote.ssh,
     ]  # fmt: skip
