@@ -7,6 +7,7 @@ import pty
 import select
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -137,3 +138,31 @@ def test_a_remote_attach_that_fails_in_a_terminal_writes_only_the_failure(
     code, out = _in_a_terminal(["attach", "alpha:api"], {"TERM": "dumb"})
     assert code != 0
     assert out == b"open terminal failed: terminal does not support clear\r\n", out
+
+
+def test_an_attach_whose_link_drops_puts_the_terminal_right_and_says_so(
+    tclaude: Tclaude, remotes: Remotes, alpha: Machine
+) -> None:
+    """The remote tmux had set the alternate screen, keypad and reporting modes on the
+    terminal and could not undo them: ssh ended silently and left them on."""
+    from tmuxclaude.remote.attach import TERMINAL_RESET
+
+    tclaude.run("new", "--on", "alpha", "--name", "api", "--detached")
+
+    def cut_once_attached() -> None:
+        deadline = time.monotonic() + 60
+        while not alpha.tmux("list-clients").stdout.strip() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        alpha.link_up(False)
+
+    cutter = threading.Thread(target=cut_once_attached)
+    cutter.start()
+    try:
+        code, out = _in_a_terminal(["attach", "alpha:api"], {"TERM": "xterm-256color"})
+    finally:
+        cutter.join()
+        alpha.link_up(True)
+    assert b"\x1b[?1049h" in out  # the remote tmux took the terminal
+    assert code == 2, out[-300:]
+    ending = TERMINAL_RESET.encode() + b"tclaude: remote alpha: the connection was lost\r\n"
+    assert out.endswith(ending), out[-300:]

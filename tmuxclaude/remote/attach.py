@@ -4,7 +4,7 @@ Inside tmux, ``tclaude switch NAME:inst`` opens a window named ``NAME:inst``
 (marked with the window option ``@tclaude-remote``) that runs ``ssh -t ...
 tclaude attach inst`` over the remote's shared connection, or focuses the one
 already open. Outside tmux, ``tclaude attach NAME:inst`` runs that ssh in the
-terminal itself.
+terminal itself, and puts the terminal right if the connection drops.
 """
 
 from __future__ import annotations
@@ -16,9 +16,15 @@ from ..errors import TclaudeError
 from ..tmux import inside_tmux, literal
 from . import replies
 from .names import check_instance
-from .ssh import Remote, call, last_line, remote_argv
+from .ssh import SSH_FAILED, Remote, RemoteError, call, last_line, remote_argv
 
 MARK = "@tclaude-remote"
+# what a tmux client sets on its terminal and undoes when it ends: the alternate screen,
+# scroll region, keypad and cursor modes, mouse, focus and bracketed-paste reporting
+TERMINAL_RESET = (
+    "\x1b[?1049l\x1b[r\x1b[?1l\x1b>\x1b[?12l\x1b[?25h\x1b[0m"
+    "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1004l\x1b[?2004l"
+)
 
 
 def find_window(app: App, label: str) -> str | None:
@@ -44,7 +50,7 @@ def attach_remote(app: App, remote: Remote, target: str | None, verb: str) -> in
         if verb == "switch":
             raise TclaudeError(f"not inside tmux: use tclaude attach {label}")
         _check_there(remote, target)
-        os.execvp(argv[0], argv)
+        return _in_terminal(remote, argv)
     pane = find_window(app, label)
     if pane is None:
         _check_there(remote, target)
@@ -60,6 +66,31 @@ def attach_remote(app: App, remote: Remote, target: str | None, verb: str) -> in
         app.tmux.run("set-option", "-w", "-t", made[1], MARK, label)
     app.tmux.sequence(focus_commands(pane, client=True))
     return 0
+
+
+def _in_terminal(remote: Remote, argv: list[str]) -> int:
+    """Run the attaching ``ssh -t`` in this terminal; its exit code.
+
+    When the connection drops, the remote tmux client cannot undo what it set
+    on the terminal (the alternate screen, mouse and focus reporting: stray
+    escapes and ``^@`` at the prompt afterwards), and the answers to its
+    terminal queries may still arrive: ssh failing (255) resets the terminal
+    here, drops that pending input, and says so in one line.
+    """
+    import subprocess
+    import sys
+
+    code = subprocess.call(argv)
+    if code != SSH_FAILED:
+        return code
+    if sys.stdout.isatty():
+        sys.stdout.write(TERMINAL_RESET)
+        sys.stdout.flush()
+    if sys.stdin.isatty():
+        import termios
+
+        termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+    raise RemoteError(f"remote {remote.name}: the connection was lost", "unreachable")
 
 
 def _check_there(remote: Remote, target: str | None) -> None:
