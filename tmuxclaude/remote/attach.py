@@ -72,10 +72,10 @@ def _in_terminal(remote: Remote, argv: list[str]) -> int:
     """Run the attaching ``ssh -t`` in this terminal; its exit code.
 
     When the connection drops, the remote tmux client cannot undo what it set
-    on the terminal (the alternate screen, mouse and focus reporting: stray
-    escapes and ``^@`` at the prompt afterwards), and the answers to its
-    terminal queries may still arrive: ssh failing (255) resets the terminal
-    here, drops that pending input, and says so in one line.
+    on the terminal (the alternate screen, keypad mode, mouse and focus
+    reporting, which then type escape sequences at the prompt), and answers to
+    its terminal queries may still be pending: ssh failing (255) resets the
+    terminal here, drops that pending input, and says so in one line.
     """
     import subprocess
     import sys
