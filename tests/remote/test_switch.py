@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -72,3 +78,91 @@ def test_switch_to_a_remote_instance_that_is_not_there_is_one_line(
     assert proc.stderr.count("\n") == 1
     windows = tclaude.tmux("list-windows", "-a", "-F", "#{window_name}")
     assert windows.split() == ["main"] or len(windows.splitlines()) == 1, windows
+
+
+def test_attach_to_a_remote_without_running_instances_is_one_line_naming_it(
+    tclaude: Tclaude, remotes: Remotes
+) -> None:
+    """It ran ssh -t, and the remote's own words came through: no remote named, no --on."""
+    proc = tclaude.run("attach", "--on", "beta", check=False)
+    assert proc.returncode == 2, proc
+    assert proc.stderr == (
+        "tclaude: beta: no running instances; start one with tclaude new --on beta,"
+        " or tclaude restore --on beta\n"
+    )
+
+
+def _in_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, bytes]:
+    """Run tclaude ARGS on a pty; its exit code and all it wrote to the terminal."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tmuxclaude", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**os.environ, **env},
+        start_new_session=True,
+    )
+    os.close(slave)
+    out = b""
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 60)
+            assert ready, "tclaude attach hung"
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: every writer closed the terminal
+                break
+            if not data:
+                break
+            out += data
+        return proc.wait(timeout=30), out
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(master)
+
+
+def test_a_remote_attach_that_fails_in_a_terminal_writes_only_the_failure(
+    tclaude: Tclaude, remotes: Remotes, alpha: Machine, isolated_env: dict[str, str]
+) -> None:
+    """ssh's "Shared connection to ... closed." came after the remote's words."""
+    ssh_config = Path(isolated_env["HOME"]) / "ssh_config"  # a user's: no LogLevel in it
+    ssh_config.write_text(remotes.ssh_config.read_text().replace("  LogLevel ERROR\n", ""))
+    config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    config.write_text(
+        f'remote_timeout = 30.0\n\n[remotes.alpha]\nssh = "alpha"\nssh_config = "{ssh_config}"\n'
+    )
+    tclaude.run("new", "--on", "alpha", "--name", "api", "--detached")
+    # the remote's tmux refuses this terminal: the attach fails after ssh -t started
+    code, out = _in_a_terminal(["attach", "alpha:api"], {"TERM": "dumb"})
+    assert code != 0
+    assert out == b"open terminal failed: terminal does not support clear\r\n", out
+
+
+def test_an_attach_whose_link_drops_puts_the_terminal_right_and_says_so(
+    tclaude: Tclaude, remotes: Remotes, alpha: Machine
+) -> None:
+    """The remote tmux had set the alternate screen, keypad and reporting modes on the
+    terminal and could not undo them: ssh ended silently and left them on."""
+    from tmuxclaude.remote.attach import TERMINAL_RESET
+
+    tclaude.run("new", "--on", "alpha", "--name", "api", "--detached")
+
+    def cut_once_attached() -> None:
+        deadline = time.monotonic() + 60
+        while not alpha.tmux("list-clients").stdout.strip() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        alpha.link_up(False)
+
+    cutter = threading.Thread(target=cut_once_attached)
+    cutter.start()
+    try:
+        code, out = _in_a_terminal(["attach", "alpha:api"], {"TERM": "xterm-256color"})
+    finally:
+        cutter.join()
+        alpha.link_up(True)
+    assert b"\x1b[?1049h" in out  # the remote tmux took the terminal
+    assert code == 2, out[-300:]
+    ending = TERMINAL_RESET.encode() + b"tclaude: remote alpha: the connection was lost\r\n"
+    assert out.endswith(ending), out[-300:]

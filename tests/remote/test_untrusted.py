@@ -58,3 +58,39 @@ def test_relayed_text_and_errors_lose_their_control_characters(
     assert proc.returncode == 2
     assert proc.stdout == "ok [31mred[0m\n"
     assert proc.stderr == "tclaude: beta: bad ]0;title thing\n"
+
+
+def test_a_wait_answer_is_checked_and_its_exit_code_kept(
+    tclaude: Tclaude, remotes: Remotes, beta: Machine
+) -> None:
+    answer = {"name": "api", "id": "abc123", "state": "stopped", "result": "stopped", "x": 1}
+    _answer_with(beta, json.dumps(answer), code=3)
+    proc = tclaude.run("wait", "beta:api", "--state", "idle", "--json", check=False)
+    assert proc.returncode == 3, proc
+    del answer["x"]  # only the keys tclaude's wait answers
+    assert json.loads(proc.stdout) == answer
+    _answer_with(beta, json.dumps({**answer, "state": "\x1b[2J"}), code=1)
+    proc = tclaude.run("wait", "beta:api", "--state", "idle", "--json", check=False)
+    assert proc.returncode == 2 and proc.stdout == "", proc
+    assert proc.stderr == "tclaude: remote beta: its wait answer is not tclaude's\n"
+
+
+def test_a_remote_rows_tmux_ids_pid_and_session_id_are_not_kept(
+    tclaude: Tclaude, remotes: Remotes, beta: Machine
+) -> None:
+    """Here they would name a local pane, process or transcript: a script (or a view) that
+    acted on them would act on something of this machine's."""
+    remote_only = {
+        "pane": "%0",
+        "window": "@0",
+        "session": "main",
+        "pid": 1,
+        "session_id": "5d0c2a4e-1b3f-4c6d-8e9f-0a1b2c3d4e5f",
+        "socket": "/tmp/editor.sock",
+        "lockfile": "/home/me/.claude/ide/1.lock",
+    }
+    row = _row(target="tclaude:0.0", port=40102, **remote_only)
+    _answer_with(beta, json.dumps({"version": "0.1.0", "instances": [row]}))
+    (listed,) = tclaude.json("list")
+    assert {key: listed[key] for key in remote_only} == dict.fromkeys(remote_only)
+    assert (listed["remote"], listed["target"], listed["port"]) == ("beta", "tclaude:0.0", 40102)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.support.cli_runner import Tclaude
 from tests.support.hosts import ControlServer
 from tests.support.remotes import Machine, Remotes
+from tests.support.waiters import blocked_on
 
 
 async def test_new_send_status_kill_on_a_remote(
@@ -67,3 +70,39 @@ def test_wait_and_broadcast_and_worktree_run_there(
     assert sent == {"sent": ["w1"], "skipped": {}}, sent
     repo = tclaude.run("worktree", "list", "--on", "beta", check=False)
     assert repo.returncode == 2 and "beta:" in repo.stderr  # beta's HOME is no repository
+
+
+def test_wait_json_on_a_remote_is_its_object_and_its_exit_code(
+    tclaude: Tclaude, remotes: Remotes, beta: Machine
+) -> None:
+    made = tclaude.json("new", "--on", "beta", "--name", "w1", "--detached")
+    ours = {"name": "w1", "id": made["id"]}
+    reached = tclaude.run("wait", "beta:w1", "--state", "idle", "--timeout", "30", "--json")
+    assert json.loads(reached.stdout) == {**ours, "state": "idle", "result": "reached"}
+    timeout = tclaude.run(
+        "wait", "--on", "beta", "w1", "--state", "busy", "--timeout", "0.3", "--json", check=False
+    )
+    assert (timeout.returncode, timeout.stderr) == (1, ""), timeout
+    assert json.loads(timeout.stdout) == {**ours, "state": "idle", "result": "timeout"}
+    waiter = subprocess.Popen(
+        [sys.executable, "-m", "tmuxclaude", "wait", "beta:w1", "--state", "busy", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        blocked_on(made["id"])  # it waits there, in beta's tmux
+        beta.tmux("kill-pane", "-t", str(made["pane"]))
+        out, err = waiter.communicate(timeout=60)
+    finally:
+        waiter.kill()
+        waiter.wait()
+    assert waiter.returncode == 3, (out, err)
+    assert json.loads(out) == {**ours, "state": "stopped", "result": "stopped"}
+
+
+def test_list_on_an_empty_remote_says_how_to_start_one_there(
+    tclaude: Tclaude, remotes: Remotes
+) -> None:
+    proc = tclaude.run("list", "--on", "alpha")
+    assert proc.stdout == "no instances; start one with: tclaude new --on alpha\n"

@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
         print_json(rows)
         return 0
     if not rows:
-        print("no instances; start one with: tclaude new")
+        on = f" --on {only_remote}" if only_remote else ""
+        print(f"no instances; start one with: tclaude new{on}")
         return 0
     for r in rows:  # one word with the picker and the status glyph: done, not seen yet
         if r["state"] == "idle" and r["unseen"]:

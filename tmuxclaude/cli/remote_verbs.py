@@ -109,10 +109,14 @@ def relay(remote: object, verb: str, args: list[str], as_json: bool) -> int:
     else:
         timeout = remote.timeout + SLOW_EXTRA
     reply = call(remote, [verb, *args], timeout=timeout)
-    if as_json and reply.code == 0:
+    # wait --json answers an object for a timeout (1) and a stop (3) too
+    answered = reply.code == 0 or (verb == "wait" and reply.code in (1, 3) and bool(reply.stdout))
+    if as_json and answered:
         value = replies.parse_json(remote.name, reply.stdout)
         if verb == "list":
             value = replies.instance_rows(remote.name, value)
+        elif verb == "wait":
+            value = replies.wait_result(remote.name, value)
         import json
 
         sys.stdout.write(json.dumps(value, indent=2) + "\n")  # ensure_ascii: no C1 controls

@@ -4,7 +4,7 @@ Inside tmux, ``tclaude switch NAME:inst`` opens a window named ``NAME:inst``
 (marked with the window option ``@tclaude-remote``) that runs ``ssh -t ...
 tclaude attach inst`` over the remote's shared connection, or focuses the one
 already open. Outside tmux, ``tclaude attach NAME:inst`` runs that ssh in the
-terminal itself.
+terminal itself, and puts the terminal right if the connection drops.
 """
 
 from __future__ import annotations
@@ -14,10 +14,17 @@ import os
 from ..app import App
 from ..errors import TclaudeError
 from ..tmux import inside_tmux, literal
+from . import replies
 from .names import check_instance
-from .ssh import Remote, call, last_line, remote_argv
+from .ssh import SSH_FAILED, Remote, RemoteError, call, last_line, remote_argv
 
 MARK = "@tclaude-remote"
+# what a tmux client sets on its terminal and undoes when it ends: the alternate screen,
+# scroll region, keypad and cursor modes, mouse, focus and bracketed-paste reporting
+TERMINAL_RESET = (
+    "\x1b[?1049l\x1b[r\x1b[?1l\x1b>\x1b[?12l\x1b[?25h\x1b[0m"
+    "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1004l\x1b[?2004l"
+)
 
 
 def find_window(app: App, label: str) -> str | None:
@@ -42,13 +49,11 @@ def attach_remote(app: App, remote: Remote, target: str | None, verb: str) -> in
     if not inside_tmux():
         if verb == "switch":
             raise TclaudeError(f"not inside tmux: use tclaude attach {label}")
-        if target is not None:
-            _check_there(remote, target)
-        os.execvp(argv[0], argv)
+        _check_there(remote, target)
+        return _in_terminal(remote, argv)
     pane = find_window(app, label)
     if pane is None:
-        if target is not None:
-            _check_there(remote, target)
+        _check_there(remote, target)
         where: list[str] = []
         if os.environ.get("TMUX_PANE"):  # after the caller's window
             window = app.tmux.display("#{window_id}", os.environ["TMUX_PANE"]).strip()
@@ -63,9 +68,50 @@ def attach_remote(app: App, remote: Remote, target: str | None, verb: str) -> in
     return 0
 
 
-def _check_there(remote: Remote, target: str) -> None:
-    """One quick call first (status, over the shared connection): a remote that does not
-    answer, or has no such instance, is a one-line error here, not a window that dies."""
-    reply = call(remote, ["status", target, "--json"])
+def _in_terminal(remote: Remote, argv: list[str]) -> int:
+    """Run the attaching ``ssh -t`` in this terminal; its exit code.
+
+    When the connection drops, the remote tmux client cannot undo what it set
+    on the terminal (the alternate screen, keypad mode, mouse and focus
+    reporting, which then type escape sequences at the prompt), and answers to
+    its terminal queries may still be pending: ssh failing (255) resets the
+    terminal here, drops that pending input, and says so in one line.
+    """
+    import subprocess
+    import sys
+
+    code = subprocess.call(argv)
+    if code != SSH_FAILED:
+        return code
+    if sys.stdout.isatty():
+        sys.stdout.write(TERMINAL_RESET)
+        sys.stdout.flush()
+    if sys.stdin.isatty():
+        import termios
+
+        termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+    raise RemoteError(f"remote {remote.name}: the connection was lost", "unreachable")
+
+
+def _check_there(remote: Remote, target: str | None) -> None:
+    """One quick call first, over the shared connection: a remote that does not answer, or
+    has no such running instance (no running one at all, without a target), is a one-line
+    error here, not a window that dies or the remote's words in the terminal."""
+    if target is not None:
+        reply = call(remote, ["status", target, "--json"])
+        if reply.code != 0:
+            why = last_line(reply.stderr).removeprefix("tclaude: ")
+            raise TclaudeError(f"{remote.name}: {why}")
+        return
+    reply = call(remote, ["list", "--json", "--remote-envelope"])  # its own, not its remotes'
     if reply.code != 0:
         raise TclaudeError(f"{remote.name}: {last_line(reply.stderr).removeprefix('tclaude: ')}")
+    envelope = replies.parse_json(remote.name, reply.stdout)
+    rows = replies.instance_rows(
+        remote.name, envelope.get("instances") if isinstance(envelope, dict) else None
+    )
+    if not any(row["running"] for row in rows):
+        raise TclaudeError(
+            f"{remote.name}: no running instances; start one with tclaude new --on {remote.name},"
+            f" or tclaude restore --on {remote.name}"
+        )

@@ -2,8 +2,9 @@
 
 JSON is parsed strictly (size-capped, no NaN, the expected shape); each
 instance row keeps only the keys the local views use, each of its type, with
-names and states checked and text made printable. Nothing a remote says
-becomes a local path, command or claude argument.
+names and states checked and text made printable; what only means something
+on the remote (its pane ids, pids, session ids, files) is None. Nothing a
+remote says becomes a local path, command or claude argument.
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ INSTANCE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 STATES = frozenset(
     ("starting", "idle", "busy", "waiting", "limited", "error", "stopped", "stale", "running")
 )
+WAIT_RESULTS = frozenset(("reached", "timeout", "stopped"))
 VERSION = re.compile(r"tclaude ([0-9][0-9A-Za-z.+-]{0,40})")
-_TEXT_KEYS = ("cwd", "target", "pane", "window", "session", "layout", "session_id")
-_NUMBER_KEYS = ("port", "clis", "pid", "created", "age")
+_TEXT_KEYS = ("cwd", "target", "layout")  # shown: the remote's, as it says them
+_NUMBER_KEYS = ("port", "clis", "created", "age")
+# the remote's tmux ids, host pid, claude session id and files: here they would name a
+# local pane, process, transcript or file, so a remote row carries them as None
+_REMOTE_ONLY = ("pane", "window", "session", "pid", "session_id", "socket", "lockfile")
 _FLAG_KEYS = ("running", "active", "unseen")
 
 
@@ -84,9 +89,27 @@ def instance_row(remote: str, item: Any) -> dict[str, Any]:
     for key in _FLAG_KEYS:
         row[key] = item.get(key) is True
     row["usage"] = usage_figures(item.get("usage"))
-    row["socket"] = row["lockfile"] = None  # the remote's files: no meaning here
+    row.update(dict.fromkeys(_REMOTE_ONLY))
     row["remote"] = remote
     return row
+
+
+def wait_result(remote: str, value: Any) -> dict[str, Any]:
+    """A remote's ``tclaude wait --json`` object, checked, with only its known keys."""
+    if not isinstance(value, dict):
+        raise RemoteReplyError(f"remote {remote}: its wait answer is not an object")
+    name, instance_id = value.get("name"), value.get("id")
+    state, result = value.get("state"), value.get("result")
+    if (
+        not isinstance(name, str)
+        or not REMOTE_NAME.fullmatch(name)
+        or not isinstance(instance_id, str)
+        or not INSTANCE_ID.fullmatch(instance_id)
+        or state not in STATES
+        or result not in WAIT_RESULTS
+    ):
+        raise RemoteReplyError(f"remote {remote}: its wait answer is not tclaude's")
+    return {"name": name, "id": instance_id, "state": state, "result": result}
 
 
 def usage_figures(value: Any) -> dict[str, Any] | None:

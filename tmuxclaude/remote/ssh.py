@@ -109,7 +109,7 @@ def ssh_argv(remote: Remote, *, tty: bool = False) -> list[str]:
         "-o", f"ControlPersist={CONTROL_PERSIST}",
         "-o", "ServerAliveInterval=5",
         "-o", "ServerAliveCountMax=3",
-        "-t" if tty else "-T",
+        *(["-t", "-o", "LogLevel=ERROR"] if tty else ["-T"]),  # no "Shared connection closed"
         "--",
         remote.ssh,
     ]  # fmt: skip
@@ -157,8 +157,9 @@ def call(
     """Run ``tclaude ARGV`` on ``remote``; RemoteError when ssh or the remote's tclaude cannot.
 
     ``timeout`` defaults to the remote's (config ``remote_timeout``); None here
-    means that default, ``math.inf`` none. A non-zero exit of tclaude itself
-    is returned, not raised: the caller words it.
+    means that default, ``math.inf`` none. A longer one is granted only to a
+    remote that answers a probe within its own timeout first (see ``run_ssh``).
+    A non-zero exit of tclaude itself is returned, not raised: the caller words it.
     """
     return run_ssh(remote, command_line(remote, argv), timeout=timeout, stdin=stdin)
 
@@ -166,8 +167,17 @@ def call(
 def run_ssh(
     remote: Remote, command: str, *, timeout: float | None = None, stdin: bytes | None = None
 ) -> Reply:
-    """Run the shell ``command`` on ``remote`` (see ``call``)."""
+    """Run the shell ``command`` on ``remote`` (see ``call``).
+
+    A call allowed longer than the remote's timeout (new, kill, wait...) first
+    runs ``exit 0`` there within that timeout: over a dead link a master
+    connection accepts the call and waits for its keep-alives (15 s or more),
+    so the probe is what makes such a call fail in the remote's timeout. The
+    call itself is not sent then, so it cannot run later when the link returns.
+    """
     limit = remote.timeout if timeout is None else timeout
+    if limit > remote.timeout:
+        run_ssh(remote, "exit 0")
     try:
         proc = subprocess.run(
             [*ssh_argv(remote), command],
