@@ -85,15 +85,24 @@ class Picker:
         self.selected = max(0, min(self.selected, len(visible) - 1))
         return visible[self.selected]
 
-    def reload(self, first: bool = False) -> None:
+    def reload(self, first: bool = False, remote: bool = True) -> None:
+        """Read the rows again; ``remote=False`` keeps the remote rows as they are (the first
+        paint: reading them loads the remote code, which waits until the local rows show)."""
         keep = self.current.key if self.current and not first else None
         local = load_rows(self.app.tmux, self.app.state)
-        self.rows = [*local, *load_remote_rows(self.app.config)]
+        remote_rows = [row for row in self.rows if isinstance(row, RemoteRow)]
+        self.rows = [*local, *(load_remote_rows(self.app.config) if remote else remote_rows)]
         if first:
             self.selected = urgent_index(self.rows, self.origin)
         elif keep is not None:
             keys = [row.key for row in self.visible]
             self.selected = keys.index(keep) if keep in keys else self.selected
+
+    def add_remote_rows(self) -> None:
+        """The remote rows, after the first paint; the urgent one is chosen again with them
+        (no key has been read yet)."""
+        self.rows = [*self.rows, *load_remote_rows(self.app.config)]
+        self.selected = urgent_index(self.rows, self.origin)
 
     def read_usage(self) -> None:
         """Each row's usage as ``list`` shows it, through one incremental reader."""
@@ -380,7 +389,9 @@ class Picker:
 
     def main(self, screen: curses.window) -> None:
         _init_screen()
-        self.draw(screen)  # the list first: the preview and usage follow
+        self.draw(screen)  # the local list first: the remote rows, preview and usage follow
+        if self.app.config.remotes:
+            self.add_remote_rows()
         self.capture()
         self.read_usage()
         self.draw(screen)
@@ -458,6 +469,6 @@ def run(app: App, origin: str | None, client: str | None = None) -> Outcome:
         unicode=locale.getpreferredencoding(False).lower() in ("utf-8", "utf8"),
         client=client,
     )
-    picker.reload(first=True)
+    picker.reload(first=True, remote=False)
     curses.wrapper(picker.main)
     return picker.outcome
