@@ -289,3 +289,15 @@ def test_without_remotes_the_picker_and_the_menu_load_nothing_of_remote(server: 
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert (proc.returncode, proc.stdout.strip()) == (0, "[]"), proc.stderr
+
+
+def test_a_remote_waiting_row_is_urgent_wherever_the_picker_was_opened() -> None:
+    """Opened with no pane known (outside tmux), a remote row is not "the current one"."""
+    from tmuxclaude.picker import RemoteRow, urgent_index
+
+    stale = RemoteRow("alpha", "old", "c1", "waiting", False, "/srv", None, seen=90.0)
+    fresh = RemoteRow("alpha", "web", "b1", "waiting", False, "/srv", None)
+    assert urgent_index([stale, fresh], None) == 1
+    assert urgent_index([stale, fresh], "%3") == 1
+    done = RemoteRow("beta", "api", "d1", "idle", True, "/srv", None)
+    assert urgent_index([stale, done], None) == 1  # a remote done one, when no waiting one

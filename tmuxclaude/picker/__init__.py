@@ -177,7 +177,8 @@ def urgent_index(rows: Sequence[AnyRow], current_pane: str | None) -> int:
     A stale remote row is never the urgent one: its state may be old news.
     """
     for index, row in enumerate(rows):
-        if row.state == "waiting" and not row.stale and row.pane_id != current_pane:
+        here = row.pane_id is not None and row.pane_id == current_pane
+        if row.state == "waiting" and not row.stale and not here:
             return index
     done = [(r.since, i) for i, r in enumerate(rows) if r.state == "done" and not r.stale]
     if done:
