@@ -33,16 +33,23 @@ def feeds(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wait_for(
-        lambda: (
-            server.tmux("show-options", "-gqv", "@tclaude-remote-watcher").strip() == str(proc.pid)
-        ),
-        30,
-        "watch-remotes",
-    )
-    yield proc
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(30)
+    try:
+        wait_for(
+            lambda: (
+                server.tmux("show-options", "-gqv", "@tclaude-remote-watcher").strip()
+                == str(proc.pid)
+            ),
+            30,
+            "watch-remotes",
+        )
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _fed(env: dict[str, str], remote: str, name: str) -> bool:

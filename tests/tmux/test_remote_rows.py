@@ -55,7 +55,11 @@ class Feeds:
     def stop(self) -> tuple[int, str]:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        _, err = self.proc.communicate(timeout=30)
+        try:
+            _, err = self.proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
         return self.proc.returncode, err.decode()
 
 
@@ -80,7 +84,12 @@ def _start_feeds(root: Path, env: dict[str, str]) -> Feeds:
         stderr=subprocess.PIPE,
     )
     feeds = Feeds(proc, stream, Path(env["TCLAUDE_STATE_DIR"]))
-    wait_for(lambda: feeds.cache().get("connected") is True, 30, "the feed's snapshot")
+    try:
+        wait_for(lambda: feeds.cache().get("connected") is True, 30, "the feed's snapshot")
+    except AssertionError:
+        proc.kill()
+        proc.communicate()
+        raise
     return feeds
 
 
@@ -90,15 +99,17 @@ def feeds(server: Server, isolated_env: dict[str, str], tmp_path: Path) -> Itera
     one serving the server and exits at once."""
     _configure(isolated_env)
     started = _start_feeds(tmp_path, isolated_env)
-    wait_for(
-        lambda: (
-            server.tmux("show-options", "-gqv", "@tclaude-remote-watcher").strip()
-            == str(started.proc.pid)
-        ),
-        what="watch-remotes to follow the server",
-    )
-    yield started
-    started.stop()
+    try:
+        wait_for(
+            lambda: (
+                server.tmux("show-options", "-gqv", "@tclaude-remote-watcher").strip()
+                == str(started.proc.pid)
+            ),
+            what="watch-remotes to follow the server",
+        )
+        yield started
+    finally:
+        started.stop()
 
 
 def _right(server: Server) -> str:
