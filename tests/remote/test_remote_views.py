@@ -124,3 +124,22 @@ def test_a_menu_item_switches_to_a_remote_instance(
     while _attached(beta) != ["w1"]:
         assert time.monotonic() < deadline, _attached(beta)
         time.sleep(0.2)
+
+
+def test_switch_with_a_client_works_from_outside_tmux(
+    tclaude: Tclaude, server: Server, client: Client, alpha: Machine
+) -> None:
+    """As the menu's items run it; it said "not inside tmux" whatever the client."""
+    tclaude.run("new", "--on", "alpha", "--name", "api", "--detached")
+    name = server.tmux("list-clients", "-F", "#{client_name}").strip()
+    before = client.pane()
+    tclaude.run("switch", "alpha:api", "--client", name)  # no $TMUX here
+    wait_for(
+        lambda: server.tmux("display-message", "-p", "#{window_name}").strip() == "alpha:api",
+        60,
+        "the client on the window alpha:api",
+    )
+    session = server.tmux("display", "-p", "-t", before, "#{session_name}").strip()
+    assert "alpha:api" in server.tmux("list-windows", "-t", session, "-F", "#{window_name}")
+    bad = tclaude.run("switch", "alpha:api", "--client", "/dev/nope", check=False)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
