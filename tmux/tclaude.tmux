@@ -134,14 +134,17 @@ GLYPH="#{?$(is waiting),$esc_glyph_waiting,#{?$(is limited),$esc_glyph_limited,\
 OFF="#{==:#{@tclaude-status},off}"
 WINDOW_PIECE="#{?$OFF,,#{P:#{?#{@tclaude-port}, #[none]$GLYPH,}}}"
 
-count() {  # count CONDITION GLYPH (escaped): "GLYPH<n> " when n > 0 (windows in 2 sessions count twice)
-  panes="#{S:#{W:#{P:#{?#{&&:#{@tclaude-port},$1},x,}}}}"
+# count CONDITION GLYPH (escaped) STATE: "GLYPH<n> " when n > 0, n = an x per matching
+# pane (windows in 2 sessions count twice) and per remote instance in STATE, which
+# watch-remotes keeps in @tclaude-remote-STATE (tmuxclaude/remote/status_counts.py)
+count() {
+  panes="#{S:#{W:#{P:#{?#{&&:#{@tclaude-port},$1},x,}}}}#{@tclaude-remote-$3}"
   printf '#{?%s,%s#[default]#{n:%s} ,}' "$panes" "$2" "$panes"
 }
-RIGHT_PIECE="#{?$OFF,,#[default] $(count "$(is waiting)" "$esc_glyph_waiting")\
-$(count "$(is limited)" "$esc_glyph_limited")\
-$(count "$(is error)" "$esc_glyph_error")$(count "$(is busy)" "$esc_glyph_busy")\
-$(count "$DONE" "$esc_glyph_done")}"
+RIGHT_PIECE="#{?$OFF,,#[default] $(count "$(is waiting)" "$esc_glyph_waiting" waiting)\
+$(count "$(is limited)" "$esc_glyph_limited" limited)\
+$(count "$(is error)" "$esc_glyph_error" error)$(count "$(is busy)" "$esc_glyph_busy" busy)\
+$(count "$DONE" "$esc_glyph_done" done)}"
 
 # append PIECE to a status option; the piece last appended (remembered in
 # @tclaude-appended-<option>) is taken out first, so sourcing twice is harmless

@@ -1,9 +1,10 @@
 """Choose an instance from a tmux menu (display-menu); items run tclaude switch.
 
-Items: each running instance with its state glyph and keys 1-9, then "pick"
-(the full-screen picker in a popup) and "new" (an instance in the current
-pane's directory). Outside tmux, or with --print, prints the display-menu
-command instead of showing it.
+Items: each running instance with its state glyph and keys 1-9, then each
+remote one as REMOTE:NAME (as last heard here; "stale" with its age when its
+remote is silent), then "pick" (the full-screen picker in a popup) and "new"
+(an instance in the current pane's directory). Outside tmux, or with --print,
+prints the display-menu command instead of showing it.
 
 examples:
   tclaude menu
@@ -43,19 +44,28 @@ def self_command() -> str:
 
 def menu_argv(app: App, client: str | None, origin: str | None = None) -> list[str]:
     """``display-menu`` and its arguments: title, then name/key/command per item."""
-    from ..picker import load_rows
+    from ..durations import age
+    from ..picker import AnyRow, RemoteRow, load_remote_rows, load_rows
 
-    rows = [row for row in load_rows(app.tmux, app.state) if row.instance.running]
+    local = [row for row in load_rows(app.tmux, app.state) if row.instance.running]
+    rows: list[AnyRow] = [*local, *load_remote_rows(app.config)]
     command = self_command()
     argv = ["display-menu", "-T", TITLE, "-x", "C", "-y", "C"]
     if client:
         argv[1:1] = ["-c", client]
-    width = max([len(row.instance.name) for row in rows] + [0])
+    width = max([len(row.label) for row in rows] + [0])
+    to = f" --client {shlex.quote(client)}" if client else ""
     for index, row in enumerate(rows):
-        label = f"{row.glyph} {row.instance.name:<{width}}  {row.state}".replace("#", "##")
+        state = row.state
+        if isinstance(row, RemoteRow) and row.seen is not None:
+            state += f", stale {age(row.seen)}"
+        label = f"{row.glyph} {row.label:<{width}}  {state}".replace("#", "##")
         key = str(index + 1) if index < 9 else ""
-        to = f" --client {shlex.quote(client)}" if client else ""
-        action = f"run-shell -b {shlex.quote(f'{command} switch {row.instance.id}{to}')}"
+        # a remote one by REMOTE:NAME, as tclaude switch takes it; names are checked, and
+        # quoted all the same; the command is a format too: # doubled
+        target = shlex.quote(row.label) if isinstance(row, RemoteRow) else row.instance.id
+        shell = f"{command} switch {target}{to}"
+        action = f"run-shell -b {shlex.quote(shell)}".replace("#", "##")
         argv += [label, key, action]
     if rows:
         argv.append("")  # a separator

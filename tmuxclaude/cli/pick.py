@@ -1,8 +1,8 @@
 """Choose an instance in a full-screen picker, made for a tmux popup.
 
 Lists the running instances (name, state, how long in it, age, usage as in
-list, directory)
-with a live preview of the selected one. Keys: arrows or j/k move, Enter
+list, directory), then the remotes' ones as REMOTE:NAME (as last heard here),
+with a live preview of the selected local one. Keys: arrows or j/k move, Enter
 switches, 1-9 switch to that row, x kills (asks first), n starts an instance
 in the current directory, / filters, q or Esc quits; a click selects, a click
 on the selected row switches.

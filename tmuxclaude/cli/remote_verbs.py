@@ -86,7 +86,8 @@ def run_on(
         from ..remote.attach import attach_remote
 
         target = remote_args[0] if remote_args and not remote_args[0].startswith("-") else None
-        return attach_remote(app, remote, target, verb)
+        client = getattr(namespace, "client", None)  # switch --client: the menu's items
+        return attach_remote(app, remote, target, verb, client=client)
     if verb == "list":  # the remote's own rows only (never its remotes'), shown as here
         from . import list_cmd
 

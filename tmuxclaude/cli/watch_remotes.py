@@ -1,8 +1,12 @@
 """Keep one status feed per remote running (``ssh REMOTE tclaude watch --json``):
-remote instances cached for ``list``, and announced here when they need you.
+remote instances cached for ``list``, the picker and the menu, counted in the
+tmux status line, and announced here when they need you.
 
 One per user (a lock in the runtime dir): a second one exits at once, and so
-does one with no remotes. The tmux plugin starts it with --detach.
+does one with no remotes. The tmux plugin starts it with --detach. It follows
+the tmux server it was started from (counts in its options) and exits when
+that server is gone; a second one started for a server nobody serves waits a
+few seconds for the first one to go.
 
 examples:
   tclaude watch-remotes --detach
@@ -25,6 +29,9 @@ from ..errors import TclaudeError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..remote import feed as feed_types
+    from ..remote.status_counts import StatusCounts
+
+HANDOVER = 10.0  # seconds a new watch-remotes waits for one whose tmux server ended
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -60,17 +67,51 @@ def run(args: argparse.Namespace) -> int:
         with open(os.devnull, "r+b") as null:
             subprocess.Popen(argv, stdin=null, stdout=null, stderr=null, start_new_session=True)
         return 0
-    lock = feed.take_lock()
+    lock = _lock(app)
     if lock is None:
         return 0  # running already
+    from ..remote.status_counts import StatusCounts
+
     try:
-        feeds = [feed.Feed(name, argv, notify=_announcer(app)) for name, argv in remotes.items()]
-    except ValueError as exc:
-        raise TclaudeError(str(exc)) from None
-    _log_to_file()
-    asyncio.run(_main(feeds))
-    os.close(lock)
+        status = StatusCounts.start(app.tmux)
+        changed = status.changed if status else None
+        try:
+            feeds = [
+                feed.Feed(name, argv, notify=_announcer(app), changed=changed)
+                for name, argv in remotes.items()
+            ]
+        except ValueError as exc:
+            raise TclaudeError(str(exc)) from None
+        if status:
+            status.feeds = feeds
+        _log_to_file()
+        try:
+            asyncio.run(_main(feeds, status))
+        finally:
+            if status:
+                status.clear()
+    finally:
+        os.close(lock)  # after the options are cleared: a successor sets them anew
     return 0
+
+
+def _lock(app: App) -> int | None:
+    """The one-per-user lock, or None when another ``watch-remotes`` holds it. If the holder
+    does not serve this tmux server (it followed one that ended just now, a restart),
+    wait up to ``HANDOVER`` seconds for it to exit."""
+    import time
+
+    from ..remote import feed
+    from ..remote.status_counts import served
+
+    lock = feed.take_lock()
+    if lock is not None or served(app.tmux) is not False:
+        return lock
+    deadline = time.monotonic() + HANDOVER
+    while lock is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        lock = feed.take_lock()
+    return lock
 
 
 def _announcer(app: App) -> feed_types.Notify:
@@ -84,14 +125,23 @@ def _announcer(app: App) -> feed_types.Notify:
     return notify
 
 
-async def _main(feeds: list[feed_types.Feed]) -> None:
+async def _main(feeds: list[feed_types.Feed], status: StatusCounts | None) -> None:
+    """Run the feeds until a signal, or until the followed tmux server is gone."""
     from ..remote.feed import run_feeds
 
-    task = asyncio.get_running_loop().create_task(run_feeds(feeds))
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(run_feeds(feeds))
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        asyncio.get_running_loop().add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(sig, task.cancel)
+    follow = loop.create_task(status.follow()) if status else None
+    if follow is not None:
+        follow.add_done_callback(lambda _: task.cancel())
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    if follow is not None:
+        follow.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follow
 
 
 def _log_to_file() -> None:

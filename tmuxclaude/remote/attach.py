@@ -4,7 +4,8 @@ Inside tmux, ``tclaude switch NAME:inst`` opens a window named ``NAME:inst``
 (marked with the window option ``@tclaude-remote``) that runs ``ssh -t ...
 tclaude attach inst`` over the remote's shared connection, or focuses the one
 already open. Outside tmux, ``tclaude attach NAME:inst`` runs that ssh in the
-terminal itself, and puts the terminal right if the connection drops.
+terminal itself, and puts the terminal right if the connection drops. The
+picker and the menu's items switch through here too.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from ..app import App
 from ..errors import TclaudeError
 from ..tmux import inside_tmux, literal
 from . import replies
-from .names import check_instance
+from .names import PANE_ID, check_instance
 from .ssh import SSH_FAILED, Remote, RemoteError, call, last_line, remote_argv
 
 MARK = "@tclaude-remote"
@@ -37,7 +38,18 @@ def find_window(app: App, label: str) -> str | None:
     return None
 
 
-def attach_remote(app: App, remote: Remote, target: str | None, verb: str) -> int:
+def attach_remote(
+    app: App,
+    remote: Remote,
+    target: str | None,
+    verb: str,
+    *,
+    client: str | None = None,
+    origin: str | None = None,
+) -> int:
+    """Open (or focus) the window attached to ``target`` on ``remote``, or run ssh here outside
+    tmux. ``client`` (a ``#{client_name}``) is moved there, else the current client; a new
+    window goes after ``origin``'s (a pane id), else ``$TMUX_PANE``'s, else the client's."""
     from ..spawn import focus_commands
 
     if verb == "switch" and target is None:
@@ -46,7 +58,7 @@ def attach_remote(app: App, remote: Remote, target: str | None, verb: str) -> in
         check_instance(target)
     argv = remote_argv(remote, ["attach", *([target] if target else [])], tty=True)
     label = f"{remote.name}:{target}" if target else remote.name
-    if not inside_tmux():
+    if not inside_tmux() and client is None:
         if verb == "switch":
             raise TclaudeError(f"not inside tmux: use tclaude attach {label}")
         _check_there(remote, target)
@@ -54,18 +66,30 @@ def attach_remote(app: App, remote: Remote, target: str | None, verb: str) -> in
     pane = find_window(app, label)
     if pane is None:
         _check_there(remote, target)
-        where: list[str] = []
-        if os.environ.get("TMUX_PANE"):  # after the caller's window
-            window = app.tmux.display("#{window_id}", os.environ["TMUX_PANE"]).strip()
-            where = ["-a", "-t", window] if window else []
+        window = _window_of(app, origin or os.environ.get("TMUX_PANE"), client)
+        where = ["-a", "-t", window] if window else []  # after the caller's window
         made = app.tmux.run(
             "new-window", "-d", *where, "-P", "-F", "#{pane_id} #{window_id}", "-n", literal(label),
             "--", *argv,
         ).split()  # fmt: skip
         pane = made[0]
         app.tmux.run("set-option", "-w", "-t", made[1], MARK, label)
-    app.tmux.sequence(focus_commands(pane, client=True))
+    app.tmux.sequence(focus_commands(pane, client=True, client_name=client))
     return 0
+
+
+def _window_of(app: App, pane: str | None, client: str | None) -> str | None:
+    """The window id of ``pane``, else of the pane ``client`` shows; None if neither is."""
+    if pane and PANE_ID.fullmatch(pane):
+        window = app.tmux.display("#{window_id}", pane, check=False).strip()
+        if window.startswith("@"):
+            return window
+    if client:
+        for line in app.tmux.clients("#{client_name}\t#{window_id}"):
+            name, _, window = line.partition("\t")
+            if name == client and window.startswith("@"):
+                return window
+    return None
 
 
 def _in_terminal(remote: Remote, argv: list[str]) -> int:

@@ -1,0 +1,145 @@
+"""The picker and the menu switch to a remote instance over real ssh, as tclaude switch does."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli_runner import Tclaude
+from tests.support.remotes import Machine, Remotes
+from tests.tmux import conftest as tmux_fixtures
+from tests.tmux.conftest import Client, Server, wait_for
+
+server = tmux_fixtures.server  # a local tmux server and a real client attached to it
+client = tmux_fixtures.client
+
+
+@pytest.fixture
+def feeds(
+    server: Server, remotes: Remotes, isolated_env: dict[str, str]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The real watch-remotes (ssh feeds of alpha and beta), following the local server;
+    started before the plugin, whose own one then exits at once."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tmuxclaude", "watch-remotes"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(
+            lambda: (
+                server.tmux("show-options", "-gqv", "@tclaude-remote-watcher").strip()
+                == str(proc.pid)
+            ),
+            30,
+            "watch-remotes",
+        )
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _fed(env: dict[str, str], remote: str, name: str) -> bool:
+    path = Path(env["TCLAUDE_STATE_DIR"]) / "remotes" / f"{remote}.feed.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return data.get("connected") is True and name in [i["name"] for i in data["instances"]]
+
+
+def _attached(machine: Machine) -> list[str]:
+    return machine.tmux("list-clients", "-F", "#{window_name}").stdout.split()
+
+
+def test_enter_on_a_remote_row_opens_the_window_attached_to_it(
+    tclaude: Tclaude,
+    server: Server,
+    client: Client,
+    alpha: Machine,
+    feeds: subprocess.Popen[bytes],
+    isolated_env: dict[str, str],
+) -> None:
+    tclaude.run("new", "--on", "alpha", "--name", "api", "--detached")
+    wait_for(lambda: _fed(isolated_env, "alpha", "api"), 60, "alpha's feed")
+    server.source()
+    server.new("here")
+    origin = client.pane()
+    client.keys("C-b", "C-f")
+    client.wait_screen("alpha:api")
+    client.type("/alpha:api")
+    client.keys("Enter", "Enter")  # keep the filter, then switch
+    wait_for(
+        lambda: server.tmux("display-message", "-p", "#{window_name}").strip() == "alpha:api",
+        60,
+        "the client on the window alpha:api",
+    )
+    windows = server.tmux("list-windows", "-a", "-F", "#{window_name}\t#{@tclaude-remote}")
+    assert windows.splitlines().count("alpha:api\talpha:api") == 1
+    # in the session of the pane the picker was opened from, after its window
+    session = server.tmux("display", "-p", "-t", origin, "#{session_name}").strip()
+    ids = server.tmux("list-windows", "-t", session, "-F", "#{window_id}").split()
+    names = server.tmux("list-windows", "-t", session, "-F", "#{window_name}").split()
+    origin_window = server.tmux("display", "-p", "-t", origin, "#{window_id}").strip()
+    assert names[ids.index(origin_window) + 1] == "alpha:api", names
+    deadline = time.monotonic() + 30
+    while _attached(alpha) != ["api"]:  # the ssh there attached to the instance
+        assert time.monotonic() < deadline, _attached(alpha)
+        time.sleep(0.2)
+
+
+def test_a_menu_item_switches_to_a_remote_instance(
+    tclaude: Tclaude,
+    server: Server,
+    client: Client,
+    beta: Machine,
+    feeds: subprocess.Popen[bytes],
+    isolated_env: dict[str, str],
+) -> None:
+    tclaude.run("new", "--on", "beta", "--name", "w1", "--detached")
+    wait_for(lambda: _fed(isolated_env, "beta", "w1"), 60, "beta's feed")
+    server.source()
+    client.keys("C-b", "C-e")
+    client.wait_screen("beta:w1")
+    client.type("1")  # no local instance: the remote one is the first item
+    wait_for(
+        lambda: server.tmux("display-message", "-p", "#{window_name}").strip() == "beta:w1",
+        60,
+        "the client on the window beta:w1",
+    )
+    deadline = time.monotonic() + 30
+    while _attached(beta) != ["w1"]:
+        assert time.monotonic() < deadline, _attached(beta)
+        time.sleep(0.2)
+
+
+def test_switch_with_a_client_works_from_outside_tmux(
+    tclaude: Tclaude, server: Server, client: Client, alpha: Machine
+) -> None:
+    """As the menu's items run it; it said "not inside tmux" whatever the client."""
+    tclaude.run("new", "--on", "alpha", "--name", "api", "--detached")
+    name = server.tmux("list-clients", "-F", "#{client_name}").strip()
+    before = client.pane()
+    tclaude.run("switch", "alpha:api", "--client", name)  # no $TMUX here
+    wait_for(
+        lambda: server.tmux("display-message", "-p", "#{window_name}").strip() == "alpha:api",
+        60,
+        "the client on the window alpha:api",
+    )
+    session = server.tmux("display", "-p", "-t", before, "#{session_name}").strip()
+    assert "alpha:api" in server.tmux("list-windows", "-t", session, "-F", "#{window_name}")
+    bad = tclaude.run("switch", "alpha:api", "--client", "/dev/nope", check=False)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
