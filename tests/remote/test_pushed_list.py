@@ -207,3 +207,69 @@ async def test_a_remote_instance_needing_you_is_told_here_and_listed_waiting(
         assert not mark.exists()
     finally:
         client.close()
+
+
+def test_watch_remotes_follows_remote_add_and_remove(
+    tclaude: Tclaude, remotes: Remotes, isolated_env: dict[str, str]
+) -> None:
+    config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    config.write_text("remote_timeout = 30.0\n")
+    tclaude.run("new", "--name", "here", "--detached")  # a tmux server: add starts the feeds
+    tclaude.run("remote", "add", "alpha", "--ssh", "alpha", "--ssh-config", str(remotes.ssh_config))
+    tclaude.run("new", "--on", "alpha", "--name", "a1", "--detached")
+    holder = _lock_holder(isolated_env)
+    _until_fed(isolated_env, "alpha", ["a1"], holder)
+    # a second remote, added while watch-remotes runs: the running one takes it on
+    tclaude.run("remote", "add", "beta", "--ssh", "beta", "--ssh-config", str(remotes.ssh_config))
+    tclaude.run("new", "--on", "beta", "--name", "b1", "--detached")
+    _until_fed(isolated_env, "beta", ["b1"], holder)
+    assert _lock_holder(isolated_env).pid == holder.pid  # the same process
+    tclaude.run("remote", "remove", "alpha")
+    master = Path(isolated_env["TCLAUDE_RUNTIME_DIR"]) / "ssh" / "alpha"
+    feed_cache = Path(isolated_env["TCLAUDE_STATE_DIR"]) / "remotes" / "alpha.feed.json"
+    deadline = time.monotonic() + 30
+    while _feed(isolated_env, "alpha").get("connected") is not None or holder.poll() is not None:
+        assert time.monotonic() < deadline, "alpha's feed still runs"
+        time.sleep(0.2)
+    time.sleep(3)  # past a config check (2 s) and a feed restart (1 s): nothing comes back
+    assert not feed_cache.exists(), "a removed remote's feed wrote its cache again"
+    assert not master.exists(), "a removed remote's connection came back"
+    assert _feed(isolated_env, "beta").get("connected") is True
+    rows = {r["name"]: r["remote"] for r in tclaude.json("list")}
+    assert rows == {"here": None, "b1": "beta"}
+    tclaude.kill_server()  # watch-remotes ends with the tmux server it follows
+    assert holder.wait(30) is not None
+
+
+class _Holder:
+    """The watch-remotes process holding the lock (started by remote add, not by the test)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def poll(self) -> int | None:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return 0
+        return None
+
+    def wait(self, timeout: float) -> int | None:
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                os.kill(self.pid, signal.SIGTERM)
+                return None
+            time.sleep(0.1)
+        return 0
+
+
+def _lock_holder(env: dict[str, str]) -> _Holder:
+    path = Path(env["TCLAUDE_RUNTIME_DIR"]) / "watch-remotes.lock"
+    deadline = time.monotonic() + 30
+    while True:
+        text = path.read_text().strip() if path.exists() else ""
+        if text.isdigit():
+            return _Holder(int(text))
+        assert time.monotonic() < deadline, "no watch-remotes started"
+        time.sleep(0.1)

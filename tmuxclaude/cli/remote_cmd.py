@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
             table["tclaude"] = args.tclaude
         config_file.add(paths.config_file(), args.name, table)
         print(f"remote {args.name} added; check it with: tclaude remote check {args.name}")
+        _feeds_follow(App.load())
         return 0
     if args.action == "remove":
         app = App.load()
@@ -65,6 +66,22 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "check":
         return _check(app, args.name, args.json)
     return _install(app, args.name)
+
+
+def _feeds_follow(app: App) -> None:
+    """Start ``watch-remotes`` (the status feeds) if a tmux server runs and none does yet:
+    a running one follows config.toml by itself, and one is started only beside a tmux
+    server, which it ends with."""
+    import subprocess
+    import sys
+
+    if app.tmux.is_running():
+        subprocess.run(
+            [sys.executable, "-m", "tmuxclaude", "watch-remotes", "--detach"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
 
 
 def _close(app: App, name: str) -> None:

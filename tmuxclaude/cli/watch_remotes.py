@@ -29,6 +29,7 @@ from ..errors import TclaudeError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..remote import feed as feed_types
+    from ..remote.feed_set import FeedSet
     from ..remote.status_counts import StatusCounts
 
 HANDOVER = 10.0  # seconds a new watch-remotes waits for one whose tmux server ended
@@ -67,26 +68,32 @@ def run(args: argparse.Namespace) -> int:
         with open(os.devnull, "r+b") as null:
             subprocess.Popen(argv, stdin=null, stdout=null, stderr=null, start_new_session=True)
         return 0
+    from .. import watch
+
+    for name in remotes:
+        if not watch.NAME_PATTERN.fullmatch(name):
+            raise TclaudeError(f"invalid remote name {name!r}")
     lock = _lock(app)
     if lock is None:
         return 0  # running already
+    from ..remote.feed_set import FeedSet
     from ..remote.status_counts import StatusCounts
 
     try:
         status = StatusCounts.start(app.tmux)
-        changed = status.changed if status else None
-        try:
-            feeds = [
-                feed.Feed(name, argv, notify=_announcer(app), changed=changed)
-                for name, argv in remotes.items()
-            ]
-        except ValueError as exc:
-            raise TclaudeError(str(exc)) from None
-        if status:
-            status.feeds = feeds
+        notify = _announcer(app)
+
+        def make(name: str, argv: list[str]) -> feed_types.Feed:
+            return feed.Feed(name, argv, notify=notify, changed=status.changed if status else None)
+
+        def recount(feeds: list[feed_types.Feed]) -> None:
+            if status:
+                status.feeds = feeds
+                status.recount()
+
         _log_to_file()
         try:
-            asyncio.run(_main(feeds, status))
+            asyncio.run(_main(FeedSet(make, recount), remotes, status, follow=not args.feed))
         finally:
             if status:
                 status.clear()
@@ -125,23 +132,35 @@ def _announcer(app: App) -> feed_types.Notify:
     return notify
 
 
-async def _main(feeds: list[feed_types.Feed], status: StatusCounts | None) -> None:
-    """Run the feeds until a signal, or until the followed tmux server is gone."""
-    from ..remote.feed import run_feeds
+async def _main(
+    feeds: FeedSet, remotes: dict[str, list[str]], status: StatusCounts | None, follow: bool
+) -> None:
+    """Run the feeds until a signal, or until the followed tmux server is gone; ``follow``:
+    also follow config.toml (remotes added, removed, changed)."""
+    from .. import paths
+    from ..remote import feed
 
     loop = asyncio.get_running_loop()
-    task = loop.create_task(run_feeds(feeds))
+    stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        loop.add_signal_handler(sig, task.cancel)
-    follow = loop.create_task(status.follow()) if status else None
-    if follow is not None:
-        follow.add_done_callback(lambda _: task.cancel())
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    if follow is not None:
-        follow.cancel()
+        loop.add_signal_handler(sig, stop.set)
+    await feeds.sync(remotes)
+    helpers = []
+    if status:
+        helpers.append(loop.create_task(status.follow()))
+        helpers[-1].add_done_callback(lambda _: stop.set())
+    if follow:
+
+        def wanted() -> dict[str, list[str]]:
+            return feed.configured(App.load().config)
+
+        helpers.append(loop.create_task(feeds.follow(paths.config_file(), wanted)))
+    await stop.wait()
+    for helper in helpers:
+        helper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await follow
+            await helper
+    await feeds.stop_all()
 
 
 def _log_to_file() -> None:

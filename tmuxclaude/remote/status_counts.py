@@ -135,6 +135,10 @@ class StatusCounts:
 
     def changed(self, feed: Feed) -> None:
         """A feed's ``changed`` callback: set the options if a count changed."""
+        self.recount()
+
+    def recount(self) -> None:
+        """Set the options if a count changed (a feed's, or the set of feeds)."""
         self.wanted = counts(self.feeds)
         if self.wanted != self.applied and self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._apply())
