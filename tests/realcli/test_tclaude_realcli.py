@@ -45,8 +45,18 @@ def wait_screen(
         if regex.search(text):
             return text
         if time.monotonic() > deadline:
-            raise AssertionError(f"{regex.pattern!r} not on screen:\n{text}")
+            raise AssertionError(f"{regex.pattern!r} not on screen:\n{text}{_host_logs()}")
         time.sleep(0.1)
+
+
+def _host_logs() -> str:
+    """The hosts' logs (a dead pane's host says why it ended), for a failure's message."""
+    runtime = Path(os.environ.get("TCLAUDE_RUNTIME_DIR", "/nonexistent"))
+    parts = [
+        f"\n--- {log.name}:\n{log.read_text(errors='replace')[-3000:]}"
+        for log in sorted(runtime.glob("*.log"))
+    ]
+    return "".join(parts)
 
 
 def wait_connected(tclaude: Tclaude, name: str, timeout: float = 30) -> dict[str, object]:

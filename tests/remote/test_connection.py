@@ -16,6 +16,9 @@ from tmuxclaude.remote.ssh import Remote, RemoteError
 
 
 def _remote(remotes: Remotes, name: str, **kwargs: object) -> Remote:
+    """The remote, with a timeout generous for a loaded machine unless a test sets one
+    (a first connection under load took more than the default 3 s)."""
+    kwargs.setdefault("timeout", 30.0)
     return Remote(name, name, str(remotes.ssh_config), **kwargs)  # type: ignore[arg-type]
 
 
