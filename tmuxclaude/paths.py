@@ -59,8 +59,12 @@ def ensure_private_dir(path: str) -> str:
 
     An existing ``path`` that others can read or write is tightened to 0700;
     one that belongs to another user is refused (PermissionError): another
-    user could read, plant or lock what tclaude keeps there. Existing
-    parents are left as they are.
+    user could read, plant or lock what tclaude keeps there. So is a path
+    below a directory of another user's (root's aside), or below one that
+    everybody may write and is not sticky: its owner could rename ``path``
+    away and put another in its place (say ``/tmp/tclaude-<uid>`` made by
+    somebody else, with an ``ssh`` dir of ours inside it). Existing parents
+    are otherwise left as they are.
     """
     missing: list[str] = []
     head = os.path.abspath(path)
@@ -70,6 +74,7 @@ def ensure_private_dir(path: str) -> str:
         if parent == head:
             break
         head = parent
+    _check_parents(head if missing else os.path.dirname(os.path.abspath(path)))
     for directory in reversed(missing):
         try:
             os.mkdir(directory, 0o700)
@@ -98,6 +103,32 @@ def ensure_private_dir(path: str) -> str:
     if st.st_mode & 0o077:
         os.chmod(path, 0o700)
     return path
+
+
+def _check_parents(directory: str) -> None:
+    """Refuse (PermissionError) ``directory`` or one above it that another user (root
+    aside) owns, or that everybody may write without the sticky bit (see ensure_private_dir)."""
+    uid = os.getuid()
+    head = os.path.abspath(directory)
+    while True:
+        try:
+            st = os.stat(head)
+        except OSError:
+            st = None  # not there (a race): what is made below is checked by its owner
+        if st is not None and st.st_uid not in (uid, 0):
+            raise PermissionError(
+                f"{head} belongs to another user (uid {st.st_uid}): tclaude keeps its files only "
+                "below directories of your own or root's; remove it or point tclaude elsewhere"
+            )
+        if st is not None and st.st_mode & 0o002 and not st.st_mode & stat.S_ISVTX:
+            raise PermissionError(
+                f"{head} can be written by every user and is not sticky: tclaude does not keep "
+                "its files below it; point tclaude elsewhere"
+            )
+        parent = os.path.dirname(head)
+        if parent == head:
+            return
+        head = parent
 
 
 def check_owner(fd: int, path: str) -> os.stat_result:

@@ -300,3 +300,38 @@ def test_doctor_finds_a_secret_in_the_argv_of_an_instance(tclaude: Tclaude, tmp_
     # the IDE token of the running host is known and not in anyone's argv
     assert "IDE token" not in row["detail"]
     tclaude.run("kill", "--all", env=env)
+
+
+@pytest.mark.parametrize(("owner", "mode"), [(NOBODY, 0o755), (0, 0o777)])
+def test_a_runtime_dir_below_a_directory_others_control_is_refused(
+    tclaude: Tclaude, isolated_env: dict[str, str], tmp_path: Path, owner: int, mode: int
+) -> None:
+    """Another user's dir (as /tmp/tclaude-<uid> pre-created by them), or a world-writable one
+    without the sticky bit: its owner could swap what tclaude makes inside (the ssh control
+    sockets, say). Found by the hostile trial: the ssh dir was made inside such a dir."""
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    os.chmod(theirs, mode)
+    os.chown(theirs, owner, owner)
+    runtime = theirs / "tclaude-0"
+    config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[remotes.box]\nssh = "box"\n')
+    env = {"TCLAUDE_RUNTIME_DIR": str(runtime)}
+    for args in (("list", "--fresh"), ("new", "--name", "f", "--cwd", str(tmp_path), "--detached")):
+        proc = tclaude.run(*args, check=False, env=env)
+        assert proc.returncode != 0, args
+        line = _one_line(proc)
+        assert str(theirs) in line, line
+        assert ("belongs to another user" in line) == (owner == NOBODY), line
+    assert list(theirs.iterdir()) == []  # nothing made inside it: no ssh dir, no sockets
+
+
+def test_a_sticky_world_writable_parent_like_tmp_is_fine(tclaude: Tclaude, tmp_path: Path) -> None:
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    env = {"TCLAUDE_RUNTIME_DIR": str(shared / "tclaude-0")}
+    proc = tclaude.run("list", check=False, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE(os.stat(shared / "tclaude-0").st_mode) == 0o700

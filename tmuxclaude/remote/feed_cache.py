@@ -45,6 +45,8 @@ def running() -> bool:
     except OSError:
         return False
     try:
+        if os.fstat(fd).st_uid != os.getuid():
+            return False  # not a lock of ours: nobody keeps the caches
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
         return True
