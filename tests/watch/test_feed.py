@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 import time
@@ -401,3 +403,21 @@ async def test_a_run_that_fails_says_why_in_the_cache(tmp_path: Path) -> None:
         assert (read_cache("gone") or {})["connected"] is False
     finally:
         await _stop(task)
+
+
+async def test_a_run_whose_stderr_is_held_elsewhere_ends_and_restarts(tmp_path: Path) -> None:
+    """ssh passes its stderr to its master, which may hold it after ssh ended: the feed must
+    not wait for that pipe (found by the hostile trial: no reconnect for 100 s)."""
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
+    lines = tmp_path / "lines.txt"
+    lines.write_text(json.dumps(snap) + "\n" + json.dumps({"type": "synced", "seq": 2, "count": 1}))
+    marker = f"stderr-holder-{time.time():.6f}"  # its $0, to reap it
+    holder = f"setsid sh -c 'sleep 60' {marker} >/dev/null </dev/null &"
+    argv = ["sh", "-c", f"{holder} cat {lines}; echo"]
+    feed = Feed("held", ["sh", "-c", f"exec {shlex.join(argv)}"], backoff=(0.05, 0.1))
+    task = await _start(feed)
+    try:
+        await _until("a second run", lambda: feed.connections >= 3, timeout=30)
+    finally:
+        await _stop(task)
+        subprocess.run(["pkill", "-f", marker], check=False)

@@ -148,21 +148,27 @@ class Feed:
         self.connections += 1
         self._pending = {}
         synced = False
+        # stderr through a pipe of our own, not asyncio's: ssh passes it to its master, which
+        # may hold it after ssh ended, and asyncio's wait() would wait for that pipe to close
+        read_end, write_end = os.pipe()
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self.argv,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+                stderr=write_end,
                 start_new_session=True,
             )
         except OSError as exc:
+            os.close(read_end)
             logger.warning("feed of %s not started: %s", self.remote, exc)
             return False
+        finally:
+            os.close(write_end)
         self.proc = proc
         assert proc.stdout is not None
-        assert proc.stderr is not None
-        errors = asyncio.get_running_loop().create_task(_tail(proc.stderr))
+        tail = bytearray()
+        errors, pipe = await _tail(read_end, tail)
         ended = False
         try:
             async for line in _lines(proc.stdout):
@@ -175,18 +181,16 @@ class Feed:
             await proc.wait()
             self.proc = None
             if ended:  # not cancelled: why it ended, for list to say without asking
-                try:
-                    tail = await asyncio.wait_for(errors, 1.0)
-                except (TimeoutError, OSError):
-                    tail = b""
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(errors), 1.0)  # what ssh said last
                 lines = [x for x in tail.decode("utf-8", "replace").splitlines() if x.strip()]
                 self.down = {
                     "at": time.time(),
                     "code": proc.returncode,
                     "message": printable(lines[-1], 200) if lines else "",
                 }
-            else:
-                errors.cancel()
+            errors.cancel()
+            pipe.close()
             if self.connected or ended:
                 self.connected = False
                 self._save_now()
@@ -348,12 +352,21 @@ async def _lines(stream: asyncio.StreamReader) -> AsyncIterator[bytes]:
             buffer, skipping = b"", True
 
 
-async def _tail(stream: asyncio.StreamReader) -> bytes:
-    """The last ``STDERR_KEPT`` bytes of ``stream`` (read to its end, so it never blocks)."""
-    kept = b""
-    while chunk := await stream.read(65536):
-        kept = (kept + chunk)[-STDERR_KEPT:]
-    return kept
+async def _tail(fd: int, kept: bytearray) -> tuple[asyncio.Task[None], asyncio.BaseTransport]:
+    """Read pipe ``fd`` to its end (so its writer never blocks) into ``kept``, which holds
+    its last ``STDERR_KEPT`` bytes; the reading task and the pipe's transport (close it)."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    pipe, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0)
+    )
+
+    async def read() -> None:
+        while chunk := await reader.read(65536):
+            kept.extend(chunk)
+            del kept[:-STDERR_KEPT]
+
+    return loop.create_task(read()), pipe
 
 
 async def run_feeds(feeds: list[Feed]) -> None:
