@@ -18,3 +18,17 @@ def test_every_notified_state_shows_in_the_message(tclaude: Tclaude, state: str)
     text = show[-1]
     shown = tclaude.tmux("display-message", "-p", text).strip()
     assert shown == f"tclaude: api {MESSAGES[state]}"
+
+
+def test_a_name_told_again_is_noted_once(tclaude: Tclaude) -> None:
+    """A remote flapping between waiting and busy made the notice option grow per flap
+    (27 KB, found by the hostile trial): a name already noted is not appended again."""
+    tclaude.tmux("new-session", "-d", "-s", "notice")
+    for name in ("alpha:api", "api", "alpha:api", "alpha:api", "ap", "api"):
+        *setup, show = message_commands(name, "waiting", ["some-client"])
+        for command in setup:
+            tclaude.tmux(*command)
+    noted = tclaude.tmux("show-options", "-gv", "@tclaude-notice-waiting").strip()
+    assert noted.split() == ["alpha:api", "api", "ap"]
+    shown = tclaude.tmux("display-message", "-p", show[-1]).strip()
+    assert shown == "tclaude: alpha:api api ap need you"

@@ -308,6 +308,53 @@ async def test_a_flood_of_lines_writes_the_cache_a_few_times(
         await _stop(task)
 
 
+@pytest.mark.parametrize("flap", ["states", "snapshots"])
+async def test_a_remote_flapping_needs_you_is_told_once_and_written_a_few_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flap: str
+) -> None:
+    """Found by the hostile trial: waiting/busy flaps made one notification and one cache
+    write each (909 writes in 10 s, a tmux process per notification); so did 2000
+    snapshot+synced pairs."""
+    from tmuxclaude import paths
+
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
+    synced = {"type": "synced", "seq": 2, "count": 1}
+    lines = [json.dumps(snap), json.dumps(synced)]
+    for seq in range(3, 3003, 2):
+        state = "waiting" if seq % 4 == 3 else "busy"
+        if flap == "states":
+            lines.append(json.dumps({**snap, "type": "state", "seq": seq, "state": state}))
+        else:
+            lines.append(json.dumps({**snap, "seq": seq, "state": state}))
+            lines.append(json.dumps({**synced, "seq": seq + 1}))
+    lines.append(json.dumps({**snap, "type": "state", "seq": 9000, "state": "error"}))
+    writes: list[str] = []
+    real = paths.write_atomic
+
+    def counted(path: str, data: str, mode: int = 0o600) -> None:
+        writes.append(path)
+        real(path, data, mode)
+
+    told: list[tuple[str, str]] = []
+
+    async def notify(name: str, state: str) -> None:
+        told.append((name, state))
+        await asyncio.sleep(0.05)  # as a tmux call takes
+
+    monkeypatch.setattr(paths, "write_atomic", counted)
+    script = tmp_path / "flap.txt"
+    script.write_text("\n".join(lines) + "\n")
+    feed = Feed("flap", ["sh", "-c", f"cat {script}; sleep 60"], notify=notify, backoff=(5, 5))
+    task = await _start(feed)
+    try:
+        await _until("the last state", lambda: _cached("flap").get("api") == "error")
+        assert told.count(("flap:api", "waiting")) == 1, told
+        assert ("flap:api", "error") in told
+        assert len(writes) < 20, len(writes)
+    finally:
+        await _stop(task)
+
+
 async def test_a_state_without_cwd_keeps_the_cached_one(tmp_path: Path) -> None:
     snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
     lines = [

@@ -138,8 +138,12 @@ def message_commands(
     now = time.time() if now is None else now
     stale = f"#{{e|<:#{{{NOTICE}at}},{int(now) - WINDOW}}}"
     commands = [["if-shell", "-F", stale, f"set-option -gu {NOTICE}{kind}"] for kind in PHRASES]
+    noted = f"#{{{NOTICE}{state}}}"
+    # added once: a name noted already (told again within WINDOW) is not appended again
+    there = f"#{{||:#{{m:* {name},{noted}}},#{{m:* {name} *,{noted}}}}}"
     commands += [
-        ["set-option", "-ga", NOTICE + state, " " + name],  # names are [A-Za-z0-9_+-]
+        # names are [A-Za-z0-9_+-], a remote's REMOTE:NAME: nothing to quote or match
+        ["if-shell", "-F", f"#{{?{there},,1}}", f"set-option -ga {NOTICE}{state} ' {name}'"],
         ["set-option", "-g", NOTICE + "at", str(int(now))],
     ]
     text = "tclaude:" + "".join(_piece(kind, list(PHRASES)[:i]) for i, kind in enumerate(PHRASES))

@@ -44,6 +44,11 @@ DROP_LOG_EVERY = 60.0  # seconds between two log lines about dropped lines
 KEPT = ("id", "name", "state", "unseen", "cwd", "target", "port", "created", "usage")
 SAVE_EVERY = 0.5  # seconds: the cache is written at most this often while events flow
 HEARTBEAT = 1.0  # seconds: the remote's watch says "alive" after this long without events
+URGENT_SAVES = 3  # immediate cache writes (a snapshot, a state that needs you) per second;
+# more go the coalesced way (SAVE_EVERY): a remote flapping between states cannot make
+# the cache be rewritten per line
+TELL_AGAIN = 5.0  # seconds before one instance's same state is told again
+PENDING_NOTICES = 4  # notifications under way at most; more are dropped
 VERSION_TEXT = re.compile(r"[0-9][0-9A-Za-z.+-]{0,40}")
 
 Notify = Callable[[str, str], Coroutine[Any, Any, None]]  # (REMOTE:NAME, state)
@@ -118,6 +123,8 @@ class Feed:
         self._pending: dict[str, dict[str, Any]] | None = None  # a snapshot being read
         self._last_drop_log = 0.0
         self._saved_at = 0.0  # time.monotonic() of the last write
+        self._urgent: list[float] = []  # time.monotonic() of the immediate writes of late
+        self._told: dict[tuple[str, str], float] = {}  # (id, state) -> when it was told
         self._save_later: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         cached = read_cache(remote)
@@ -231,7 +238,7 @@ class Feed:
             self.connected, self.synced = True, self.contact
             self.version = event.get("version")
             self.down = None
-            self._save()
+            self._save_urgent()
             self._changed()
             return True
         if self._pending is not None:
@@ -251,7 +258,7 @@ class Feed:
             self.instances[event["id"]] = fields
             if changed and needs_user(fields):
                 # written before the user is told: what list or the picker shows then agrees
-                self._save_now()
+                self._save_urgent()
                 self._notify_if_needed(fields)
                 self._changed()
                 return False
@@ -280,6 +287,17 @@ class Feed:
         self._save_later = None
         self._save_now()
 
+    def _save_urgent(self) -> None:
+        """Write now, unless ``URGENT_SAVES`` writes were made now in the last second: then
+        the coalesced way."""
+        now = time.monotonic()
+        self._urgent = [at for at in self._urgent if now - at < 1.0]
+        if len(self._urgent) < URGENT_SAVES:
+            self._urgent.append(now)
+            self._save_now()
+        else:
+            self._save_soon()
+
     def _save_now(self) -> None:
         """``_save``, an error logged: the feed goes on without its cache."""
         try:
@@ -291,6 +309,16 @@ class Feed:
         if self.notify is None or not needs_user(fields):
             return
         state = fields["state"]
+        now = time.monotonic()
+        key = (fields["id"], state)
+        if (
+            now - self._told.get(key, -TELL_AGAIN) < TELL_AGAIN
+            or len(self._tasks) >= PENDING_NOTICES
+        ):
+            return  # a flapping or flooding remote: told once, not per line
+        if len(self._told) > MAX_INSTANCES:
+            self._told.clear()
+        self._told[key] = now
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(
             self.notify(f"{self.remote}:{fields['name']}", state)
         )
