@@ -80,7 +80,8 @@ if [ "$TABLE" != prefix ] && [ "$TABLE" != root ] && [ -n "$opt_key_enter" ] &&
 fi
 
 focus() {  # the run-shell command of a focus action: no Python involved
-  printf "run-shell \"sh '%s/focus.sh' %s '#{client_name}' '#{pane_id}'\"" "$SCRIPTS" "$1"
+  printf "run-shell \"sh '%s/focus.sh' %s '#{client_name}' '#{pane_id}' '%s'\"" \
+    "$SCRIPTS" "$1" "$CMD"
 }
 
 # the directory is not pre-filled: a path spliced into the shell command could run
@@ -110,13 +111,20 @@ bind "$opt_key_beside" run-shell \
 
 # --- seen: focusing a finished instance clears @tclaude-unseen ----------------
 
-SEEN="if-shell -F '#{&&:#{==:#{@tclaude-unseen},1},#{&&:#{session_attached},#{window_active}}}' 'set-option -pu @tclaude-unseen'"
+# ... and tells the watchers (`tclaude seen`: a remote's feed shows it done otherwise)
+SEEN="if-shell -F '#{&&:#{==:#{@tclaude-unseen},1},#{&&:#{session_attached},#{window_active}}}' \
+'set-option -pu @tclaude-unseen ; run-shell -b \"$CMD seen #{pane_id} >/dev/null 2>&1\"'"
 hooks=$(tmux show-hooks -g; tmux show-hooks -gw)
 
 for hook in client-attached client-session-changed session-window-changed window-pane-changed; do
-  if printf '%s\n' "$hooks" | grep -q "^$hook\[[0-9]*\] .*@tclaude-unseen"; then
+  ours=$(printf '%s\n' "$hooks" | grep "^$hook\[[0-9]*\] .*@tclaude-unseen")
+  if printf '%s\n' "$ours" | grep -q "seen #{pane_id}"; then
     continue  # ours already: sourcing twice adds nothing
   fi
+  # an older plugin's (it did not tell the watchers): replaced
+  for index in $(printf '%s\n' "$ours" | sed -n 's/^\([a-z-]*\[[0-9]*\]\) .*/\1/p'); do
+    tmux set-hook -gu "$index"
+  done
   tmux set-hook -ga "$hook" "$SEEN"
 done
 

@@ -340,13 +340,27 @@ class Spawner:
                 )
 
 
+def seen_commands(pane_id: str) -> list[list[str]]:
+    """Mark the pane's instance seen now, and tell the watchers if it was not (a remote's
+    feed shows it done otherwise; see seen.py): the tclaude that runs is this one."""
+    import shlex
+    import sys
+
+    command = shlex.join([sys.executable, "-m", "tmuxclaude", "seen", pane_id])
+    return [
+        ["if-shell", "-F", "-t", pane_id, "#{==:#{@tclaude-unseen},1}",
+         f'run-shell -b "{command} >/dev/null 2>&1"'],
+        ["set-option", "-pu", "-t", pane_id, "@tclaude-unseen"],
+    ]  # fmt: skip
+
+
 def focus_commands(pane_id: str, client: bool, client_name: str | None = None) -> list[list[str]]:
     """Select the pane's window and the pane (unzooming), and move the client there:
     ``client_name`` when given, else the current client if there is one."""
     commands = [
         ["select-window", "-t", pane_id],
         ["select-pane", "-t", pane_id],
-        ["set-option", "-pu", "-t", pane_id, "@tclaude-unseen"],  # seen now
+        *seen_commands(pane_id),
     ]
     if client_name:
         commands.append(["switch-client", "-c", client_name, "-t", pane_id])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from pathlib import Path
 
 from tests.tmux.conftest import TCLAUDE_CMD, Client, Server, wait_for
+from tests.watch.stream import WatchStream
 
 KEYS = {
     "C-n": "new.sh",
@@ -175,6 +177,42 @@ def test_focusing_a_finished_instance_by_hand_marks_it_seen(server: Server, clie
     client.keys("C-b", "n")  # next-window: session-window-changed
     client.wait_pane(panes["b2"])
     assert server.option(panes["b2"], "@tclaude-unseen") == ""
+
+
+async def test_looking_at_a_finished_instance_tells_the_watchers(
+    server: Server, client: Client
+) -> None:
+    """Found by the new-user trial: a remote instance stayed done everywhere after it was
+    looked at, since nothing told its watchers (and so the remote's feed)."""
+    server.source()
+    panes = server.new("a1", "b2", "c3")
+    for name in panes:
+        server.set_state(panes[name], "idle", unseen=True)
+    stream = WatchStream()
+    try:
+        snapshot = await stream.synced()
+        assert all(e["unseen"] for e in snapshot)
+        server.tmux("switch-client", "-t", panes["a1"])  # by hand: the seen hook
+        seen = await stream.next("state", name="a1", timeout=20)
+        assert (seen["state"], seen["unseen"]) == ("idle", False)
+        await asyncio.to_thread(server.tclaude.run, "switch", "b2")  # tclaude switch
+        seen = await stream.next("state", name="b2", timeout=20)
+        assert seen["unseen"] is False
+        client.keys("C-b", "C-d")  # the finished-instance key: focus.sh
+        seen = await stream.next("state", name="c3", timeout=20)
+        assert seen["unseen"] is False
+    finally:
+        stream.stop()
+
+
+def test_an_older_plugins_seen_hooks_are_replaced(server: Server) -> None:
+    old = "if-shell -F '#{==:#{@tclaude-unseen},1}' 'set-option -pu @tclaude-unseen'"
+    server.tmux("set-hook", "-g", "client-attached", "set-option -g @mine 1")
+    server.tmux("set-hook", "-ga", "client-attached", old)
+    server.source()
+    hooks = server.tmux("show-hooks", "-g", "client-attached")
+    assert "set-option -g @mine 1" in hooks and "seen #{pane_id}" in hooks
+    assert hooks.count("@tclaude-unseen") == 2  # ours once: the condition and the clear
 
 
 def test_kill_binding_asks_then_kills(server: Server, client: Client) -> None:

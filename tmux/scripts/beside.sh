@@ -29,9 +29,12 @@ hide() {  # hide INSTANCE_PANE EDITOR_PANE NAME ID
 }
 
 show() {  # show INSTANCE_PANE EDITOR_PANE
+  unseen=$(tmux display-message -p -t "$1" '#{@tclaude-unseen}')
   tmux join-pane -h -l "$width" -s "$1" -t "$2" \; \
     set-option -pu -t "$1" @tclaude-beside \; \
     set-option -pu -t "$1" @tclaude-unseen || exit 1
+  # shellcheck disable=SC2086 # $command is a command prefix, split on purpose
+  [ "$unseen" = 1 ] && ( $command seen "$1" >/dev/null 2>&1 & )
   record "$(tmux display-message -p -t "$1" '#{@tclaude-id}')" beside "$2"
   [ -n "$client" ] && tmux switch-client -c "$client" -t "$1"
   exit 0

@@ -1,14 +1,16 @@
 #!/bin/sh
 # Focus an instance chosen from tmux's own options: no Python starts.
-#   focus.sh ACTION CLIENT PANE
+#   focus.sh ACTION CLIENT PANE [COMMAND]
 # ACTION: next | prev (in `tclaude list` order), waiting (the next instance that
 # needs input, cycling), finished (the most recently finished one not seen yet),
 # last (the previously focused one, as `tclaude switch -`).
 # CLIENT and PANE are #{client_name} and #{pane_id} of the key press; CLIENT may
-# be empty (no client: only the window and pane are selected).
+# be empty (no client: only the window and pane are selected). COMMAND (tclaude)
+# tells the watchers when a finished instance is looked at (tclaude seen).
 action=$1
 client=$2
 current=$3
+command=${4:-tclaude}
 case $0 in */*) lib=${0%/*} ;; *) lib=. ;; esac; . "$lib/fail.sh"  # fail MESSAGE
 us=$(printf '\037')
 
@@ -52,6 +54,8 @@ target=${choice%% *}
 from=${choice#* }
 # one tmux call: the same steps as `tclaude switch` (spawn.focus_commands)
 set -- select-window -t "$target" \; select-pane -t "$target" \; \
+  if-shell -F -t "$target" '#{==:#{@tclaude-unseen},1}' \
+    "run-shell -b \"$command seen $target >/dev/null 2>&1\"" \; \
   set-option -pu -t "$target" @tclaude-unseen
 [ -n "$client" ] && set -- "$@" \; switch-client -c "$client" -t "$target"
 [ -n "$from" ] && [ "$target" != "$current" ] && set -- "$@" \; set-option -g @tclaude-last "$from"

@@ -50,7 +50,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "host": ("host", "run one instance host (what an instance's pane runs)"),
 }
 # commands that --help does not list (started by tclaude itself)
-HIDDEN: dict[str, str] = {"watch-remotes": "watch_remotes"}
+HIDDEN: dict[str, str] = {"watch-remotes": "watch_remotes", "seen": "seen"}
 
 # verbs that take --on REMOTE or a REMOTE:instance target (cli/remote_verbs.py)
 REMOTE_VERBS = frozenset(
