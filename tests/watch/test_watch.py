@@ -127,6 +127,11 @@ def test_a_bad_heartbeat_is_one_line(tclaude: Tclaude) -> None:
     assert proc.stderr.strip().splitlines() == [
         "tclaude: --heartbeat takes seconds between 0.05 and 3600"
     ]
+    proc = tclaude.run("watch", "--heartbeat", "1", check=False)  # without --json
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines() == [
+        "tclaude: --heartbeat goes with --json (its alive lines are JSON)"
+    ]
 
 
 def test_a_closed_output_ends_it_cleanly(tclaude: Tclaude, isolated_env: dict[str, str]) -> None:

@@ -51,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     heartbeat = args.heartbeat
     if heartbeat is not None and not (0.05 <= heartbeat <= 3600):
         raise TclaudeError("--heartbeat takes seconds between 0.05 and 3600")
+    if heartbeat is not None and not args.json:
+        raise TclaudeError("--heartbeat goes with --json (its alive lines are JSON)")
     app = App.load()
     watcher = Watcher(app.registry, app.tmux)
     previous = signal.signal(signal.SIGTERM, _stop)
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         poller.register(watcher.fileno(), select.POLLIN)
         out = sys.stdout.fileno()
         poller.register(out, 0)  # only POLLERR/POLLHUP: the reader went away (| head)
-        wait = -1 if heartbeat is None or not args.json else int(heartbeat * 1000)
+        wait = -1 if heartbeat is None else int(heartbeat * 1000)
         while True:
             ready = poller.poll(wait)
             if any(fd == out for fd, _ in ready):

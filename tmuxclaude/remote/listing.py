@@ -53,13 +53,33 @@ def _save(name: str, rows: list[dict[str, Any]]) -> None:
 
 
 def _cached(name: str) -> tuple[list[dict[str, Any]], float] | None:
+    """list's own cache of ``name``: its rows (their ages counted on to now) and its age."""
     try:
         with open(cache_path(name), encoding="utf-8") as handle:
             data = json.load(handle)
         rows = replies.instance_rows(name, data["rows"])
-        return rows, max(0.0, time.time() - float(data["at"]))
-    except (OSError, ValueError, KeyError, TypeError, TclaudeError):
+        elapsed = max(0.0, time.time() - float(data["at"]))
+    except (OSError, ValueError, KeyError, TypeError, OverflowError, TclaudeError):
         return None
+    for row in rows:
+        row["age"] += elapsed  # instance_row made it a number
+    return rows, elapsed
+
+
+def _last_known(name: str, now: float) -> tuple[list[dict[str, Any]], float] | None:
+    """The newer of what the feed and the last list said of ``name``, and its age."""
+    cached = _cached(name)
+    data = feed.read_cache(name)
+    contact = data.get("contact") if data else None
+    if (
+        data
+        and data.get("synced")
+        and isinstance(contact, int | float)
+        and (cached is None or now - contact < cached[1])
+    ):
+        with contextlib.suppress(TclaudeError, TypeError, ValueError, OverflowError):
+            return _feed_rows(name, data, now), max(0.0, now - contact)
+    return cached
 
 
 def pushed(remote: Remote, now: float | None = None) -> Listing | None:
@@ -108,18 +128,11 @@ def _unreachable(remote: Remote, data: dict[str, Any], now: float) -> Listing | 
     if not isinstance(at, int | float) or not 0 <= now - at <= feed.RETRY_CAP + remote.timeout + 5:
         return None
     listing = Listing(remote.name, state="unreachable")
-    contact = data.get("contact")
-    cached = _cached(remote.name)
-    try:
-        if data.get("synced") and isinstance(contact, int | float):
-            listing.rows, listing.stale_for = _feed_rows(remote.name, data, now), now - contact
-        elif cached is not None:
-            listing.rows, listing.stale_for = cached
-    except (TclaudeError, TypeError, ValueError):
-        return None
-    if listing.stale_for is not None:
-        listing.stale_for = max(0.0, listing.stale_for)
-    why = printable(str(down.get("message") or "no message"), 200)
+    known = _last_known(remote.name, now)
+    if known is not None:
+        listing.rows, listing.stale_for = known
+    # a mux client whose master lost the link says nothing: its master's words go nowhere
+    why = printable(str(down.get("message") or "the connection was lost"), 200)
     listing.message = f"remote {remote.name}: unreachable ({why}); tclaude list --fresh asks it"
     _mark(listing)
     return listing
@@ -188,9 +201,9 @@ def ask(remote: Remote) -> Listing:
     except TclaudeError as err:
         listing.state = err.state if isinstance(err, RemoteError) else "error"
         listing.message = str(err)
-        cached = _cached(remote.name)
-        if cached is not None:
-            listing.rows, listing.stale_for = cached
+        known = _last_known(remote.name, time.time())
+        if known is not None:
+            listing.rows, listing.stale_for = known
     _mark(listing)
     return listing
 
@@ -219,18 +232,9 @@ def known(config: Config) -> list[Listing]:
         listing = pushed(remote, now)
         if listing is None:
             listing = Listing(remote.name, state="unknown")
-            cached = _cached(remote.name)
-            data = feed.read_cache(remote.name)
-            contact = data.get("contact") if data else None
-            if (
-                data
-                and isinstance(contact, int | float)
-                and (cached is None or now - contact < cached[1])
-            ):
-                with contextlib.suppress(TclaudeError, TypeError, ValueError):
-                    cached = _feed_rows(remote.name, data, now), max(0.0, now - contact)
-            if cached is not None:
-                listing.rows, listing.stale_for = cached
+            known_rows = _last_known(remote.name, now)
+            if known_rows is not None:
+                listing.rows, listing.stale_for = known_rows
             _mark(listing)
         listings.append(listing)
     return listings

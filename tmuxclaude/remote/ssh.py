@@ -196,6 +196,8 @@ def run_ssh(
     stdout = proc.stdout.decode("utf-8", "replace")
     stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode == SSH_FAILED:
+        if not stderr.strip():  # a mux client whose master lost the link says nothing
+            raise RemoteError(f"remote {remote.name}: the connection was lost", "unreachable")
         raise RemoteError(f"remote {remote.name}: ssh failed: {last_line(stderr)}", "unreachable")
     if proc.returncode == NOT_FOUND:
         raise RemoteError(
