@@ -95,3 +95,36 @@ def test_an_unreachable_feed_that_said_nothing_says_the_connection_was_lost(
     [row] = [r for r in json.loads(proc.stdout) if r["remote"] == "box"]
     assert (row["state"], row["stale"], row["port"]) == ("busy", True, 40001)
     assert "remote box: unreachable (the connection was lost)" in proc.stderr
+
+
+def test_any_failure_reading_a_remote_costs_only_its_rows(
+    isolated_env: dict[str, str],
+    box: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Whatever goes wrong with one remote's answer (an exception nobody foresaw), its
+    listing is one note and the other rows stand (F1's review: only TclaudeError was caught)."""
+    from tmuxclaude.remote import listing, replies
+    from tmuxclaude.remote.ssh import Remote
+
+    talker = tmp_path / "bin" / "ssh"
+    talker.write_text('#!/bin/sh\necho \'{"version": "x", "instances": []}\'\n')
+    monkeypatch.setenv("PATH", box["PATH"])
+
+    def boom(remote: str, value: object) -> list[dict[str, object]]:
+        raise RuntimeError("unforeseen")
+
+    monkeypatch.setattr(replies, "instance_rows", boom)
+    result = listing.ask(Remote("box", "box", timeout=5.0))
+    assert result.state == "error" and "(RuntimeError)" in result.message
+    assert result.message.startswith("remote box: its answer could not be read")
+
+
+def test_a_directory_at_the_control_path_is_left_alone(isolated_env: dict[str, str]) -> None:
+    from tmuxclaude.remote import ssh
+
+    path = Path(ssh.control_path(ssh.Remote("box", "box")))
+    path.mkdir()
+    assert ssh.clear_stale(str(path)) is False
+    assert path.is_dir()

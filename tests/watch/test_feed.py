@@ -468,3 +468,33 @@ async def test_a_run_whose_stderr_is_held_elsewhere_ends_and_restarts(tmp_path: 
     finally:
         await _stop(task)
         subprocess.run(["pkill", "-f", marker], check=False)
+
+
+async def test_a_line_that_fails_to_apply_is_dropped_and_the_feed_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One remote's line must never end every remote's feed (F1's review)."""
+    from tmuxclaude.remote import feed as feed_module
+
+    real = feed_module.parse_line
+
+    def fragile(line: bytes) -> dict[str, Any] | None:
+        if b"boom" in line:
+            raise RuntimeError("unforeseen")
+        return real(line)
+
+    monkeypatch.setattr(feed_module, "parse_line", fragile)
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
+    lines = [
+        json.dumps(snap),
+        json.dumps({"type": "synced", "seq": 2, "count": 1}),
+        json.dumps({**snap, "type": "state", "seq": 3, "state": "busy", "cwd": "/boom"}),
+        json.dumps({**snap, "type": "state", "seq": 4, "state": "waiting"}),
+    ]
+    feed = _stream_feed(tmp_path, "fragile", lines)
+    task = await _start(feed)
+    try:
+        await _until("waiting", lambda: _cached("fragile").get("api") == "waiting")
+        assert feed.dropped == 1 and feed.connections == 1
+    finally:
+        await _stop(task)

@@ -179,7 +179,11 @@ class Feed:
         ended = False
         try:
             async for line in _lines(proc.stdout):
-                synced = self._line(line) or synced
+                try:
+                    synced = self._line(line) or synced
+                except Exception:  # one remote's line never ends every remote's feed
+                    logger.exception("feed of %s: a line could not be applied", self.remote)
+                    self._drop(line)
             ended = True
         finally:
             # its whole group: a child that holds the pipe would keep wait() waiting

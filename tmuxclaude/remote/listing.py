@@ -117,6 +117,14 @@ def pushed(remote: Remote, now: float | None = None) -> Listing | None:
     return listing
 
 
+def _pushed_or_none(remote: Remote) -> Listing | None:
+    """``pushed``, None (ask the remote) if its caches cannot be read for any reason."""
+    try:
+        return pushed(remote)
+    except Exception:  # a cache written by a feed fed by a remote: never the local rows' end
+        return None
+
+
 def _unreachable(remote: Remote, data: dict[str, Any], now: float) -> Listing | None:
     """A remote whose feed's last try failed in ssh itself (unreachable), recently: stale,
     without asking (that would wait out the timeout); None for any other state (ask it)."""
@@ -198,9 +206,13 @@ def ask(remote: Remote) -> Listing:
                 f"tclaude remote install {remote.name}"
             )
         _save(remote.name, listing.rows)
-    except TclaudeError as err:
+    except Exception as err:  # one remote's answer never takes the other rows with it
         listing.state = err.state if isinstance(err, RemoteError) else "error"
-        listing.message = str(err)
+        listing.message = (
+            str(err)
+            if isinstance(err, TclaudeError)
+            else f"remote {remote.name}: its answer could not be read ({type(err).__name__})"
+        )
         known = _last_known(remote.name, time.time())
         if known is not None:
             listing.rows, listing.stale_for = known
@@ -212,7 +224,7 @@ def gather(config: Config, only: str | None = None, *, fresh: bool = False) -> l
     """Every configured remote's listing (or remote ``only``'s): from its feed, else asked
     (in parallel); ``fresh`` asks every remote whatever its feed says."""
     remotes = [Remote.named(config, only)] if only else configured(config)
-    listings = {r.name: None if fresh else pushed(r) for r in remotes}
+    listings = {r.name: None if fresh else _pushed_or_none(r) for r in remotes}
     to_ask = [r for r in remotes if listings[r.name] is None]
     if to_ask:
         from concurrent.futures import ThreadPoolExecutor
@@ -229,7 +241,7 @@ def known(config: Config) -> list[Listing]:
     listings = []
     now = time.time()
     for remote in configured(config):
-        listing = pushed(remote, now)
+        listing = _pushed_or_none(remote)
         if listing is None:
             listing = Listing(remote.name, state="unknown")
             known_rows = _last_known(remote.name, now)

@@ -78,8 +78,14 @@ def control_path(remote: Remote) -> str:
 
 
 def clear_stale(path: str) -> bool:
-    """Remove a control socket no master listens on; True if one was removed."""
-    if not os.path.exists(path):
+    """Remove a control socket no master listens on; True if one was removed. Anything
+    else at ``path`` (a directory, a file) is left for ssh to refuse."""
+    import stat
+
+    try:
+        if not stat.S_ISSOCK(os.lstat(path).st_mode):
+            return False
+    except OSError:
         return False
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
