@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,6 +102,18 @@ def test_a_remote_rows_tmux_ids_pid_and_session_id_are_not_kept(
     (listed,) = tclaude.json("list")
     assert {key: listed[key] for key in remote_only} == dict.fromkeys(remote_only)
     assert (listed["remote"], listed["target"], listed["port"]) == ("beta", "tclaude:0.0", 40102)
+
+
+def _script(machine: Machine, body: str) -> None:
+    """Replace the machine's tclaude with a sh script of ``body``."""
+    script = machine.bin / "tclaude"
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o755)
+
+
+def _config(env: dict[str, str], remotes: Remotes, timeouts: dict[str, float]) -> None:
+    config = Path(env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    config.write_text("remote_timeout = 30.0\n\n" + remotes.config_toml(timeouts))
 
 
 @pytest.mark.parametrize(
@@ -202,3 +216,63 @@ def test_huge_numbers_in_a_remote_row_are_shown_as_unknown(
     assert len(line) < 200 and "100000" not in line  # no 309-digit usage cell
     (listed,) = tclaude.json("list", "--fresh")
     assert (listed["port"], listed["created"], listed["usage"]) == (None, None, None)
+
+
+def test_an_endless_answer_is_cut_off_at_the_cap(
+    tclaude: Tclaude, remotes: Remotes, beta: Machine, isolated_env: dict[str, str]
+) -> None:
+    _config(isolated_env, remotes, {"beta": 20.0})
+    # about 20 MB/s, for ever: the cap (16 MiB) is met in a second, the timeout never
+    line = "x" * 1023
+    loop = f"i=0; while [ $i -lt 1000 ]; do echo {line}; i=$((i+1)); done"
+    _script(beta, f"while :; do {loop}; sleep 0.05; done")
+    proc = tclaude.run("list", "--fresh")
+    notes = [line for line in proc.stderr.splitlines() if "beta" in line]
+    assert notes == [f"tclaude: remote beta: its answer is larger than {replies.MAX_REPLY} bytes"]
+    relayed = tclaude.run("peek", "beta:api", check=False)
+    assert relayed.returncode == 2 and relayed.stdout == "", relayed.returncode
+    assert (
+        relayed.stderr
+        == f"tclaude: remote beta: its answer is larger than {replies.MAX_REPLY} bytes\n"
+    )
+
+
+def test_a_flood_on_stderr_is_cut_to_its_end(
+    tclaude: Tclaude, remotes: Remotes, beta: Machine
+) -> None:
+    line = "e" * 1023
+    _script(
+        beta,
+        f"i=0; while [ $i -lt 30000 ]; do echo {line} >&2; i=$((i+1)); done;"
+        " echo 'tclaude: the last word' >&2; exit 2",
+    )
+    proc = tclaude.run("status", "beta:api", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.endswith("tclaude: beta: the last word\n")
+    assert len(proc.stderr) < 64 * 1024, len(proc.stderr)
+
+
+def test_a_remote_wait_that_hangs_ends_after_the_timeout_and_the_remotes(
+    tclaude: Tclaude, remotes: Remotes, beta: Machine, isolated_env: dict[str, str]
+) -> None:
+    _config(isolated_env, remotes, {"beta": 3.0})
+    _script(beta, "exec sleep 1000")
+    proc = tclaude.run(
+        "wait", "beta:web", "--state", "idle", "--timeout", "2", "--json", check=False
+    )
+    assert proc.returncode == 2 and proc.stdout == "", proc
+    assert proc.stderr.startswith("tclaude: remote beta: no answer within "), proc.stderr
+
+
+def test_ssh_mux_chatter_is_not_shown_as_the_remotes_words(
+    tclaude: Tclaude, remotes: Remotes, isolated_env: dict[str, str]
+) -> None:
+    """A second ssh that cannot be the master (parallel first calls; here a name already at
+    the control path) says so on stderr: ssh's words, not the remote's."""
+    control = Path(isolated_env["TCLAUDE_RUNTIME_DIR"]) / "ssh"
+    control.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.symlink(control / "nowhere", control / "alpha")  # exists, and no master there
+    proc = tclaude.run("status", "alpha:api", check=False)
+    assert proc.returncode == 2, proc
+    assert "ControlSocket" not in proc.stderr and "multiplexing" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith("tclaude: alpha: ") and len(proc.stderr.splitlines()) == 1
