@@ -58,7 +58,7 @@ def parse_json(remote: str, text: str) -> Any:
         raise RemoteReplyError(
             f"remote {remote}: its tclaude did not answer JSON ({printable(text, 80)!r})"
         ) from None
-    if _too_deep(value):  # str() or repr() of it would raise RecursionError
+    if _too_deep(value):  # nothing done with it later comes near the recursion limit
         raise RemoteReplyError(f"remote {remote}: its answer is nested too deep")
     return value
 
