@@ -44,6 +44,7 @@ STATES = ("starting", "idle", "busy", "waiting", "limited", "error", "stopped", 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]{0,47}")
 PANE_ID = re.compile(r"%[0-9]{1,9}")
+MAX_EPOCH = 1e11  # seconds: a time (``created``) after this one is not a time
 TARGET = re.compile(r"[^#:.\x00-\x1f\x7f]{1,200}:[0-9]{1,9}\.[0-9]{1,9}")
 
 
@@ -125,9 +126,13 @@ def valid_target(value: object) -> bool:
     return isinstance(value, str) and TARGET.fullmatch(value) is not None and printable(value)
 
 
-def _number(value: object) -> bool:
-    """An int or a float, not a bool (JSON's true is not 1 here)."""
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def number_in(value: object, low: float, high: float) -> bool:
+    """An int or a float (not a bool: JSON's true is not 1 here) from ``low`` to ``high``.
+
+    Compared as it is, never converted: ``float()`` of a JSON integer of 400
+    digits raises OverflowError; here it is out of range, as NaN and infinities are.
+    """
+    return isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
 
 
 def check_fields(event: dict[str, object], required: tuple[str, ...]) -> bool:
@@ -147,8 +152,8 @@ def check_fields(event: dict[str, object], required: tuple[str, ...]) -> bool:
         "cwd": lambda v: v is None or valid_cwd(v),
         "pane": lambda v: v is None or (isinstance(v, str) and PANE_ID.fullmatch(v) is not None),
         "target": lambda v: v is None or valid_target(v),
-        "port": lambda v: v is None or (_number(v) and isinstance(v, int) and 0 < v < 65536),
-        "created": lambda v: v is None or (_number(v) and 0 <= float(v) < 1e11),  # type: ignore[arg-type]
+        "port": lambda v: v is None or (isinstance(v, int) and number_in(v, 1, 65535)),
+        "created": lambda v: v is None or number_in(v, 0, MAX_EPOCH),
     }
     for key, check in checks.items():
         if key in event and not check(event[key]):

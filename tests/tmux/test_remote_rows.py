@@ -71,10 +71,12 @@ def _configure(env: dict[str, str]) -> None:
     config.write_text('[remotes.alpha]\nssh = "alpha.invalid"\ntimeout = 600\n')
 
 
-def _start_feeds(root: Path, env: dict[str, str]) -> Feeds:
+def _start_feeds(
+    root: Path, env: dict[str, str], snapshot: list[dict[str, str]] = SNAPSHOT
+) -> Feeds:
     stream = root / "alpha.jsonl"
-    lines = [{"type": "snapshot", "seq": n, **i} for n, i in enumerate(SNAPSHOT, 1)]
-    lines.append({"type": "synced", "seq": 3, "count": len(SNAPSHOT)})
+    lines = [{"type": "snapshot", "seq": n, **i} for n, i in enumerate(snapshot, 1)]
+    lines.append({"type": "synced", "seq": len(snapshot) + 1, "count": len(snapshot)})
     stream.write_text("".join(json.dumps(line) + "\n" for line in lines))
     command = shlex.join(["tail", "-n", "+1", "-f", str(stream)])
     proc = subprocess.Popen(
@@ -189,6 +191,39 @@ def test_menu_items_switch_to_remote_instances_by_remote_name(
     )
     client.keys("C-b", "C-e")
     client.wait_screen("alpha:build  busy")
+
+
+def test_a_menu_of_many_remote_instances_keeps_the_local_ones_and_offers_the_rest(
+    server: Server, client: Client, isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    """tmux refuses a command of about 16 KiB ("command too long") and does not show a menu
+    taller than its client: the items stop in time, and the rest is one item, the picker."""
+    _configure(isolated_env)
+    many = [
+        {"id": f"m{n:05d}", "name": f"n{n:05d}", "state": "idle", "cwd": "/srv"} for n in range(120)
+    ]
+    feeds = _start_feeds(tmp_path, isolated_env, many)
+    try:
+        wait_for(
+            lambda: (
+                server.tmux("show-options", "-gqv", "@tclaude-remote-watcher").strip()
+                == str(feeds.proc.pid)
+            ),
+            what="watch-remotes to follow the server",
+        )
+        server.source()
+        server.new("here")
+        client.keys("C-b", "C-e")
+        screen = client.wait_screen(" more… (pick)")
+        assert "○ here " in screen and "alpha:n00000" in screen, screen
+        shown = screen.count("alpha:n")
+        assert 0 < shown < 120 and f"{120 - shown} more… (pick)" in screen, screen
+        client.type("1")  # the local one kept its key
+        wait_for(lambda: "more… (pick)" not in client.screen(), what="the menu to close")
+        printed = server.tclaude.run("menu", "--print").stdout  # no height: bytes only
+        assert len(printed.encode()) < 12 * 1024 and " more… (pick)" in printed
+    finally:
+        feeds.stop()
 
 
 def test_status_counts_include_remote_instances_and_are_cleared_at_exit(

@@ -498,3 +498,35 @@ async def test_a_line_that_fails_to_apply_is_dropped_and_the_feed_goes_on(
         assert feed.dropped == 1 and feed.connections == 1
     finally:
         await _stop(task)
+
+
+async def test_huge_numbers_are_dropped_and_the_feed_goes_on(tmp_path: Path) -> None:
+    """A JSON integer of 400 digits cannot become a float (OverflowError): it is a number
+    out of range like any other, and one remote's line never ends the feed."""
+    huge = 10**400
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
+    lines = [
+        json.dumps(snap),
+        json.dumps({**snap, "id": "b1", "name": "old", "created": huge}),
+        json.dumps({**snap, "id": "c1", "name": "web", "port": huge}),
+        json.dumps({**snap, "id": "d1", "name": "db", "usage": {"context_percent": huge}}),
+        json.dumps({**snap, "id": "e1", "name": "ui", "usage": {"context_percent": 1e308}}),
+        json.dumps({**snap, "id": "f1", "name": "ok", "usage": {"context_percent": 5, "x": huge}}),
+        json.dumps({"type": "synced", "seq": 2, "count": 4}),
+        json.dumps(
+            {**snap, "type": "created", "seq": 3, "id": "g1", "name": "new", "created": huge}
+        ),
+        json.dumps({**snap, "type": "state", "seq": 4, "state": "busy"}),
+    ]
+    feed = _stream_feed(tmp_path, "huge", lines)
+    task = await _start(feed)
+    try:
+        await _until("busy", lambda: task.done() or _cached("huge").get("api") == "busy")
+        assert not task.done(), task.exception()
+        assert _cached("huge") == {"api": "busy", "db": "idle", "ui": "idle", "ok": "idle"}
+        usage = {i["name"]: i["usage"] for i in (read_cache("huge") or {})["instances"]}
+        assert usage["db"] is None and usage["ui"] is None  # absurd figures: no usage
+        assert usage["ok"] == {"context_percent": 5}  # the absurd figure left out
+        assert feed.dropped == 3
+    finally:
+        await _stop(task)

@@ -3,7 +3,9 @@
 Items: each running instance with its state glyph and keys 1-9, then each
 remote one as REMOTE:NAME (as last heard here; "stale" with its age when its
 remote is silent), then "pick" (the full-screen picker in a popup) and "new"
-(an instance in the current pane's directory). Outside tmux, or with --print,
+(an instance in the current pane's directory). As many instances as the
+client's height (and tmux's limit on a command's length) allows, local ones
+first; the rest are one "N more… (pick)" item. Outside tmux, or with --print,
 prints the display-menu command instead of showing it.
 
 examples:
@@ -22,6 +24,9 @@ import sys
 from ..app import App
 
 TITLE = "#[align=centre] tclaude "
+# the instance items' bytes at most: tmux refuses a command of about 16 KiB ("command too long")
+MAX_ITEM_BYTES = 8192
+FRAME_LINES = 5  # what a menu takes besides the instances: its border, a separator, pick, new
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -42,8 +47,14 @@ def self_command() -> str:
     return shlex.join([sys.executable, "-m", "tmuxclaude"])
 
 
-def menu_argv(app: App, client: str | None, origin: str | None = None) -> list[str]:
-    """``display-menu`` and its arguments: title, then name/key/command per item."""
+def menu_argv(
+    app: App, client: str | None, origin: str | None = None, height: int | None = None
+) -> list[str]:
+    """``display-menu`` and its arguments: title, then name/key/command per item.
+
+    ``height``: the client's lines, if known (tmux does not show a menu taller than
+    its client); the instance items stop in time for it and for ``MAX_ITEM_BYTES``.
+    """
     from ..durations import age
     from ..picker import AnyRow, RemoteRow, load_remote_rows, load_rows
 
@@ -55,6 +66,7 @@ def menu_argv(app: App, client: str | None, origin: str | None = None) -> list[s
         argv[1:1] = ["-c", client]
     width = max([len(row.label) for row in rows] + [0])
     to = f" --client {shlex.quote(client)}" if client else ""
+    items: list[list[str]] = []
     for index, row in enumerate(rows):
         state = row.state
         if isinstance(row, RemoteRow) and row.seen is not None:
@@ -66,21 +78,27 @@ def menu_argv(app: App, client: str | None, origin: str | None = None) -> list[s
         target = shlex.quote(row.label) if isinstance(row, RemoteRow) else row.instance.id
         shell = f"{command} switch {target}{to}"
         action = f"run-shell -b {shlex.quote(shell)}".replace("#", "##")
-        argv += [label, key, action]
-    if rows:
-        argv.append("")  # a separator
+        items.append([label, key, action])
     # display-popup does not expand formats in its command: the origin goes in as is
     pick = shlex.quote(
         f"{command} pick"
         + (f" --from {origin}" if origin else "")
         + (f" --client {shlex.quote(client)}" if client else "")
     )
+    popup = f"display-popup -E -w 90% -h 85% -d '#{{pane_current_path}}' {pick}"
+    shown = _fitting(items, None if height is None else height - FRAME_LINES)
+    for item in items[:shown]:
+        argv += item
+    if shown < len(items):
+        argv += [f"{len(items) - shown} more… (pick)", "", popup]
+    if items:
+        argv.append("")  # a separator
     # q: quotes the path for sh: a directory named $(…) stays a name
     new = shlex.quote(f"{command} new --cwd #{{q:pane_current_path}} >/dev/null")
     argv += [
         "pick…",
         "p",
-        f"display-popup -E -w 90% -h 85% -d '#{{pane_current_path}}' {pick}",
+        popup,
         "new instance here",
         "n",
         f"run-shell -b {new}",
@@ -88,14 +106,30 @@ def menu_argv(app: App, client: str | None, origin: str | None = None) -> list[s
     return argv
 
 
+def _fitting(items: list[list[str]], lines: int | None) -> int:
+    """How many of ``items`` go in: all if they fit in ``lines`` (None: any number) and
+    ``MAX_ITEM_BYTES``, else as many as leave a line for the "more" item."""
+    size = count = 0
+    for item in items:
+        size += sum(len(word.encode()) + 1 for word in item)
+        if size > MAX_ITEM_BYTES:
+            break
+        count += 1
+    if lines is not None and (count < len(items) or count > lines):
+        count = max(0, min(count, lines - 1))
+    return count
+
+
 def run(args: argparse.Namespace) -> int:
     from ..tmux import inside_tmux
 
     app = App.load()
     origin = args.origin if args.origin and re.fullmatch(r"%[0-9]+", args.origin) else None
-    argv = menu_argv(app, args.client, origin)
     if args.print or not (args.client or inside_tmux()):
-        print(shlex.join(app.tmux.argv(*argv)))
+        print(shlex.join(app.tmux.argv(*menu_argv(app, args.client, origin))))
         return 0
+    client = ["-c", args.client] if args.client else []
+    height = app.tmux.run("display-message", "-p", *client, "#{client_height}").strip()
+    argv = menu_argv(app, args.client, origin, int(height) if height.isdigit() else None)
     app.tmux.run(*argv)
     return 0

@@ -21,6 +21,7 @@ from ..remote.names import split_target
 
 QUICK = frozenset(("list", "status", "peek", "log"))  # answer within remote_timeout
 SLOW_EXTRA = 120.0  # new, restore, kill, send, worktree: a host starts or stops there
+WAIT_MARGIN = 5.0  # seconds a remote wait may take past its --timeout and the remote timeout
 
 
 def remote_and_argv(
@@ -94,11 +95,19 @@ def run_on(
         namespace.only_remote = remote.name
         return list_cmd.run(namespace)
     as_json = getattr(namespace, "json", False) is True
-    return relay(remote, verb, remote_args, as_json)
+    wait_timeout = getattr(namespace, "timeout", None) if verb == "wait" else None
+    return relay(remote, verb, remote_args, as_json, wait_timeout)
 
 
-def relay(remote: object, verb: str, args: list[str], as_json: bool) -> int:
-    """Run ``tclaude VERB ARGS`` on ``remote`` and print what it says, made safe."""
+def relay(
+    remote: object, verb: str, args: list[str], as_json: bool, wait_timeout: float | None = None
+) -> int:
+    """Run ``tclaude VERB ARGS`` on ``remote`` and print what it says, made safe.
+
+    ``wait_timeout``: a wait's ``--timeout``, which the remote keeps; the call here
+    ends that much later, plus the remote timeout and ``WAIT_MARGIN`` (a remote wait
+    that hangs ends here too). Without one it may wait for ever, as a local wait does.
+    """
     from ..remote import replies
     from ..remote.ssh import Remote, call
 
@@ -106,7 +115,9 @@ def relay(remote: object, verb: str, args: list[str], as_json: bool) -> int:
     if verb in QUICK:
         timeout = remote.timeout
     elif verb == "wait":
-        timeout = math.inf  # as long as the user's --timeout, which the remote keeps
+        timeout = math.inf
+        if wait_timeout is not None and math.isfinite(wait_timeout):
+            timeout = max(0.0, wait_timeout) + remote.timeout + WAIT_MARGIN
     else:
         timeout = remote.timeout + SLOW_EXTRA
     reply = call(remote, [verb, *args], timeout=timeout)

@@ -10,15 +10,16 @@ remote says becomes a local path, command or claude argument.
 from __future__ import annotations
 
 import json
-import math
 import re
 from typing import Any
 
 from ..errors import TclaudeError
 from ..names import printable
+from ..watch import MAX_EPOCH, number_in
 from .names import REMOTE_NAME
 
 MAX_REPLY = 16 * 1024 * 1024
+MAX_DEPTH = 16  # lists and objects in lists and objects; tclaude's answers nest 4 deep
 INSTANCE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 STATES = frozenset(
     ("starting", "idle", "busy", "waiting", "limited", "error", "stopped", "stale", "running")
@@ -26,7 +27,13 @@ STATES = frozenset(
 WAIT_RESULTS = frozenset(("reached", "timeout", "stopped"))
 VERSION = re.compile(r"tclaude ([0-9][0-9A-Za-z.+-]{0,40})")
 _TEXT_KEYS = ("cwd", "target", "layout")  # shown: the remote's, as it says them
-_NUMBER_KEYS = ("port", "clis", "created", "age")
+# each number a row carries, and its range (else None): an int from 1 to 65535 for a port
+_INT_RANGES = {"port": (1, 65535), "clis": (0, 1_000_000)}
+_SECONDS_KEYS = ("created", "age")  # from 0 to watch.MAX_EPOCH
+MAX_USAGE_KEYS = 40
+MAX_FIGURE = 1e15  # a usage figure (tokens, dollars) beyond this is left out
+MAX_CONTEXT_PERCENT = 1000.0
+MAX_COST = 1e9  # dollars
 # the remote's tmux ids, host pid, claude session id and files: here they would name a
 # local pane, process, transcript or file, so a remote row carries them as None
 _REMOTE_ONLY = ("pane", "window", "session", "pid", "session_id", "socket", "lockfile")
@@ -42,15 +49,33 @@ def _no_constant(name: str) -> Any:
 
 
 def parse_json(remote: str, text: str) -> Any:
-    """The remote's JSON; RemoteReplyError (one line) for anything else."""
+    """The remote's JSON; RemoteReplyError (one line) for anything else (nested too deep too)."""
     if len(text) > MAX_REPLY:
         raise RemoteReplyError(f"remote {remote}: its answer is larger than {MAX_REPLY} bytes")
     try:
-        return json.loads(text, parse_constant=_no_constant)
-    except ValueError:
+        value = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         raise RemoteReplyError(
             f"remote {remote}: its tclaude did not answer JSON ({printable(text, 80)!r})"
         ) from None
+    if _too_deep(value):  # nothing done with it later comes near the recursion limit
+        raise RemoteReplyError(f"remote {remote}: its answer is nested too deep")
+    return value
+
+
+def _too_deep(value: Any) -> bool:
+    """True when lists and objects are nested more than ``MAX_DEPTH`` deep in ``value``."""
+    level: list[Any] = [value] if isinstance(value, list | dict) else []
+    for _ in range(MAX_DEPTH):
+        level = [
+            item
+            for container in level
+            for item in (container.values() if isinstance(container, dict) else container)
+            if isinstance(item, list | dict)
+        ]
+        if not level:
+            return False
+    return True
 
 
 def instance_rows(remote: str, value: Any) -> list[dict[str, Any]]:
@@ -78,14 +103,14 @@ def instance_row(remote: str, item: Any) -> dict[str, Any]:
         value = item.get(key)
         row[key] = printable(value, 4096) if isinstance(value, str) else None
     row["cwd"] = row["cwd"] or ""
-    for key in _NUMBER_KEYS:
+    for key, (low, high) in _INT_RANGES.items():
         value = item.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-            row[key] = value
-        else:
-            row[key] = None
+        row[key] = value if isinstance(value, int) and number_in(value, low, high) else None
+    for key in _SECONDS_KEYS:
+        value = item.get(key)
+        row[key] = value if number_in(value, 0, MAX_EPOCH) else None
     row["clis"] = row["clis"] or 0
-    row["age"] = max(0.0, float(row["age"] or 0.0))
+    row["age"] = float(row["age"] or 0.0)
     for key in _FLAG_KEYS:
         row[key] = item.get(key) is True
     row["usage"] = usage_figures(item.get("usage"))
@@ -113,23 +138,31 @@ def wait_result(remote: str, value: Any) -> dict[str, Any]:
 
 
 def usage_figures(value: Any) -> dict[str, Any] | None:
-    """Usage figures: a flat object of numbers and short strings, or None."""
+    """Usage figures: a flat object of numbers and short strings, or None.
+
+    The two the usage column prints must be sane (a percentage; a cost or None),
+    else there are none; any other figure out of range is left out.
+    """
     if not isinstance(value, dict):
         return None
+    cost = value.get("cost_usd_estimate")
+    if not number_in(value.get("context_percent"), 0, MAX_CONTEXT_PERCENT) or not (
+        cost is None or number_in(cost, 0, MAX_COST)
+    ):
+        return None  # what the usage column prints must be numbers, and sane
     kept: dict[str, Any] = {}
     for key, item in value.items():
+        if len(kept) >= MAX_USAGE_KEYS:
+            break
         if not isinstance(key, str) or len(key) > 40:
             continue
-        if item is None or (isinstance(item, bool | int | float) and math.isfinite(item)):
+        if item is None or isinstance(item, bool) or number_in(item, -MAX_FIGURE, MAX_FIGURE):
             kept[key] = item
         elif isinstance(item, str):
             kept[key] = printable(item, 80)
-    numbers = (int, float)
-    cost = kept.get("cost_usd_estimate")
-    if not isinstance(kept.get("context_percent"), numbers) or not (
-        cost is None or isinstance(cost, numbers)
-    ):
-        return None  # what the usage column prints must be numbers
+    kept["context_percent"] = value["context_percent"]  # kept, whatever came before it
+    if "cost_usd_estimate" in value:
+        kept["cost_usd_estimate"] = cost
     return kept
 
 

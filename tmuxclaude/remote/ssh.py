@@ -24,8 +24,10 @@ from .. import paths
 from ..config import Config
 from ..errors import TclaudeError
 from ..names import printable
+from .replies import MAX_REPLY
 
 CONTROL_PERSIST = "600"  # seconds an idle master stays
+STDERR_KEPT = 8192  # bytes: the end of a call's stderr, kept (the rest is read and dropped)
 NOT_FOUND = 127  # the remote shell's "command not found"
 SSH_FAILED = 255  # ssh's own failure (no connection, refused key, ...)
 
@@ -185,22 +187,30 @@ def run_ssh(
     if limit > remote.timeout:
         run_ssh(remote, "exit 0")
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             [*ssh_argv(remote), command],
-            input=stdin,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True,
-            timeout=None if math.isinf(limit) else limit,
-            check=False,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
-    except subprocess.TimeoutExpired:
-        raise RemoteError(
-            f"remote {remote.name}: no answer within {limit:g}s", "unreachable"
-        ) from None
     except FileNotFoundError:
         raise RemoteError("ssh is not installed (the OpenSSH client)", "no-ssh") from None
-    stdout = proc.stdout.decode("utf-8", "replace")
-    stderr = proc.stderr.decode("utf-8", "replace")
+    with proc:  # its pipes closed and its end reaped, whatever happens
+        try:
+            out, err = _read_capped(proc, stdin, limit)
+        except BaseException as exc:
+            proc.kill()
+            if isinstance(exc, subprocess.TimeoutExpired):
+                raise RemoteError(
+                    f"remote {remote.name}: no answer within {limit:g}s", "unreachable"
+                ) from None
+            if isinstance(exc, _TooLong):
+                raise RemoteError(
+                    f"remote {remote.name}: its answer is larger than {MAX_REPLY} bytes", "error"
+                ) from None
+            raise
+    stdout = out.decode("utf-8", "replace")
+    stderr = _without_mux_chatter(err.decode("utf-8", "replace"), control_path(remote))
     if proc.returncode == SSH_FAILED:
         if not stderr.strip():  # a mux client whose master lost the link says nothing
             raise RemoteError(f"remote {remote.name}: the connection was lost", "unreachable")
@@ -212,6 +222,81 @@ def run_ssh(
             "no-tclaude",
         )
     return Reply(proc.returncode, stdout, stderr)
+
+
+class _TooLong(Exception):
+    pass
+
+
+def _read_capped(
+    proc: subprocess.Popen[bytes], stdin: bytes | None, limit: float
+) -> tuple[bytes, bytes]:
+    """``proc``'s stdout and the end of its stderr (``STDERR_KEPT``), ``stdin`` written to it,
+    once it has ended; _TooLong as soon as stdout passes ``MAX_REPLY`` bytes, TimeoutExpired
+    after ``limit`` seconds (math.inf: none). The caller kills ``proc`` then."""
+    import select
+    import selectors
+    import time
+
+    deadline = time.monotonic() + limit
+    out: list[bytes] = []
+    size = 0
+    err = b""
+    cut = False  # the start of stderr was dropped
+    pending = memoryview(stdin or b"")
+    with selectors.DefaultSelector() as selector:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        selector.register(proc.stderr, selectors.EVENT_READ)
+        if proc.stdin is not None:
+            if pending:
+                selector.register(proc.stdin, selectors.EVENT_WRITE)
+            else:
+                proc.stdin.close()
+        while selector.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired(proc.args, limit)
+            for key, _ in selector.select(None if math.isinf(left) else left):
+                if key.fileobj is proc.stdin:
+                    try:
+                        # at most PIPE_BUF: a pipe that selects writable takes it whole
+                        written = os.write(key.fd, pending[: select.PIPE_BUF])
+                    except BrokenPipeError:
+                        written = len(pending)
+                    pending = pending[written:]
+                    if not pending:
+                        selector.unregister(key.fileobj)
+                        proc.stdin.close()
+                    continue
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                elif key.fileobj is proc.stdout:
+                    size += len(chunk)
+                    if size > MAX_REPLY:
+                        raise _TooLong
+                    out.append(chunk)
+                else:
+                    err += chunk
+                    if len(err) > STDERR_KEPT:
+                        err, cut = err[-STDERR_KEPT:], True
+    left = deadline - time.monotonic()
+    proc.wait(None if math.isinf(left) else max(0.0, left))  # its output ended: it ends
+    if cut:  # from its first whole line
+        err = err.partition(b"\n")[2]
+    return b"".join(out), err
+
+
+def _without_mux_chatter(stderr: str, path: str) -> str:
+    """``stderr`` without ssh's own word that it could not be the master at ``path``
+    (another ssh became it first, or a name is in the way): that ssh goes on over a
+    connection of its own, and the line is not the remote's."""
+    chatter = f"ControlSocket {path} already exists, disabling multiplexing"
+    return "".join(
+        line for line in stderr.splitlines(keepends=True) if line.rstrip("\r\n") != chatter
+    )
 
 
 def last_line(text: str) -> str:
