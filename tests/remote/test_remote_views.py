@@ -143,3 +143,28 @@ def test_switch_with_a_client_works_from_outside_tmux(
     assert "alpha:api" in server.tmux("list-windows", "-t", session, "-F", "#{window_name}")
     bad = tclaude.run("switch", "alpha:api", "--client", "/dev/nope", check=False)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+
+
+def test_switch_with_a_client_opens_the_window_in_that_clients_session(
+    tclaude: Tclaude, server: Server, client: Client, alpha: Machine
+) -> None:
+    """Run in a pane of another session, --client CLIENT made the window in the pane's
+    session and pulled the client there (new-user trial); the client's session is meant."""
+    tclaude.run("new", "--on", "alpha", "--name", "api", "--detached")
+    name = server.tmux("list-clients", "-F", "#{client_name}").strip()
+    shown = client.pane()
+    server.tmux("new-session", "-d", "-s", "other", "-x", "120", "-y", "40")
+    other = server.tmux("display", "-p", "-t", "other", "#{pane_id}").strip()
+    inside = {"TMUX": "/tmp/x,1,0", "TMUX_PANE": other}  # as if run from a pane of "other"
+    tclaude.run("switch", "alpha:api", "--client", name, env=inside)
+    wait_for(
+        lambda: server.tmux("display-message", "-p", "#{window_name}").strip() == "alpha:api",
+        60,
+        "the client on the window alpha:api",
+    )
+    assert server.tmux("list-windows", "-t", "other", "-F", "#{window_name}").count("\n") == 1
+    assert client.session() == "main"
+    ids = server.tmux("list-windows", "-t", "main", "-F", "#{window_id}").split()
+    names = server.tmux("list-windows", "-t", "main", "-F", "#{window_name}").split()
+    before = server.tmux("display", "-p", "-t", shown, "#{window_id}").strip()
+    assert names[ids.index(before) + 1] == "alpha:api", names  # after the window it showed
