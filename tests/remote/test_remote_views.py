@@ -168,3 +168,30 @@ def test_switch_with_a_client_opens_the_window_in_that_clients_session(
     names = server.tmux("list-windows", "-t", "main", "-F", "#{window_name}").split()
     before = server.tmux("display", "-p", "-t", shown, "#{window_id}").strip()
     assert names[ids.index(before) + 1] == "alpha:api", names  # after the window it showed
+
+
+def test_a_menu_item_that_fails_shows_its_error_on_the_client(
+    tclaude: Tclaude,
+    server: Server,
+    client: Client,
+    remotes: Remotes,
+    alpha: Machine,
+    isolated_env: dict[str, str],
+) -> None:
+    """With alpha's link down, choosing alpha:a1 showed only tmux's "'…' returned 2"."""
+    tclaude.run("new", "--on", "alpha", "--name", "a1", "--detached")
+    tclaude.run("list")  # what the menu shows of alpha: its last list, asked now
+    config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    config.write_text(remotes.config_toml({"alpha": 3.0}))
+    server.tmux("set-option", "-g", "display-time", "0")  # a message stays until a key
+    server.source()
+    alpha.link_up(False)
+    try:
+        client.keys("C-b", "C-e")
+        client.wait_screen("alpha:a1")
+        client.type("1")  # no local instance: the remote one is the first item
+        screen = client.wait_screen("tclaude: remote alpha: no answer within 3s", 60)
+    finally:
+        alpha.link_up(True)
+    assert "returned" not in screen, screen
+    assert "alpha:a1" not in server.tmux("list-windows", "-a", "-F", "#{window_name}")
