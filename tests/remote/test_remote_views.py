@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli_runner import Tclaude
+from tests.support.hosts import ControlServer
 from tests.support.remotes import Machine, Remotes
 from tests.tmux import conftest as tmux_fixtures
 from tests.tmux.conftest import Client, Server, wait_for
@@ -195,3 +197,41 @@ def test_a_menu_item_that_fails_shows_its_error_on_the_client(
         alpha.link_up(True)
     assert "returned" not in screen, screen
     assert "alpha:a1" not in server.tmux("list-windows", "-a", "-F", "#{window_name}")
+
+
+async def test_the_waiting_key_and_switch_waiting_reach_a_remote_waiting_instance(
+    tclaude: Tclaude,
+    server: Server,
+    client: Client,
+    alpha: Machine,
+    alpha_control: ControlServer,
+    feeds: subprocess.Popen[bytes],
+    isolated_env: dict[str, str],
+) -> None:
+    """With only alpha:api waiting (and counted in the status line), prefix C-w and
+    switch --waiting said "no instance is waiting for input"."""
+    await asyncio.to_thread(tclaude.run, "new", "--on", "alpha", "--name", "api", "--detached")
+    cli = await alpha_control.accept()
+    await asyncio.to_thread(wait_for, lambda: _fed(isolated_env, "alpha", "api"), 60, "the feed")
+    await cli.hook("UserPromptSubmit")
+    await cli.hook("PermissionRequest", {"tool_name": "Write"})
+
+    def counted() -> bool:
+        return server.tmux("show-options", "-gqv", "@tclaude-remote-waiting").strip() == "x"
+
+    await asyncio.to_thread(wait_for, counted, 60, "alpha:api counted waiting")
+    server.source()
+    start = server.tmux("display-message", "-p", "#{window_id}").strip()
+
+    def on_api() -> bool:
+        return server.tmux("display-message", "-p", "#{window_name}").strip() == "alpha:api"
+
+    client.keys("C-b", "C-w")
+    await asyncio.to_thread(wait_for, on_api, 60, "the client on the window alpha:api")
+    server.tmux("select-window", "-t", start)
+    assert not on_api()
+    name = server.tmux("list-clients", "-F", "#{client_name}").strip()
+    await asyncio.to_thread(tclaude.run, "switch", "--waiting", "--client", name)
+    await asyncio.to_thread(wait_for, on_api, 60, "the client on alpha:api again")
+    windows = server.tmux("list-windows", "-a", "-F", "#{window_name}").split()
+    assert windows.count("alpha:api") == 1, windows

@@ -12,6 +12,7 @@ if the connection drops. The picker and the menu's items switch through here too
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from ..app import App
 from ..errors import TclaudeError
@@ -84,6 +85,48 @@ def attach_remote(
         app.tmux.run("set-option", "-w", "-t", made[1], MARK, label)
     app.tmux.sequence(focus_commands(pane, client=True, client_name=client))
     return 0
+
+
+def switch_to_known(app: App, state: str, client: str | None = None) -> bool:
+    """Switch to a remote instance in ``state`` (``waiting``, or ``done``: idle, not seen
+    yet) as known here, asking nobody (``listing.known``; stale rows skipped): the first
+    after the one whose window is shown, in list order, cycling. False: none is."""
+    from .listing import known
+
+    rows = [
+        row
+        for listing in known(app.config)
+        for row in listing.rows
+        if not row["stale"] and _in_state(row, state)
+    ]
+    if not rows:
+        return False
+    labels = [f"{row['remote']}:{row['name']}" for row in rows]
+    shown = _shown_label(app, client)
+    row = rows[(labels.index(shown) + 1) % len(rows) if shown in labels else 0]
+    remote = Remote.named(app.config, row["remote"])
+    attach_remote(app, remote, row["name"], "switch", client=client)
+    return True
+
+
+def _in_state(row: dict[str, Any], state: str) -> bool:
+    if state == "done":  # as the status line counts it
+        return row["state"] == "idle" and row["unseen"] is True
+    return bool(row["state"] == state)
+
+
+def _shown_label(app: App, client: str | None) -> str | None:
+    """The remote instance (``NAME:inst``) whose window ``client`` (else this pane's
+    client) shows, if one does."""
+    if client:
+        for line in app.tmux.clients(f"#{{client_name}}\t#{{{MARK}}}"):
+            name, _, label = line.partition("\t")
+            if name == client:
+                return label or None
+        return None
+    if inside_tmux():
+        return app.tmux.display(f"#{{{MARK}}}", check=False).strip() or None
+    return None
 
 
 def _window_of(app: App, origin: str | None, client: str | None, here: str | None) -> str | None:
