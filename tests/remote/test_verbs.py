@@ -130,3 +130,29 @@ def test_an_option_naming_a_local_pane_is_refused_with_a_remote(
     )
     assert tclaude.json("list", "--on", "alpha") == []
     assert alpha.tmux("list-panes", "-a", "-F", "#{pane_id}").stdout.split() == ["%0"]
+
+
+def test_peek_and_log_reach_a_remote_and_the_docs_list_the_verbs_that_do(
+    tclaude: Tclaude, remotes: Remotes
+) -> None:
+    """docs/remote.md called peek and log local-only (they work) and said every verb takes
+    --on (watch does not)."""
+    import re
+
+    from tmuxclaude.cli import REMOTE_VERBS
+
+    tclaude.run("new", "--on", "alpha", "--name", "a1", "--detached")
+    assert tclaude.run("peek", "alpha:a1").returncode == 0
+    log = tclaude.run("log", "alpha:a1", check=False)  # alpha's own answer: no turn yet
+    assert log.stderr.startswith("tclaude: alpha: instance 'a1' has no conversation yet"), log
+    watch = tclaude.run("watch", "--on", "alpha", check=False)
+    assert watch.returncode == 2 and "--on" in watch.stderr
+    docs = (Path(__file__).parents[2] / "docs" / "remote.md").read_text()
+    listed = re.search(
+        r"These verbs take `--on NAME` or\na `NAME:instance` target: (.*?)\n\(", docs, re.S
+    )
+    assert listed is not None
+    assert set(re.findall(r"`([a-z]+)`", listed.group(1))) == REMOTE_VERBS
+    local_only = docs[docs.index("## Not there yet") :]
+    for verb in REMOTE_VERBS:
+        assert f"`{verb}`" not in local_only, verb
