@@ -44,10 +44,23 @@ def test_bash_completes_commands_flags_choices_and_names(two: Tclaude, tmp_path:
     assert _bash(script, "tclaude switch ") == ["api", "docs"]
     assert _bash(script, "tclaude kill api d") == ["docs"]
     assert _bash(script, "tclaude new --reu") == ["--reuse"]
-    assert _bash(script, "tclaude switch --") == ["--client", "--done", "--help", "--waiting"]
+    assert _bash(script, "tclaude switch --") == [
+        "--client", "--done", "--help", "--on", "--waiting"
+    ]  # fmt: skip
     assert _bash(script, "tclaude layout ") == ["beside", "split", "tabbed"]
     assert _bash(script, "tclaude completion ") == ["bash", "fish", "zsh"]
     assert _bash(script, "tclaude list ") == []
+
+
+def test_completion_offers_on_and_never_a_hidden_option(two: Tclaude, tmp_path: Path) -> None:
+    """--on was never offered; list's hidden --remote-envelope was."""
+    script = _script(two, "bash", tmp_path)
+    assert _bash(script, "tclaude broadcast --o") == ["--on"]
+    assert _bash(script, "tclaude list --") == ["--fresh", "--help", "--json", "--on"]
+    assert "--on" not in _bash(script, "tclaude pick --")  # not a remote verb
+    for shell in ("zsh", "fish"):
+        text = two.run("completion", shell).stdout
+        assert "remote-envelope" not in text and "--on" in text.replace("-l on", "--on"), shell
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")

@@ -84,6 +84,22 @@ def test_add_refuses_a_bad_alias_in_one_line(
     assert not _config(isolated_env).exists()
 
 
+def test_a_refused_alias_says_why(tclaude: Tclaude, isolated_env: dict[str, str]) -> None:
+    """It said "an ssh alias or [user@]host is required" though one was given."""
+    cases = [
+        ("--ssh=-oProxyCommand=x", "'-oProxyCommand=x' starts with '-' (an ssh option)"),
+        ("--ssh=me@gpu box", "'me@gpu box' has ' ' in it"),
+        ("--ssh=h;id", "'h;id' has ';' in it"),
+        ("--ssh=", "an ssh alias or [user@]host is required"),
+    ]
+    for arg, why in cases:
+        proc = tclaude.run("remote", "add", "evil", arg, check=False)
+        assert proc.returncode != 0, proc
+        assert proc.stderr.startswith(f"tclaude: remotes.evil.ssh: {why}"), proc.stderr
+        assert proc.stderr.count("\n") == 1
+        assert not _config(isolated_env).exists()
+
+
 def test_check_reports_versions_and_each_remote_state(
     tclaude: Tclaude, remotes: Remotes, alpha: Machine, beta: Machine
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli_runner import Tclaude
+from tests.support.hosts import ControlServer
 from tests.support.remotes import Machine, Remotes
 from tests.tmux import conftest as tmux_fixtures
 from tests.tmux.conftest import Client, Server, wait_for
@@ -143,3 +145,93 @@ def test_switch_with_a_client_works_from_outside_tmux(
     assert "alpha:api" in server.tmux("list-windows", "-t", session, "-F", "#{window_name}")
     bad = tclaude.run("switch", "alpha:api", "--client", "/dev/nope", check=False)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+
+
+def test_switch_with_a_client_opens_the_window_in_that_clients_session(
+    tclaude: Tclaude, server: Server, client: Client, alpha: Machine
+) -> None:
+    """Run in a pane of another session, --client CLIENT made the window in the pane's
+    session and pulled the client there (new-user trial); the client's session is meant."""
+    tclaude.run("new", "--on", "alpha", "--name", "api", "--detached")
+    name = server.tmux("list-clients", "-F", "#{client_name}").strip()
+    shown = client.pane()
+    server.tmux("new-session", "-d", "-s", "other", "-x", "120", "-y", "40")
+    other = server.tmux("display", "-p", "-t", "other", "#{pane_id}").strip()
+    inside = {"TMUX": "/tmp/x,1,0", "TMUX_PANE": other}  # as if run from a pane of "other"
+    tclaude.run("switch", "alpha:api", "--client", name, env=inside)
+    wait_for(
+        lambda: server.tmux("display-message", "-p", "#{window_name}").strip() == "alpha:api",
+        60,
+        "the client on the window alpha:api",
+    )
+    assert server.tmux("list-windows", "-t", "other", "-F", "#{window_name}").count("\n") == 1
+    assert client.session() == "main"
+    ids = server.tmux("list-windows", "-t", "main", "-F", "#{window_id}").split()
+    names = server.tmux("list-windows", "-t", "main", "-F", "#{window_name}").split()
+    before = server.tmux("display", "-p", "-t", shown, "#{window_id}").strip()
+    assert names[ids.index(before) + 1] == "alpha:api", names  # after the window it showed
+
+
+def test_a_menu_item_that_fails_shows_its_error_on_the_client(
+    tclaude: Tclaude,
+    server: Server,
+    client: Client,
+    remotes: Remotes,
+    alpha: Machine,
+    isolated_env: dict[str, str],
+) -> None:
+    """With alpha's link down, choosing alpha:a1 showed only tmux's "'…' returned 2"."""
+    tclaude.run("new", "--on", "alpha", "--name", "a1", "--detached")
+    tclaude.run("list")  # what the menu shows of alpha: its last list, asked now
+    config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    config.write_text(remotes.config_toml({"alpha": 3.0}))
+    server.tmux("set-option", "-g", "display-time", "0")  # a message stays until a key
+    server.source()
+    alpha.link_up(False)
+    try:
+        client.keys("C-b", "C-e")
+        client.wait_screen("alpha:a1")
+        client.type("1")  # no local instance: the remote one is the first item
+        screen = client.wait_screen("tclaude: remote alpha: no answer within 3s", 60)
+    finally:
+        alpha.link_up(True)
+    assert "returned" not in screen, screen
+    assert "alpha:a1" not in server.tmux("list-windows", "-a", "-F", "#{window_name}")
+
+
+async def test_the_waiting_key_and_switch_waiting_reach_a_remote_waiting_instance(
+    tclaude: Tclaude,
+    server: Server,
+    client: Client,
+    alpha: Machine,
+    alpha_control: ControlServer,
+    feeds: subprocess.Popen[bytes],
+    isolated_env: dict[str, str],
+) -> None:
+    """With only alpha:api waiting (and counted in the status line), prefix C-w and
+    switch --waiting said "no instance is waiting for input"."""
+    await asyncio.to_thread(tclaude.run, "new", "--on", "alpha", "--name", "api", "--detached")
+    cli = await alpha_control.accept()
+    await asyncio.to_thread(wait_for, lambda: _fed(isolated_env, "alpha", "api"), 60, "the feed")
+    await cli.hook("UserPromptSubmit")
+    await cli.hook("PermissionRequest", {"tool_name": "Write"})
+
+    def counted() -> bool:
+        return server.tmux("show-options", "-gqv", "@tclaude-remote-waiting").strip() == "x"
+
+    await asyncio.to_thread(wait_for, counted, 60, "alpha:api counted waiting")
+    server.source()
+    start = server.tmux("display-message", "-p", "#{window_id}").strip()
+
+    def on_api() -> bool:
+        return server.tmux("display-message", "-p", "#{window_name}").strip() == "alpha:api"
+
+    client.keys("C-b", "C-w")
+    await asyncio.to_thread(wait_for, on_api, 60, "the client on the window alpha:api")
+    server.tmux("select-window", "-t", start)
+    assert not on_api()
+    name = server.tmux("list-clients", "-F", "#{client_name}").strip()
+    await asyncio.to_thread(tclaude.run, "switch", "--waiting", "--client", name)
+    await asyncio.to_thread(wait_for, on_api, 60, "the client on alpha:api again")
+    windows = server.tmux("list-windows", "-a", "-F", "#{window_name}").split()
+    assert windows.count("alpha:api") == 1, windows

@@ -166,3 +166,19 @@ def test_an_attach_whose_link_drops_puts_the_terminal_right_and_says_so(
     assert code == 2, out[-300:]
     ending = TERMINAL_RESET.encode() + b"tclaude: remote alpha: the connection was lost\r\n"
     assert out.endswith(ending), out[-300:]
+
+
+def test_one_window_per_remote_instance_however_it_is_named(
+    tclaude: Tclaude, remotes: Remotes, alpha: Machine
+) -> None:
+    """By id, name and pane id, switch opened three windows attached to one instance."""
+    tclaude.run("new", "--on", "alpha", "--name", "a1", "--detached")
+    (row,) = tclaude.json("list", "--on", "alpha")
+    pane = alpha.tmux("list-panes", "-a", "-f", "#{@tclaude-port}", "-F", "#{pane_id}").stdout
+    tclaude.tmux("new-session", "-d", "-s", "main", "-x", "120", "-y", "40")
+    here = tclaude.tmux("display", "-p", "-t", "main", "#{pane_id}").strip()
+    inside = {"TMUX": "/tmp/x,1,0", "TMUX_PANE": here}
+    for target in (row["id"][:6], "a1", pane.strip()):
+        tclaude.run("switch", f"alpha:{target}", env=inside)
+        windows = tclaude.tmux("list-windows", "-a", "-F", "#{window_name}\t#{@tclaude-remote}")
+        assert windows.splitlines()[1:] == ["alpha:a1\talpha:a1"], (target, windows)

@@ -106,3 +106,53 @@ def test_list_on_an_empty_remote_says_how_to_start_one_there(
 ) -> None:
     proc = tclaude.run("list", "--on", "alpha")
     assert proc.stdout == "no instances; start one with: tclaude new --on alpha\n"
+
+
+def test_on_given_twice_is_refused_in_one_line(tclaude: Tclaude, remotes: Remotes) -> None:
+    """broadcast --on alpha --on beta ran on beta only, silently."""
+    for args in (["--on", "alpha", "--on", "beta"], ["--on=alpha", "--on", "alpha"]):
+        proc = tclaude.run("broadcast", *args, "--text", "hi", check=False)
+        assert proc.returncode == 2, proc
+        assert proc.stderr.startswith("tclaude: --on given 2 times ("), proc.stderr
+        assert "one command per machine" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_an_option_naming_a_local_pane_is_refused_with_a_remote(
+    tclaude: Tclaude, remotes: Remotes
+) -> None:
+    """new --on alpha --beside %0 split whatever pane of alpha's had that id."""
+    alpha = remotes.machines["alpha"]
+    alpha.tmux("new-session", "-d", "-s", "mine", "-x", "100", "-y", "30")
+    proc = tclaude.run("new", "--on", "alpha", "--beside", "%0", "--detached", check=False)
+    assert proc.returncode == 2, proc
+    assert proc.stderr == (
+        "tclaude: --beside names a tmux pane here: not with --on or a REMOTE:NAME target\n"
+    )
+    assert tclaude.json("list", "--on", "alpha") == []
+    assert alpha.tmux("list-panes", "-a", "-F", "#{pane_id}").stdout.split() == ["%0"]
+
+
+def test_peek_and_log_reach_a_remote_and_the_docs_list_the_verbs_that_do(
+    tclaude: Tclaude, remotes: Remotes
+) -> None:
+    """docs/remote.md called peek and log local-only (they work) and said every verb takes
+    --on (watch does not)."""
+    import re
+
+    from tmuxclaude.cli import REMOTE_VERBS
+
+    tclaude.run("new", "--on", "alpha", "--name", "a1", "--detached")
+    assert tclaude.run("peek", "alpha:a1").returncode == 0
+    log = tclaude.run("log", "alpha:a1", check=False)  # alpha's own answer: no turn yet
+    assert log.stderr.startswith("tclaude: alpha: instance 'a1' has no conversation yet"), log
+    watch = tclaude.run("watch", "--on", "alpha", check=False)
+    assert watch.returncode == 2 and "--on" in watch.stderr
+    docs = (Path(__file__).parents[2] / "docs" / "remote.md").read_text()
+    listed = re.search(
+        r"These verbs take `--on NAME` or\na `NAME:instance` target: (.*?)\n\(", docs, re.S
+    )
+    assert listed is not None
+    assert set(re.findall(r"`([a-z]+)`", listed.group(1))) == REMOTE_VERBS
+    local_only = docs[docs.index("## Not there yet") :]
+    for verb in REMOTE_VERBS:
+        assert f"`{verb}`" not in local_only, verb

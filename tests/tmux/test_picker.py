@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import sys
 
 from tests.support import tmux_servers
 from tests.tmux.conftest import Client, Server, wait_for
@@ -75,6 +76,21 @@ def test_menu_prints_outside_tmux_and_switches_from_a_client(
     client.wait_screen("b2  idle")
     client.type("2")
     client.wait_pane(panes[server.order()[1]])
+
+
+def test_a_failing_menu_item_without_the_plugin_shows_its_error(
+    server: Server, client: Client
+) -> None:
+    """Without run.sh (no plugin loaded), tmux shows what the item writes: its error went
+    to stderr, which tmux does not show ("'…' returned 2" only)."""
+    server.new("a1")
+    name = server.tmux("list-clients", "-F", "#{client_name}").strip()
+    # as a binding runs it: display-menu waits for the menu to close
+    server.tmux("run-shell", "-b", f"{sys.executable} -m tmuxclaude menu --client {name}")
+    client.wait_screen("a1  idle")
+    server.tclaude.run("kill", "a1")
+    client.type("1")
+    client.wait_screen("tclaude: no running instances")
 
 
 def test_picker_knows_the_pane_it_came_from_and_switch_back_returns(

@@ -347,3 +347,35 @@ def test_a_remote_waiting_row_is_urgent_wherever_the_picker_was_opened() -> None
     assert urgent_index([stale, fresh], "%3") == 1
     done = RemoteRow("beta", "api", "d1", "idle", True, "/srv", None)
     assert urgent_index([stale, done], None) == 1  # a remote done one, when no waiting one
+
+
+def test_switch_waiting_and_done_fall_back_to_a_fresh_remote_instance(
+    server: Server, feeds: Feeds
+) -> None:
+    """With none here, they said "no instance is waiting" though the status line counted
+    alpha's; outside tmux, the remote one is named as tclaude attach takes it."""
+    feeds.event(type="state", id="d4e5f6", name="build", state="idle", unseen=True)
+    wait_for(
+        lambda: server.tmux("show-options", "-gqv", "@tclaude-remote-done").strip() == "x",
+        what="alpha:build counted done",
+    )
+    for flag, label in (("--waiting", "alpha:api"), ("--done", "alpha:build")):
+        proc = server.tclaude.run("switch", flag, check=False)
+        assert proc.returncode == 2, proc
+        assert proc.stderr == f"tclaude: not inside tmux: use tclaude attach {label}\n"
+    feeds.stop()  # stale from now on: not counted, not chosen
+    proc = server.tclaude.run("switch", "--waiting", check=False)
+    assert proc.stderr == "tclaude: no running instances; start one with: tclaude new\n"
+
+
+def test_without_remotes_switch_waiting_loads_nothing_of_remote(server: Server) -> None:
+    server.new("here")
+    code = (
+        "import sys\n"
+        "from tmuxclaude.cli import main\n"
+        "assert main(['switch', '--waiting']) == 2\n"
+        "print(sorted(m for m in sys.modules if m.startswith('tmuxclaude.remote')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (proc.returncode, proc.stdout.strip()) == (0, "[]"), proc.stderr
+    assert proc.stderr == "tclaude: no instance is waiting for input\n"

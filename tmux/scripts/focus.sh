@@ -1,9 +1,10 @@
 #!/bin/sh
-# Focus an instance chosen from tmux's own options: no Python starts.
+# Focus an instance chosen from tmux's own options: no Python starts (but for a remote one).
 #   focus.sh ACTION CLIENT PANE [COMMAND]
-# ACTION: next | prev (in `tclaude list` order), waiting (the next instance that
-# needs input, cycling), finished (the most recently finished one not seen yet),
-# last (the previously focused one, as `tclaude switch -`).
+# ACTION: next | prev (in `tclaude list` order, local instances only), waiting (the
+# next instance that needs input, cycling), finished (the most recently finished one
+# not seen yet), last (the previously focused one, as `tclaude switch -`). With no
+# local one waiting (finished), a remote one: `tclaude switch --waiting` (`--done`).
 # CLIENT and PANE are #{client_name} and #{pane_id} of the key press; CLIENT may
 # be empty (no client: only the window and pane are selected). COMMAND (tclaude)
 # tells the watchers when a finished instance is looked at (tclaude seen).
@@ -39,6 +40,19 @@ choice=$(tmux list-panes -a \
       }
       if (t) print pane[t] " " (here ? id[here] : "")
     }')
+
+if [ -z "$choice" ] && { [ "$action" = waiting ] || [ "$action" = finished ]; }; then
+  # none here: a remote one that the status line counts (watch-remotes keeps one x per
+  # instance), as `tclaude switch --waiting/--done` finds and opens it (over ssh)
+  state=waiting flag=--waiting
+  [ "$action" = finished ] && state=done flag=--done
+  remote=$(tmux display-message -p "#{@tclaude-remote-$state}$us#{@tclaude-cmd}")
+  if [ -n "${remote%%"$us"*}" ]; then
+    command=${remote#*"$us"}
+    exec sh "$lib/run.sh" "$client" "${command:-tclaude}" switch "$flag" \
+      ${client:+--client "$client"}
+  fi
+fi
 
 if [ -z "$choice" ]; then
   case $action in

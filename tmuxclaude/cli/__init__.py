@@ -145,8 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rest, on = args[1:], None
     if name in REMOTE_VERBS:
         parser.add_argument("--on", metavar="REMOTE", help="run it on this remote (tclaude remote)")
-        rest, on = _take_on(rest)
     try:
+        if name in REMOTE_VERBS:
+            rest, on = _take_on(rest)
         # a module may parse for itself (cli/worktree.py: a default subcommand)
         parse = getattr(module, "parse", None)
         namespace = parse(parser, rest) if parse else parser.parse_args(rest)
@@ -173,9 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _take_on(args: list[str]) -> tuple[list[str], str | None]:
-    """``args`` without ``--on NAME`` (or ``--on=NAME``), and NAME; nothing after ``--``."""
+    """``args`` without ``--on NAME`` (or ``--on=NAME``), and NAME; nothing after ``--``.
+    A second ``--on`` is refused (TclaudeError): one command per machine."""
     kept: list[str] = []
-    on: str | None = None
+    given: list[str] = []
     index = 0
     while index < len(args):
         arg = args[index]
@@ -183,14 +185,20 @@ def _take_on(args: list[str]) -> tuple[list[str], str | None]:
             kept += args[index:]
             break
         if arg == "--on" and index + 1 < len(args):
-            on, index = args[index + 1], index + 2
+            given.append(args[index + 1])
+            index += 2
             continue
         if arg.startswith("--on="):
-            on = arg[len("--on=") :]
+            given.append(arg[len("--on=") :])
         else:
             kept.append(arg)
         index += 1
-    return kept, on
+    if len(given) > 1:
+        from ..errors import TclaudeError
+
+        names = ", ".join(repr(name[:60]) for name in given)
+        raise TclaudeError(f"--on given {len(given)} times ({names}): one command per machine")
+    return kept, given[0] if given else None
 
 
 def _has_remote_target(namespace: argparse.Namespace) -> bool:

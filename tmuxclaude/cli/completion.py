@@ -38,8 +38,9 @@ class Command:
 
 
 def commands() -> list[Command]:
-    """Every subcommand as its own parser sees it (all modules imported: not a hot path)."""
-    from . import COMMANDS
+    """Every subcommand as its own parser sees it (all modules imported: not a hot path),
+    with ``--on`` where the verb takes it; hidden options (``argparse.SUPPRESS``) left out."""
+    from . import COMMANDS, REMOTE_VERBS
 
     found = []
     for name, (module_name, summary) in COMMANDS.items():
@@ -49,19 +50,28 @@ def commands() -> list[Command]:
         parser = argparse.ArgumentParser(prog=f"tclaude {name}", add_help=True)
         module.add_arguments(parser, name)
         command = Command(name, summary)
+        if name in REMOTE_VERBS:
+            command.flags.append("--on")
         for action in parser._actions:
-            command.flags += [o for o in action.option_strings if o.startswith("--")]
+            command.flags += _shown(action)
             if isinstance(action, argparse._SubParsersAction):
                 command.words += list(action.choices)
                 for child in action.choices.values():
                     for sub in child._actions:
-                        command.flags += [o for o in sub.option_strings if o.startswith("--")]
+                        command.flags += _shown(sub)
             elif not action.option_strings:
                 command.words += [str(c) for c in action.choices or ()]
                 command.instances |= action.dest in INSTANCE_ARGS
         command.flags = sorted(set(command.flags))
         found.append(command)
     return found
+
+
+def _shown(action: argparse.Action) -> list[str]:
+    """The long options of ``action`` that ``--help`` shows."""
+    if action.help == argparse.SUPPRESS:
+        return []
+    return [o for o in action.option_strings if o.startswith("--")]
 
 
 def _socket() -> str:

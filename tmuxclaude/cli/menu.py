@@ -17,9 +17,11 @@ examples:
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shlex
 import sys
+from collections.abc import Callable
 
 from ..app import App
 
@@ -61,6 +63,7 @@ def menu_argv(
     local = [row for row in load_rows(app.tmux, app.state) if row.instance.running]
     rows: list[AnyRow] = [*local, *load_remote_rows(app.config)]
     command = self_command()
+    run = item_runner(app, client)
     argv = ["display-menu", "-T", TITLE, "-x", "C", "-y", "C"]
     if client:
         argv[1:1] = ["-c", client]
@@ -76,8 +79,7 @@ def menu_argv(
         # a remote one by REMOTE:NAME, as tclaude switch takes it; names are checked, and
         # quoted all the same; the command is a format too: # doubled
         target = shlex.quote(row.label) if isinstance(row, RemoteRow) else row.instance.id
-        shell = f"{command} switch {target}{to}"
-        action = f"run-shell -b {shlex.quote(shell)}".replace("#", "##")
+        action = run(f"switch {target}{to}".replace("#", "##"))
         items.append([label, key, action])
     # display-popup does not expand formats in its command: the origin goes in as is
     pick = shlex.quote(
@@ -94,14 +96,13 @@ def menu_argv(
     if items:
         argv.append("")  # a separator
     # q: quotes the path for sh: a directory named $(…) stays a name
-    new = shlex.quote(f"{command} new --cwd #{{q:pane_current_path}} >/dev/null")
     argv += [
         "pick…",
         "p",
         popup,
         "new instance here",
         "n",
-        f"run-shell -b {new}",
+        run("new --cwd #{q:pane_current_path}"),
     ]
     return argv
 
@@ -118,6 +119,34 @@ def _fitting(items: list[list[str]], lines: int | None) -> int:
     if lines is not None and (count < len(items) or count > lines):
         count = max(0, min(count, lines - 1))
     return count
+
+
+def item_runner(app: App, client: str | None) -> Callable[[str], str]:
+    """How an item runs ``tclaude ARGS`` (shell words, a tmux format: ``#`` doubled where
+    meant literally): its tmux command. Through the plugin's ``scripts/run.sh`` when the
+    plugin is loaded, so that an error is a message on the client, not tmux's "returned 2";
+    else with the error as the output run-shell shows."""
+    from ..tmux_plugin import FORMAT
+
+    plugin = app.tmux.display(FORMAT, check=False).strip()
+    script = os.path.join(os.path.dirname(plugin), "scripts", "run.sh")
+    if os.path.isabs(plugin) and os.path.isfile(script):
+        # run.sh word-splits its COMMAND: python's path as one word, through env if need be
+        python = shlex.quote(sys.executable)
+        if python != sys.executable:
+            python = f"env {python}"
+        # the menu's own client when none is named: a format, expanded as the item runs
+        to = shlex.quote(client).replace("#", "##") if client else "'#{client_name}'"
+        script_words = f"sh {shlex.quote(script)}".replace("#", "##")
+        head = f"{script_words} {to} {python.replace('#', '##')} -m tmuxclaude"
+        tail = ""
+    else:
+        head, tail = self_command().replace("#", "##"), " 2>&1 >/dev/null"
+
+    def command(args: str) -> str:
+        return f"run-shell -b {shlex.quote(f'{head} {args}{tail}')}"
+
+    return command
 
 
 def run(args: argparse.Namespace) -> int:

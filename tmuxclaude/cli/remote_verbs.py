@@ -20,6 +20,9 @@ from ..names import printable
 from ..remote.names import split_target
 
 QUICK = frozenset(("list", "status", "peek", "log"))  # answer within remote_timeout
+# options naming a local tmux pane, window or client, which a remote would take as its own
+# (switch/attach --client is local there too: the window opens here)
+LOCAL_PANE_OPTIONS = {"beside": "--beside"}
 SLOW_EXTRA = 120.0  # new, restore, kill, send, worktree: a host starts or stops there
 WAIT_MARGIN = 5.0  # seconds a remote wait may take past its --timeout and the remote timeout
 
@@ -27,7 +30,13 @@ WAIT_MARGIN = 5.0  # seconds a remote wait may take past its --timeout and the r
 def remote_and_argv(
     parser: argparse.ArgumentParser, namespace: argparse.Namespace, argv: list[str], on: str | None
 ) -> tuple[str, list[str]]:
-    """The remote's name and the argv for its tclaude (REMOTE: prefixes taken off)."""
+    """The remote's name and the argv for its tclaude (REMOTE: prefixes taken off); an option
+    that names a local tmux pane (``LOCAL_PANE_OPTIONS``) is refused."""
+    for dest, option in LOCAL_PANE_OPTIONS.items():
+        if getattr(namespace, dest, None) is not None:
+            raise TclaudeError(
+                f"{option} names a tmux pane here: not with --on or a REMOTE:NAME target"
+            )
     values: list[str] = []
     target = getattr(namespace, "target", None)
     if isinstance(target, str):

@@ -5,7 +5,8 @@ examples:
   tclaude switch -          the previously focused instance
   tclaude switch --waiting  the next instance that needs input (cycling); prefix C-w
   tclaude switch --done     the most recently finished one not seen yet; prefix C-d
-  tclaude next / tclaude prev
+                            (with none here, a remote one: as tclaude switch REMOTE:NAME)
+  tclaude next / tclaude prev   the local instances only, in list order
   tclaude switch api --client /dev/pts/3   move that tmux client (from a binding)
 """
 
@@ -45,14 +46,30 @@ def run(args: argparse.Namespace) -> int:
         raise TclaudeError("name one instance (or -), or give --waiting or --done")
     app = App.load()
     instances = [i for i in app.registry.instances() if i.running]
+    wanted = None
+    if args.command == "switch":
+        wanted = "waiting" if args.waiting else "done" if args.done else None
+    if wanted:
+        # a local one first; else a remote one, as the status line counts them
+        here = current(app, instances, args.client) if instances else None
+        try:
+            if not instances:
+                raise TclaudeError("no running instances; start one with: tclaude new")
+            pick = next_waiting if wanted == "waiting" else latest_done
+            target = pick(instances, here)
+        except TclaudeError:
+            if not app.config.remotes:
+                raise
+            from ..remote.attach import switch_to_known
+
+            if not switch_to_known(app, wanted, args.client):
+                raise
+            return 0
+        return focused(app, target, here, args.client)
     if not instances:
         raise TclaudeError("no running instances; start one with: tclaude new")
     here = current(app, instances, args.client)
-    if args.command == "switch" and args.waiting:
-        target = next_waiting(instances, here)
-    elif args.command == "switch" and args.done:
-        target = latest_done(instances, here)
-    elif args.command == "switch":
+    if args.command == "switch":
         target = (
             previous(app, instances)
             if args.target == "-"

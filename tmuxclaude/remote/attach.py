@@ -3,17 +3,20 @@
 Inside tmux, ``tclaude switch NAME:inst`` opens a window named ``NAME:inst``
 (marked with the window option ``@tclaude-remote``) that runs ``ssh -t ...
 tclaude attach inst`` over the remote's shared connection, or focuses the one
-already open. Outside tmux, ``tclaude attach NAME:inst`` runs that ssh in the
-terminal itself, and puts the terminal right if the connection drops. The
-picker and the menu's items switch through here too.
+already open; ``inst`` there is the instance's name as the remote gives it, so
+its id or pane id finds the same window. Outside tmux, ``tclaude attach
+NAME:inst`` runs that ssh in the terminal itself, and puts the terminal right
+if the connection drops. The picker and the menu's items switch through here too.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from ..app import App
 from ..errors import TclaudeError
+from ..state_file import NAME_PATTERN
 from ..tmux import inside_tmux, literal
 from . import replies
 from .names import PANE_ID, check_instance
@@ -49,7 +52,8 @@ def attach_remote(
 ) -> int:
     """Open (or focus) the window attached to ``target`` on ``remote``, or run ssh here outside
     tmux. ``client`` (a ``#{client_name}``) is moved there, else the current client; a new
-    window goes after ``origin``'s (a pane id), else ``$TMUX_PANE``'s, else the client's."""
+    window goes after ``origin``'s (a pane id), else after the window ``client`` shows, else
+    after ``$TMUX_PANE``'s: an explicit client wins over the pane the command runs in."""
     from ..spawn import focus_commands
 
     if verb == "switch" and target is None:
@@ -65,8 +69,13 @@ def attach_remote(
         return _in_terminal(remote, argv)
     pane = find_window(app, label)
     if pane is None:
-        _check_there(remote, target)
-        window = _window_of(app, origin or os.environ.get("TMUX_PANE"), client)
+        # one window per instance, however it was named (name, id, pane id)
+        name = _check_there(remote, target)
+        if name is not None and name != target:
+            label = f"{remote.name}:{name}"
+            pane = find_window(app, label)
+    if pane is None:
+        window = _window_of(app, origin, client, os.environ.get("TMUX_PANE"))
         where = ["-a", "-t", window] if window else []  # after the caller's window
         made = app.tmux.run(
             "new-window", "-d", *where, "-P", "-F", "#{pane_id} #{window_id}", "-n", literal(label),
@@ -78,18 +87,66 @@ def attach_remote(
     return 0
 
 
-def _window_of(app: App, pane: str | None, client: str | None) -> str | None:
-    """The window id of ``pane``, else of the pane ``client`` shows; None if neither is."""
-    if pane and PANE_ID.fullmatch(pane):
-        window = app.tmux.display("#{window_id}", pane, check=False).strip()
-        if window.startswith("@"):
-            return window
+def switch_to_known(app: App, state: str, client: str | None = None) -> bool:
+    """Switch to a remote instance in ``state`` (``waiting``, or ``done``: idle, not seen
+    yet) as known here, asking nobody (``listing.known``; stale rows skipped): the first
+    after the one whose window is shown, in list order, cycling. False: none is."""
+    from .listing import known
+
+    rows = [
+        row
+        for listing in known(app.config)
+        for row in listing.rows
+        if not row["stale"] and _in_state(row, state)
+    ]
+    if not rows:
+        return False
+    labels = [f"{row['remote']}:{row['name']}" for row in rows]
+    shown = _shown_label(app, client)
+    row = rows[(labels.index(shown) + 1) % len(rows) if shown in labels else 0]
+    remote = Remote.named(app.config, row["remote"])
+    attach_remote(app, remote, row["name"], "switch", client=client)
+    return True
+
+
+def _in_state(row: dict[str, Any], state: str) -> bool:
+    if state == "done":  # as the status line counts it
+        return row["state"] == "idle" and row["unseen"] is True
+    return bool(row["state"] == state)
+
+
+def _shown_label(app: App, client: str | None) -> str | None:
+    """The remote instance (``NAME:inst``) whose window ``client`` (else this pane's
+    client) shows, if one does."""
+    if client:
+        for line in app.tmux.clients(f"#{{client_name}}\t#{{{MARK}}}"):
+            name, _, label = line.partition("\t")
+            if name == client:
+                return label or None
+        return None
+    if inside_tmux():
+        return app.tmux.display(f"#{{{MARK}}}", check=False).strip() or None
+    return None
+
+
+def _window_of(app: App, origin: str | None, client: str | None, here: str | None) -> str | None:
+    """The window id of pane ``origin``, else of the window ``client`` shows, else of pane
+    ``here`` (``$TMUX_PANE``); None if none is."""
+    if origin and (window := _pane_window(app, origin)):
+        return window
     if client:
         for line in app.tmux.clients("#{client_name}\t#{window_id}"):
             name, _, window = line.partition("\t")
             if name == client and window.startswith("@"):
                 return window
-    return None
+    return _pane_window(app, here) if here else None
+
+
+def _pane_window(app: App, pane: str) -> str | None:
+    if not PANE_ID.fullmatch(pane):
+        return None
+    window = app.tmux.display("#{window_id}", pane, check=False).strip()
+    return window if window.startswith("@") else None
 
 
 def _in_terminal(remote: Remote, argv: list[str]) -> int:
@@ -117,16 +174,22 @@ def _in_terminal(remote: Remote, argv: list[str]) -> int:
     raise RemoteError(f"remote {remote.name}: the connection was lost", "unreachable")
 
 
-def _check_there(remote: Remote, target: str | None) -> None:
+def _check_there(remote: Remote, target: str | None) -> str | None:
     """One quick call first, over the shared connection: a remote that does not answer, or
     has no such running instance (no running one at all, without a target), is a one-line
-    error here, not a window that dies or the remote's words in the terminal."""
+    error here, not a window that dies or the remote's words in the terminal. The target's
+    name as the remote gives it (None without a target, or a name that is no name)."""
     if target is not None:
         reply = call(remote, ["status", target, "--json"])
         if reply.code != 0:
             why = last_line(reply.stderr).removeprefix("tclaude: ")
             raise TclaudeError(f"{remote.name}: {why}")
-        return
+        try:
+            status = replies.parse_json(remote.name, reply.stdout)
+        except TclaudeError:
+            return None  # the window is named as the user named the instance
+        name = status.get("name") if isinstance(status, dict) else None
+        return name if isinstance(name, str) and NAME_PATTERN.fullmatch(name) else None
     reply = call(remote, ["list", "--json", "--remote-envelope"])  # its own, not its remotes'
     if reply.code != 0:
         raise TclaudeError(f"{remote.name}: {last_line(reply.stderr).removeprefix('tclaude: ')}")
@@ -139,3 +202,4 @@ def _check_there(remote: Remote, target: str | None) -> None:
             f"{remote.name}: no running instances; start one with tclaude new --on {remote.name},"
             f" or tclaude restore --on {remote.name}"
         )
+    return None

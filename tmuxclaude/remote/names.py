@@ -31,8 +31,10 @@ def check_remote(name: str, table: Mapping[str, object]) -> None:
             f"remotes.{name}: unknown key {first!r} (ssh, ssh_config, tclaude, timeout)"
         )
     ssh = table.get("ssh")
-    if not isinstance(ssh, str) or not SSH_ALIAS.fullmatch(ssh):
+    if not isinstance(ssh, str) or not ssh:
         raise ValueError(f"remotes.{name}.ssh: an ssh alias or [user@]host is required")
+    if not SSH_ALIAS.fullmatch(ssh):
+        raise ValueError(f"remotes.{name}.ssh: {_why_not_alias(ssh)}")
     for key in ("ssh_config", "tclaude"):
         value = table.get(key)
         if value is not None and (
@@ -47,6 +49,21 @@ def check_remote(name: str, table: Mapping[str, object]) -> None:
         isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 600
     ):
         raise ValueError(f"remotes.{name}.timeout: seconds between 0 and 600")
+
+
+def _why_not_alias(ssh: str) -> str:
+    """Why ``ssh`` is refused as an alias, in words (it is no ``SSH_ALIAS``)."""
+    shown = repr(ssh[:60])
+    if ssh.startswith("-"):
+        return f"{shown} starts with '-' (an ssh option): give an ssh alias or [user@]host"
+    if len(ssh) > 253:
+        return f"{shown}... is longer than 253 characters: give an ssh alias or [user@]host"
+    bad = next((c for c in ssh if not re.fullmatch(r"[A-Za-z0-9_.@:%+-]", c)), None)
+    where = f"has {bad!r} in it" if bad else f"starts with {ssh[0]!r}"
+    return (
+        f"{shown} {where}: an ssh alias or [user@]host is letters, digits and . _ @ : % + -,"
+        " starting with a letter, a digit, . or _"
+    )
 
 
 def split_target(target: str) -> tuple[str | None, str]:
