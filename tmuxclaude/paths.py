@@ -28,7 +28,7 @@ def runtime_dir() -> str:
     if override:
         return override
     xdg = os.environ.get("XDG_RUNTIME_DIR")
-    if xdg and os.path.isdir(xdg):
+    if xdg and os.path.isabs(xdg) and os.path.isdir(xdg):  # a relative one is ignored (XDG)
         return os.path.join(xdg, "tclaude")
     import tempfile  # only here: ~5 ms of imports (shutil, random) the host's start avoids
 
@@ -106,29 +106,39 @@ def ensure_private_dir(path: str) -> str:
 
 
 def _check_parents(directory: str) -> None:
-    """Refuse (PermissionError) ``directory`` or one above it that another user (root
-    aside) owns, or that everybody may write without the sticky bit (see ensure_private_dir)."""
-    uid = os.getuid()
-    head = os.path.abspath(directory)
-    while True:
+    """Refuse (PermissionError) ``directory`` or one above it, as written or as resolved,
+    that another user (root aside) owns or could rename things in: a symlink of theirs,
+    a directory of theirs, or one that others may write without the sticky bit (group
+    write counts, but for one of ours whose group is our own; see ensure_private_dir)."""
+    uid, gid = os.getuid(), os.getgid()
+    given = os.path.abspath(directory)
+    for head in (*_ancestors(given), *_ancestors(os.path.realpath(given))):
         try:
-            st = os.stat(head)
+            link, st = os.lstat(head), os.stat(head)
         except OSError:
-            st = None  # not there (a race): what is made below is checked by its owner
-        if st is not None and st.st_uid not in (uid, 0):
+            continue  # not there (a race): what is made below is checked by its owner
+        for owner in (link.st_uid, st.st_uid):
+            if owner not in (uid, 0):
+                raise PermissionError(
+                    f"{head} belongs to another user (uid {owner}): tclaude keeps its files "
+                    "only below directories of your own or root's; remove it or point tclaude "
+                    "elsewhere"
+                )
+        ours_alone = st.st_uid == uid and st.st_gid == gid
+        shared = st.st_mode & 0o002 or (st.st_mode & 0o020 and not ours_alone)
+        if shared and not st.st_mode & stat.S_ISVTX:
             raise PermissionError(
-                f"{head} belongs to another user (uid {st.st_uid}): tclaude keeps its files only "
-                "below directories of your own or root's; remove it or point tclaude elsewhere"
+                f"{head} can be written by other users and is not sticky: tclaude does not "
+                "keep its files below it; point tclaude elsewhere"
             )
-        if st is not None and st.st_mode & 0o002 and not st.st_mode & stat.S_ISVTX:
-            raise PermissionError(
-                f"{head} can be written by every user and is not sticky: tclaude does not keep "
-                "its files below it; point tclaude elsewhere"
-            )
-        parent = os.path.dirname(head)
-        if parent == head:
-            return
-        head = parent
+
+
+def _ancestors(path: str) -> list[str]:
+    """``path`` and each directory above it, up to ``/``."""
+    found = [path]
+    while (parent := os.path.dirname(found[-1])) != found[-1]:
+        found.append(parent)
+    return found
 
 
 def check_owner(fd: int, path: str) -> os.stat_result:

@@ -113,11 +113,11 @@ def test_any_failure_reading_a_remote_costs_only_its_rows(
     monkeypatch.setenv("PATH", box["PATH"])
 
     def boom(remote: str, value: object) -> list[dict[str, object]]:
-        raise RuntimeError("unforeseen")
+        raise KeyError("unforeseen")  # not a TclaudeError: what no check foresaw
 
     monkeypatch.setattr(replies, "instance_rows", boom)
     result = listing.ask(Remote("box", "box", timeout=5.0))
-    assert result.state == "error" and "(RuntimeError)" in result.message
+    assert result.state == "error" and "(KeyError)" in result.message
     assert result.message.startswith("remote box: its answer could not be read")
 
 

@@ -302,17 +302,25 @@ def test_doctor_finds_a_secret_in_the_argv_of_an_instance(tclaude: Tclaude, tmp_
     tclaude.run("kill", "--all", env=env)
 
 
-@pytest.mark.parametrize(("owner", "mode"), [(NOBODY, 0o755), (0, 0o777)])
+@pytest.mark.parametrize(
+    ("owner", "group", "mode"),
+    [(NOBODY, NOBODY, 0o755), (0, 0, 0o777), (0, NOBODY, 0o2775)],  # the last: group-writable
+)
 def test_a_runtime_dir_below_a_directory_others_control_is_refused(
-    tclaude: Tclaude, isolated_env: dict[str, str], tmp_path: Path, owner: int, mode: int
+    tclaude: Tclaude,
+    isolated_env: dict[str, str],
+    tmp_path: Path,
+    owner: int,
+    group: int,
+    mode: int,
 ) -> None:
     """Another user's dir (as /tmp/tclaude-<uid> pre-created by them), or a world-writable one
     without the sticky bit: its owner could swap what tclaude makes inside (the ssh control
     sockets, say). Found by the hostile trial: the ssh dir was made inside such a dir."""
     theirs = tmp_path / "theirs"
     theirs.mkdir()
+    os.chown(theirs, owner, group)
     os.chmod(theirs, mode)
-    os.chown(theirs, owner, owner)
     runtime = theirs / "tclaude-0"
     config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
@@ -335,3 +343,37 @@ def test_a_sticky_world_writable_parent_like_tmp_is_fine(tclaude: Tclaude, tmp_p
     proc = tclaude.run("list", check=False, env=env)
     assert proc.returncode == 0, proc.stderr
     assert stat.S_IMODE(os.stat(shared / "tclaude-0").st_mode) == 0o700
+
+
+def test_a_runtime_dir_reached_through_another_users_link_is_refused(
+    tclaude: Tclaude, isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Found by the re-check: another user's symlink as the runtime dir, to a directory of
+    root's, passed (the check followed it), and they could repoint it while ssh connected."""
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    target = tmp_path / "roots"
+    target.mkdir()
+    link = shared / "tclaude-0"
+    link.symlink_to(target)
+    os.lchown(link, NOBODY, NOBODY)
+    config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[remotes.box]\nssh = "box"\n')
+    proc = tclaude.run("list", "--fresh", check=False, env={"TCLAUDE_RUNTIME_DIR": str(link / "x")})
+    assert proc.returncode != 0
+    line = _one_line(proc)
+    assert str(link) in line and "belongs to another user" in line
+    assert list(target.iterdir()) == []
+
+
+def test_a_relative_xdg_runtime_dir_is_ignored(
+    tclaude: Tclaude, isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    here = tmp_path / "cwd"
+    here.mkdir()
+    env = {"XDG_RUNTIME_DIR": ".", "TCLAUDE_RUNTIME_DIR": "", "TMPDIR": str(tmp_path)}
+    proc = tclaude.run("list", check=False, env=env, cwd=str(here))
+    assert proc.returncode == 0, proc.stderr
+    assert list(here.iterdir()) == []  # nothing made where the command happened to run

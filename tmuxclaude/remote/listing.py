@@ -206,7 +206,10 @@ def ask(remote: Remote) -> Listing:
                 f"tclaude remote install {remote.name}"
             )
         _save(remote.name, listing.rows)
-    except Exception as err:  # one remote's answer never takes the other rows with it
+    # one remote's answer never takes the other rows with it (this machine's own faults, an
+    # OSError such as a runtime dir refused, still end the command: they are no remote's)
+    except (TclaudeError, ValueError, TypeError, KeyError, AttributeError, IndexError,
+            RecursionError, OverflowError) as err:  # fmt: skip
         listing.state = err.state if isinstance(err, RemoteError) else "error"
         listing.message = (
             str(err)
