@@ -32,3 +32,15 @@ def test_a_name_told_again_is_noted_once(tclaude: Tclaude) -> None:
     assert noted.split() == ["alpha:api", "api", "ap"]
     shown = tclaude.tmux("display-message", "-p", show[-1]).strip()
     assert shown == "tclaude: alpha:api api ap need you"
+
+
+def test_a_flood_of_names_makes_no_endless_notice(tclaude: Tclaude) -> None:
+    """Found by the re-check: a remote creating waiting instances without end grew the notice
+    option (and the message) without bound."""
+    tclaude.tmux("new-session", "-d", "-s", "notice")
+    for index in range(60):
+        *setup, _ = message_commands(f"box:n{index:06d}", "waiting", ["some-client"])
+        for command in setup:
+            tclaude.tmux(*command)
+    noted = tclaude.tmux("show-options", "-gv", "@tclaude-notice-waiting").strip()
+    assert 100 < len(noted) <= 200 + len(" box:n000000")

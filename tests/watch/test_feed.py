@@ -530,3 +530,48 @@ async def test_huge_numbers_are_dropped_and_the_feed_goes_on(tmp_path: Path) -> 
         assert feed.dropped == 3
     finally:
         await _stop(task)
+
+
+async def test_a_stream_that_falls_silent_is_ended_and_tried_again(tmp_path: Path) -> None:
+    """Found by the re-check: a remote that closed its output but ran on (ssh holding the
+    pipe) kept its feed 'connected' with no reconnect and no down record."""
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
+    lines = [json.dumps(snap), json.dumps({"type": "synced", "seq": 2, "count": 1})]
+    script = tmp_path / "quiet.txt"
+    script.write_text("\n".join(lines) + "\n")
+    once = tmp_path / "once"  # the first run speaks, then falls silent; the later ones too
+    command = f"[ -e {once} ] || {{ touch {once}; cat {script}; }}; sleep 60"
+    feed = Feed("quiet", ["sh", "-c", command], backoff=(0.05, 0.1), silence=0.5)
+    task = await _start(feed)
+    try:
+        await _until("a second run", lambda: feed.connections >= 2, timeout=20)
+        down = await _until("a down record", lambda: (read_cache("quiet") or {}).get("down"))
+        assert down["code"] == 255 and down["message"] == "no word for 0.5s"
+    finally:
+        await _stop(task)
+
+
+async def test_a_remote_flooding_new_instances_is_told_a_few_times(tmp_path: Path) -> None:
+    """Found by the re-check: new ids escaped the per-instance throttle (7 notices/s)."""
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
+    lines = [json.dumps(snap), json.dumps({"type": "synced", "seq": 2, "count": 1})]
+    for seq in range(3, 203):
+        event = {"type": "created", "seq": seq, "id": f"n{seq}", "name": f"n{seq}"}
+        lines.append(json.dumps({**event, "state": "waiting"}))
+    told: list[str] = []
+
+    async def notify(name: str, state: str) -> None:
+        told.append(name)
+
+    script = tmp_path / "names.txt"
+    script.write_text("\n".join(lines) + "\n")
+    # a line every few ms: each notice is done before the next comes (none is pending)
+    paced = f'while IFS= read -r line; do echo "$line"; sleep 0.005; done < {script}; sleep 60'
+    feed = Feed("many", ["sh", "-c", paced], notify=notify, backoff=(5, 5))
+    task = await _start(feed)
+    try:
+        await _until("all", lambda: len(_cached("many")) == 201, timeout=60)
+        await asyncio.sleep(0.1)
+        assert 1 <= len(told) <= 10, len(told)
+    finally:
+        await _stop(task)

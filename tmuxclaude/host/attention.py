@@ -130,6 +130,9 @@ async def deliver(
         await proc.wait()
 
 
+NOTED_MAX = 200  # characters of names one notice state holds at most
+
+
 def message_commands(
     name: str, state: str, clients: list[str], now: float | None = None
 ) -> list[list[str]]:
@@ -143,7 +146,13 @@ def message_commands(
     there = f"#{{||:#{{m:* {name},{noted}}},#{{m:* {name} *,{noted}}}}}"
     commands += [
         # names are [A-Za-z0-9_+-], a remote's REMOTE:NAME: nothing to quote or match
-        ["if-shell", "-F", f"#{{?{there},,1}}", f"set-option -ga {NOTICE}{state} ' {name}'"],
+        # and not past NOTED_MAX characters: a flood of names makes no endless message
+        [
+            "if-shell",
+            "-F",
+            f"#{{?{there},,#{{e|<:#{{n:{noted}}},{NOTED_MAX}}}}}",
+            f"set-option -ga {NOTICE}{state} ' {name}'",
+        ],
         ["set-option", "-g", NOTICE + "at", str(int(now))],
     ]
     text = "tclaude:" + "".join(_piece(kind, list(PHRASES)[:i]) for i, kind in enumerate(PHRASES))

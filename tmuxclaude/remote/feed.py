@@ -44,11 +44,13 @@ DROP_LOG_EVERY = 60.0  # seconds between two log lines about dropped lines
 KEPT = ("id", "name", "state", "unseen", "cwd", "target", "port", "created", "usage")
 SAVE_EVERY = 0.5  # seconds: the cache is written at most this often while events flow
 HEARTBEAT = 1.0  # seconds: the remote's watch says "alive" after this long without events
+SILENCE = 15.0  # seconds without a line (heartbeats included) after which a run is ended
 URGENT_SAVES = 3  # immediate cache writes (a snapshot, a state that needs you) per second;
 # more go the coalesced way (SAVE_EVERY): a remote flapping between states cannot make
 # the cache be rewritten per line
 TELL_AGAIN = 5.0  # seconds before one instance's same state is told again
 PENDING_NOTICES = 4  # notifications under way at most; more are dropped
+NOTICES_PER_10S = 10  # notifications of one remote in 10 s at most (distinct instances too)
 VERSION_TEXT = re.compile(r"[0-9][0-9A-Za-z.+-]{0,40}")
 
 Notify = Callable[[str, str], Coroutine[Any, Any, None]]  # (REMOTE:NAME, state)
@@ -102,6 +104,7 @@ class Feed:
         notify: Notify | None = None,
         backoff: tuple[float, float] = BACKOFF,
         changed: Changed | None = None,
+        silence: float = SILENCE,
     ) -> None:
         if not watch.NAME_PATTERN.fullmatch(remote):
             raise ValueError(f"invalid remote name {remote!r}")
@@ -110,6 +113,7 @@ class Feed:
         self.notify = notify
         self.backoff = backoff
         self.changed = changed
+        self.silence = silence
         self.version: str | None = None  # the remote tclaude's, from its last snapshot
         self.down: dict[str, Any] | None = None  # how and when the last run ended unsynced
         self.instances: dict[str, dict[str, Any]] = {}
@@ -125,6 +129,7 @@ class Feed:
         self._saved_at = 0.0  # time.monotonic() of the last write
         self._urgent: list[float] = []  # time.monotonic() of the immediate writes of late
         self._told: dict[tuple[str, str], float] = {}  # (id, state) -> when it was told
+        self._notices: list[float] = []  # time.monotonic() of this remote's recent notices
         self._save_later: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         cached = read_cache(remote)
@@ -176,14 +181,17 @@ class Feed:
         assert proc.stdout is not None
         tail = bytearray()
         errors, pipe = await _tail(read_end, tail)
-        ended = False
+        ended = silent = False
         try:
-            async for line in _lines(proc.stdout):
-                try:
-                    synced = self._line(line) or synced
-                except Exception:  # one remote's line never ends every remote's feed
-                    logger.exception("feed of %s: a line could not be applied", self.remote)
-                    self._drop(line)
+            try:
+                async for line in _lines(proc.stdout, self.silence):
+                    try:
+                        synced = self._line(line) or synced
+                    except Exception:  # one remote's line never ends every remote's feed
+                        logger.exception("feed of %s: a line could not be applied", self.remote)
+                        self._drop(line)
+            except Silent:
+                silent = True
             ended = True
         finally:
             # its whole group: a child that holds the pipe would keep wait() waiting
@@ -200,6 +208,8 @@ class Feed:
                     "code": proc.returncode,
                     "message": printable(lines[-1], 200) if lines else "",
                 }
+                if silent:  # as good as a link ssh gave up on: list says unreachable
+                    self.down.update(code=255, message=f"no word for {self.silence:g}s")
             errors.cancel()
             pipe.close()
             if self.connected or ended:
@@ -320,6 +330,10 @@ class Feed:
             or len(self._tasks) >= PENDING_NOTICES
         ):
             return  # a flapping or flooding remote: told once, not per line
+        self._notices = [at for at in self._notices if now - at < 10.0]
+        if len(self._notices) >= NOTICES_PER_10S:
+            return  # a remote flooding instances: a few notices, then list and the status say
+        self._notices.append(now)
         if len(self._told) > MAX_INSTANCES:
             self._told.clear()
         self._told[key] = now
@@ -362,12 +376,27 @@ class Feed:
         paths.write_atomic(path, json.dumps(data, separators=(",", ":")) + "\n")
 
 
-async def _lines(stream: asyncio.StreamReader) -> AsyncIterator[bytes]:
+class Silent(Exception):
+    """The stream said nothing (not even its heartbeat) for too long."""
+
+
+async def _lines(stream: asyncio.StreamReader, silence: float) -> AsyncIterator[bytes]:
     """The lines of ``stream``; one longer than ``watch.MAX_LINE`` becomes one ``b"<too long>"``
-    (whatever the chunks it came in), so that a huge line costs neither memory nor a resync."""
+    (whatever the chunks it came in), so that a huge line costs neither memory nor a resync.
+    Silent when nothing came for ``silence`` seconds: a remote that stopped writing but runs on
+    (ssh still holds the pipe, so no end comes)."""
     buffer = b""
     skipping = False
-    while chunk := await stream.read(65536):
+    while True:
+        try:
+            chunk = await asyncio.wait_for(stream.read(65536), silence)
+        except TimeoutError:
+            raise Silent from None
+        if not chunk:
+            return
+        # a stream that always has data would never let the loop run otherwise (signals,
+        # the other feeds): found by a remote writing an endless line
+        await asyncio.sleep(0)
         buffer += chunk
         while True:
             end = buffer.find(b"\n")
