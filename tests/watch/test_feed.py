@@ -59,7 +59,7 @@ class Remote:
 
     def close(self) -> None:
         self.cli.run("kill", "--all", check=False, env=self.env)
-        self.cli.tmux("kill-server", check=False)
+        self.cli.kill_server()  # and its socket file, which tmux 3.3 leaves
         shutil.rmtree(self.runtime, ignore_errors=True)
 
 
