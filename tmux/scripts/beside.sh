@@ -29,12 +29,12 @@ hide() {  # hide INSTANCE_PANE EDITOR_PANE NAME ID
 }
 
 show() {  # show INSTANCE_PANE EDITOR_PANE
-  unseen=$(tmux display-message -p -t "$1" '#{@tclaude-unseen}')
+  # seen now, and the watchers told if it was not (as spawn.focus_commands does)
   tmux join-pane -h -l "$width" -s "$1" -t "$2" \; \
     set-option -pu -t "$1" @tclaude-beside \; \
+    if-shell -F -t "$1" '#{==:#{@tclaude-unseen},1}' \
+      "run-shell -b \"$command seen $1 >/dev/null 2>&1\"" \; \
     set-option -pu -t "$1" @tclaude-unseen || exit 1
-  # shellcheck disable=SC2086 # $command is a command prefix, split on purpose
-  [ "$unseen" = 1 ] && ( $command seen "$1" >/dev/null 2>&1 & )
   record "$(tmux display-message -p -t "$1" '#{@tclaude-id}')" beside "$2"
   [ -n "$client" ] && tmux switch-client -c "$client" -t "$1"
   exit 0

@@ -46,11 +46,8 @@ if [ -z "$choice" ] && { [ "$action" = waiting ] || [ "$action" = finished ]; };
   # instance), as `tclaude switch --waiting/--done` finds and opens it (over ssh)
   state=waiting flag=--waiting
   [ "$action" = finished ] && state=done flag=--done
-  remote=$(tmux display-message -p "#{@tclaude-remote-$state}$us#{@tclaude-cmd}")
-  if [ -n "${remote%%"$us"*}" ]; then
-    command=${remote#*"$us"}
-    exec sh "$lib/run.sh" "$client" "${command:-tclaude}" switch "$flag" \
-      ${client:+--client "$client"}
+  if [ -n "$(tmux display-message -p "#{@tclaude-remote-$state}")" ]; then
+    exec sh "$lib/run.sh" "$client" "$command" switch "$flag" ${client:+--client "$client"}
   fi
 fi
 

@@ -72,16 +72,10 @@ def _feeds_follow(app: App) -> None:
     """Start ``watch-remotes`` (the status feeds) if a tmux server runs and none does yet:
     a running one follows config.toml by itself, and one is started only beside a tmux
     server, which it ends with."""
-    import subprocess
-    import sys
-
     if app.tmux.is_running():
-        subprocess.run(
-            [sys.executable, "-m", "tmuxclaude", "watch-remotes", "--detach"],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
-        )
+        from ..remote.feed import start_detached
+
+        start_detached()
 
 
 def _close(app: App, name: str) -> None:

@@ -20,8 +20,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 
 from ..app import App
 from ..errors import TclaudeError
@@ -63,10 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if not remotes:
         return 0
     if args.detach:
-        argv = [sys.executable, "-m", "tmuxclaude", "watch-remotes"]
-        argv += [f"--feed={spec}" for spec in args.feed]
-        with open(os.devnull, "r+b") as null:
-            subprocess.Popen(argv, stdin=null, stdout=null, stderr=null, start_new_session=True)
+        feed.start_detached(args.feed)
         return 0
     from .. import watch
 

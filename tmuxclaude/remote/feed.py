@@ -29,6 +29,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from .. import paths, watch
+from ..config import Config
 from ..names import printable
 from ..state_tracker import ATTENTION
 from .feed_cache import CACHE_VERSION, RETRY_CAP, cache_path, lock_path, read_cache
@@ -430,11 +431,6 @@ async def _tail(fd: int, kept: bytearray) -> tuple[asyncio.Task[None], asyncio.B
     return loop.create_task(read()), pipe
 
 
-async def run_feeds(feeds: list[Feed]) -> None:
-    """Run every feed until cancelled (one task each)."""
-    await asyncio.gather(*(feed.run() for feed in feeds))
-
-
 def take_lock() -> int | None:
     """Hold the one-per-user lock of ``watch-remotes`` (an fd kept open, with our pid in it),
     or None when another process holds it."""
@@ -456,20 +452,24 @@ def take_lock() -> int | None:
     return fd
 
 
-def configured(config: object) -> dict[str, list[str]]:
-    """Remote name -> the argv of its ``tclaude watch --json``, from the config's remotes.
+def configured(config: Config) -> dict[str, list[str]]:
+    """Remote name -> the argv of its ``tclaude watch --json``, from the config's remotes."""
+    from .ssh import remote_argv
 
-    The ``[remotes.NAME]`` config and ``remote.ssh.remote_argv`` come with the
-    ssh side; without them there are no remotes.
-    """
-    remotes = getattr(config, "remotes", None)
-    if not remotes:
-        return {}
-    import importlib
-
-    ssh = importlib.import_module(f"{__package__}.ssh")
     return {
         # by name: remote_argv loads the config with its dirs (the control socket's)
-        name: list(ssh.remote_argv(name, ["watch", "--json", "--heartbeat", f"{HEARTBEAT:g}"]))
-        for name in remotes
+        name: remote_argv(name, ["watch", "--json", "--heartbeat", f"{HEARTBEAT:g}"])
+        for name in config.remotes
     }
+
+
+def start_detached(feeds: list[str] | None = None) -> None:
+    """Start ``tclaude watch-remotes`` in the background (with ``--feed`` specs, if given);
+    one that finds another running exits at once."""
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "tmuxclaude", "watch-remotes"]
+    argv += [f"--feed={spec}" for spec in feeds or []]
+    with open(os.devnull, "r+b") as null:
+        subprocess.Popen(argv, stdin=null, stdout=null, stderr=null, start_new_session=True)
