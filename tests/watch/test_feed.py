@@ -22,7 +22,7 @@ from tests.status.test_status_tmux import Client
 from tests.support.cli_runner import Tclaude
 from tests.support.hosts import ControlServer, FakeCli
 from tmuxclaude.host.attention import announce
-from tmuxclaude.remote.feed import Feed
+from tmuxclaude.remote.feed import Feed, _lines
 from tmuxclaude.remote.feed_cache import cache_path, read_cache
 from tmuxclaude.tmux import Tmux
 
@@ -88,7 +88,10 @@ def _cached(remote: str) -> dict[str, str]:
 
 
 async def _stop(task: asyncio.Task[None]) -> None:
+    """Cancel a feed; it must end soon (a feed that ignored its cancel hung CI for an hour)."""
     task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=10)
+    assert done, "the feed ran on after its cancel"
     with pytest.raises(asyncio.CancelledError):
         await task
 
@@ -575,3 +578,45 @@ async def test_a_remote_flooding_new_instances_is_told_a_few_times(tmp_path: Pat
         assert 1 <= len(told) <= 10, len(told)
     finally:
         await _stop(task)
+
+
+async def test_a_cancel_that_meets_a_chunk_ends_the_reading() -> None:
+    """Python 3.11's wait_for returned the chunk when a cancel came in the same turn of the
+    loop, and the feed read on: watch-remotes did not stop, and CI hung in this file."""
+    reader = asyncio.StreamReader()
+    got: list[bytes] = []
+
+    async def read() -> None:
+        got.extend([line async for line in _lines(reader, 30)])
+
+    task = asyncio.get_running_loop().create_task(read())
+    await asyncio.sleep(0.01)  # it waits for a chunk
+    reader.feed_data(b"one\n")
+    await asyncio.sleep(0)  # the chunk is read, not yet handed on
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=2)
+    assert done and task.cancelled(), f"read on after the cancel: {got}"
+
+
+async def test_a_streaming_feed_ends_at_once_whenever_it_is_cancelled(tmp_path: Path) -> None:
+    """The same from outside: a remote that never stops talking, cancelled at many moments."""
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
+    synced = {"type": "synced", "seq": 2, "count": 1}
+    alive = json.dumps({"type": "alive", "seq": 2})
+    script = tmp_path / "chatty.sh"
+    script.write_text(
+        f"echo '{json.dumps(snap)}'; echo '{json.dumps(synced)}'\n"
+        f"while :; do echo '{alive}'; done\n"
+    )
+
+    async def cancelled_after(pause: float) -> bool:
+        feed = Feed("chatty", ["sh", str(script)], backoff=(0.05, 0.1))
+        task = await _start(feed)
+        await _until("the snapshot", lambda: feed.synced)
+        await asyncio.sleep(pause)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=5)
+        return bool(done) and task.cancelled()
+
+    for attempt in range(40):
+        assert await cancelled_after(attempt * 0.0007), f"attempt {attempt}: ran on"

@@ -85,7 +85,8 @@ class EditorLink:
 
     async def _watch_drain(self) -> None:
         try:
-            await asyncio.wait_for(self.writer.drain(), SEND_TIMEOUT)
+            async with asyncio.timeout(SEND_TIMEOUT):
+                await self.writer.drain()
         except TimeoutError:
             self.drop(f"nothing read for {SEND_TIMEOUT:g} s")
         except ConnectionError:

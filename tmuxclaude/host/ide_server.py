@@ -78,7 +78,8 @@ class CliConnection:
         if self.dropped is not None:
             return False
         try:
-            await asyncio.wait_for(self._queue.put(text), SEND_TIMEOUT)
+            async with asyncio.timeout(SEND_TIMEOUT):
+                await self._queue.put(text)
         except TimeoutError:
             self.drop(f"{SEND_QUEUE} frames unread for {SEND_TIMEOUT:g} s")
             return False
@@ -94,7 +95,8 @@ class CliConnection:
     async def close(self, code: int, reason: str) -> None:
         """Send what is queued (replies come before the reason to close), then close."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._queue.join(), SEND_TIMEOUT)
+            async with asyncio.timeout(SEND_TIMEOUT):
+                await self._queue.join()
         await self.ws.close(code, reason)
 
     def stop(self) -> None:
@@ -104,7 +106,8 @@ class CliConnection:
         while True:
             text = await self._queue.get()
             try:
-                await asyncio.wait_for(self.ws.send(text), SEND_TIMEOUT)
+                async with asyncio.timeout(SEND_TIMEOUT):
+                    await self.ws.send(text)
             except TimeoutError:
                 self.drop(f"a frame not taken in {SEND_TIMEOUT:g} s")
                 return

@@ -177,9 +177,8 @@ class Router:
             editor = self.active_editor()
             assert editor is not None
             try:
-                return await asyncio.wait_for(
-                    editor.request(name, arguments), max(0.0, deadline - loop.time())
-                )
+                async with asyncio.timeout_at(deadline):
+                    return await editor.request(name, arguments)
             except EditorGoneError:
                 # drop it now: a closing link fails without yielding, and its reader
                 # (which would detach it) may not run before this loop comes round

@@ -201,8 +201,7 @@ class Feed:
             await proc.wait()
             self.proc = None
             if ended:  # not cancelled: why it ended, for list to say without asking
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(errors), 1.0)  # what ssh said last
+                await asyncio.wait({errors}, timeout=1.0)  # what ssh said last
                 lines = [x for x in tail.decode("utf-8", "replace").splitlines() if x.strip()]
                 self.down = {
                     "at": time.time(),
@@ -390,7 +389,8 @@ async def _lines(stream: asyncio.StreamReader, silence: float) -> AsyncIterator[
     skipping = False
     while True:
         try:
-            chunk = await asyncio.wait_for(stream.read(65536), silence)
+            async with asyncio.timeout(silence):
+                chunk = await stream.read(65536)
         except TimeoutError:
             raise Silent from None
         if not chunk:

@@ -169,7 +169,8 @@ class StatusCounts:
         """Return once the server is gone."""
         while not self.gone.is_set():
             try:
-                await asyncio.wait_for(self.gone.wait(), CHECK_EVERY)
+                async with asyncio.timeout(CHECK_EVERY):
+                    await self.gone.wait()
             except TimeoutError:
                 if not self.server.alive():
                     self.gone.set()
