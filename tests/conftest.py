@@ -19,6 +19,8 @@ from tests.support.hosts import FAKE_CLAUDE_COMMAND, ControlServer
 if TYPE_CHECKING:
     from tests.support.real_claude import RealClaude
 
+pytest_plugins = ["tests.support.watchdog"]  # a time limit per test
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
