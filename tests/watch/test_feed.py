@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shlex
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from tests.status.test_status_tmux import Client
@@ -85,6 +87,21 @@ async def _until(what: str, check: Callable[[], Any], timeout: float = 20) -> An
 def _cached(remote: str) -> dict[str, str]:
     data = read_cache(remote) or {}
     return {i["name"]: i["state"] for i in data.get("instances", [])}
+
+
+def _marked(marker: str) -> list[psutil.Process]:
+    """The processes with ``marker`` in their command line (not procps: it may be missing)."""
+    return [
+        proc
+        for proc in psutil.process_iter(["cmdline"])
+        if any(marker in part for part in proc.info["cmdline"] or ())
+    ]
+
+
+def _reap(marker: str) -> None:
+    for proc in _marked(marker):
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
 
 
 async def _stop(task: asyncio.Task[None]) -> None:
@@ -470,7 +487,7 @@ async def test_a_run_whose_stderr_is_held_elsewhere_ends_and_restarts(tmp_path: 
         await _until("a second run", lambda: feed.connections >= 3, timeout=30)
     finally:
         await _stop(task)
-        subprocess.run(["pkill", "-f", marker], check=False)
+        _reap(marker)
 
 
 async def test_a_line_that_fails_to_apply_is_dropped_and_the_feed_goes_on(
@@ -620,3 +637,36 @@ async def test_a_streaming_feed_ends_at_once_whenever_it_is_cancelled(tmp_path: 
 
     for attempt in range(40):
         assert await cancelled_after(attempt * 0.0007), f"attempt {attempt}: ran on"
+
+
+def test_watch_remotes_ends_on_sigterm_while_remotes_flood_it(tmp_path: Path) -> None:
+    """A remote writing one endless line and another endless alive lines: a stream that always
+    has data never let the loop take the signal (found by the hostile trial, session 5)."""
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
+    synced = {"type": "synced", "seq": 2, "count": 1}
+    alive = json.dumps({"type": "alive", "seq": 2})
+    marker = f"flood-{time.time():.6f}"  # in each remote's argv, to find what is left
+    chatty = tmp_path / "chatty.sh"
+    chatty.write_text(
+        f"# {marker}\necho '{json.dumps(snap)}'; echo '{json.dumps(synced)}'\n"
+        f"while :; do echo '{alive}'; done\n"
+    )
+    endless = f"tr '\\0' a < /dev/zero # {marker}"
+    argv = [sys.executable, "-m", "tmuxclaude", "watch-remotes"]
+    argv += [f"--feed=chatty=sh {chatty}", f"--feed=endless=sh -c {shlex.quote(endless)}"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not (read_cache("chatty") or {}).get("synced"):
+            assert time.monotonic() < deadline and proc.poll() is None, "chatty never synced"
+            time.sleep(0.05)
+        time.sleep(1)  # both floods under way
+        proc.terminate()
+        out, err = proc.communicate(timeout=20)
+        assert (proc.returncode, out, err) == (0, b"", b"")
+        assert not _marked(marker), "a remote's command outlived watch-remotes"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        _reap(marker)

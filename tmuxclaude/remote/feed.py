@@ -161,31 +161,38 @@ class Feed:
         self.connections += 1
         self._pending = {}
         synced = False
-        # stderr through a pipe of our own, not asyncio's: ssh passes it to its master, which
-        # may hold it after ssh ended, and asyncio's wait() would wait for that pipe to close
-        read_end, write_end = os.pipe()
+        # stdout and stderr through pipes of our own, not asyncio's, whose wait() waits for
+        # them to close: ssh passes stderr to its master, which may hold it after ssh ended,
+        # and a stdout paused (its buffer full) when a cancel came would never reach its end
+        out_read, out_write = os.pipe()
+        err_read, err_write = os.pipe()
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self.argv,
                 stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=write_end,
+                stdout=out_write,
+                stderr=err_write,
                 start_new_session=True,
             )
         except OSError as exc:
-            os.close(read_end)
+            os.close(out_read)
+            os.close(err_read)
             logger.warning("feed of %s not started: %s", self.remote, exc)
             return False
         finally:
-            os.close(write_end)
+            os.close(out_write)
+            os.close(err_write)
         self.proc = proc
-        assert proc.stdout is not None
         tail = bytearray()
-        errors, pipe = await _tail(read_end, tail)
+        out_pipe: asyncio.BaseTransport | None = None
+        errors: tuple[asyncio.Task[None], asyncio.BaseTransport] | None = None
         ended = silent = False
         try:
+            # a cancel while a pipe is connected: asyncio closes that one's fd
+            stdout, out_pipe = await _reader(out_read)
+            errors = await _tail(err_read, tail)
             try:
-                async for line in _lines(proc.stdout, self.silence):
+                async for line in _lines(stdout, self.silence):
                     try:
                         synced = self._line(line) or synced
                     except Exception:  # one remote's line never ends every remote's feed
@@ -195,13 +202,15 @@ class Feed:
                 silent = True
             ended = True
         finally:
-            # its whole group: a child that holds the pipe would keep wait() waiting
+            if out_pipe is not None:
+                out_pipe.close()
+            # its whole group: nothing of it goes on writing to a pipe nobody reads
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
             await proc.wait()
             self.proc = None
-            if ended:  # not cancelled: why it ended, for list to say without asking
-                await asyncio.wait({errors}, timeout=1.0)  # what ssh said last
+            if ended and errors:  # not cancelled: why it ended, for list to say without asking
+                await asyncio.wait({errors[0]}, timeout=1.0)  # what ssh said last
                 lines = [x for x in tail.decode("utf-8", "replace").splitlines() if x.strip()]
                 self.down = {
                     "at": time.time(),
@@ -210,8 +219,11 @@ class Feed:
                 }
                 if silent:  # as good as a link ssh gave up on: list says unreachable
                     self.down.update(code=255, message=f"no word for {self.silence:g}s")
-            errors.cancel()
-            pipe.close()
+            if errors is None:
+                os.close(err_read)
+            else:
+                errors[0].cancel()
+                errors[1].close()
             if self.connected or ended:
                 self.connected = False
                 self._save_now()
@@ -414,21 +426,27 @@ async def _lines(stream: asyncio.StreamReader, silence: float) -> AsyncIterator[
             buffer, skipping = b"", True
 
 
-async def _tail(fd: int, kept: bytearray) -> tuple[asyncio.Task[None], asyncio.BaseTransport]:
-    """Read pipe ``fd`` to its end (so its writer never blocks) into ``kept``, which holds
-    its last ``STDERR_KEPT`` bytes; the reading task and the pipe's transport (close it)."""
+async def _reader(fd: int) -> tuple[asyncio.StreamReader, asyncio.BaseTransport]:
+    """A stream reading pipe ``fd``, and the pipe's transport (close it)."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     pipe, _ = await loop.connect_read_pipe(
         lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0)
     )
+    return reader, pipe
+
+
+async def _tail(fd: int, kept: bytearray) -> tuple[asyncio.Task[None], asyncio.BaseTransport]:
+    """Read pipe ``fd`` to its end (so its writer never blocks) into ``kept``, which holds
+    its last ``STDERR_KEPT`` bytes; the reading task and the pipe's transport (close it)."""
+    reader, pipe = await _reader(fd)
 
     async def read() -> None:
         while chunk := await reader.read(65536):
             kept.extend(chunk)
             del kept[:-STDERR_KEPT]
 
-    return loop.create_task(read()), pipe
+    return asyncio.get_running_loop().create_task(read()), pipe
 
 
 def take_lock() -> int | None:
