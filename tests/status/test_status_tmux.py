@@ -230,6 +230,28 @@ async def test_a_deleted_directory_makes_the_instance_stale_and_says_so(
     assert listed == {"front": "idle", "wt": "stale"}
 
 
+async def test_a_directory_back_brings_back_the_state_its_turns_gave(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the new-user trial (session 5): a directory moved away and back (a remount,
+    a worktree re-created) left the instance stale for good."""
+    monkeypatch.setenv("TCLAUDE_CWD_CHECK", "0.1")
+    worktree = tmp_path / "wt"
+    worktree.mkdir()
+    pane, cli = await _new(tclaude, control, "wt", worktree)
+    worktree.rename(tmp_path / "away")
+    await _until(tclaude, pane, "@tclaude-state", "stale")
+    await cli.hook("UserPromptSubmit")  # a turn starts meanwhile: still stale
+    await asyncio.sleep(0.3)
+    assert _option(tclaude, pane, "@tclaude-state") == "stale"
+    (tmp_path / "away").rename(worktree)
+    await _until(tclaude, pane, "@tclaude-state", "busy")
+    listed = {i["name"]: i["state"] for i in await asyncio.to_thread(tclaude.json, "list")}
+    assert listed == {"wt": "busy"}
+    worktree.rmdir()  # and gone again: stale again
+    await _until(tclaude, pane, "@tclaude-state", "stale")
+
+
 async def test_a_rapid_burst_of_hooks_ends_in_the_last_state(
     tclaude: Tclaude, tmp_path: Path, control: ControlServer, isolated_env: dict[str, str]
 ) -> None:

@@ -71,6 +71,7 @@ class Host:
         self.attention = Attention(self.pane.pane, options.name, options.notify)
         self._tasks: set[asyncio.Task[None]] = set()
         self._usage_task: asyncio.Task[None] | None = None  # re-reads after a turn; cancellable
+        self._beneath_stale = "idle"  # while stale: the state it would have, for its return
         self._pane_stderr: int | None = None  # the pane's stderr, for claude alone
         self.registry: CrossCheck | None = None  # Claude Code's session registry, once claude runs
         self.usage_text: str | None = None  # "42% $1.23" of the turn last ended
@@ -176,6 +177,7 @@ class Host:
         try:
             code = await self._run_claude()
         finally:
+            watch.cancel()  # a directory back after claude ended brings no state back
             # unpublish first: nothing finds this instance once its editors see it go
             self.files.remove()
             await self.hooks.close()
@@ -237,6 +239,7 @@ class Host:
         )
         if before == "stale" and change.state is not None:
             # the directory is gone: that says more than any later turn's state
+            self._beneath_stale = change.state
             self.tracker.state = "stale"
             change = Change(
                 None, change.unseen, change.session_id, change.session_source, change.transcript
@@ -312,12 +315,19 @@ class Host:
             logger.warning("session id %s not recorded", session_id, exc_info=True)
 
     async def _watch_cwd(self) -> None:
-        """Mark the instance stale (and say so) when its directory is deleted under it."""
+        """Mark the instance stale (and say so) while its directory is gone (a deleted
+        worktree, an unmounted disk); when it is back, the state the hooks gave meanwhile."""
         interval = float(os.environ.get("TCLAUDE_CWD_CHECK", CWD_CHECK))
-        while os.path.isdir(self.cwd):
-            await asyncio.sleep(interval)
-        logger.warning("%s is gone: instance stale", self.cwd)
-        self.set_state("stale")
+        while True:
+            while os.path.isdir(self.cwd):
+                await asyncio.sleep(interval)
+            logger.warning("%s is gone: instance stale", self.cwd)
+            self._beneath_stale = self.tracker.state
+            self.set_state("stale")
+            while not os.path.isdir(self.cwd):
+                await asyncio.sleep(interval)
+            logger.warning("%s is back: instance %s", self.cwd, self._beneath_stale)
+            self.set_state(self._beneath_stale)
 
     def _remember_session(self, change: Change) -> None:
         """Keep the Claude session id (and transcript) for ``tclaude restore``."""
