@@ -205,6 +205,32 @@ async def test_looking_at_a_finished_instance_tells_the_watchers(
         stream.stop()
 
 
+async def test_showing_a_finished_instance_beside_tells_the_watchers(
+    server: Server, client: Client
+) -> None:
+    """beside.sh marks the instance it shows seen in its join-pane call (session 5, untested
+    until now): the watchers, and so a remote's feed, hear it too."""
+    server.source()
+    panes = server.new("api", "web")
+    editor = server.tmux(
+        "new-window", "-P", "-F", "#{pane_id}", "-t", "main:", "-c", str(server.root / "api")
+    ).strip()
+    client.wait_pane(editor)
+    server.set_state(panes["api"], "idle", unseen=True)
+    server.set_state(panes["web"], "idle", unseen=True)
+    stream = WatchStream()
+    try:
+        await stream.synced()
+        client.keys("C-b", "C-t")  # shown beside the editor, and in view
+        client.wait_pane(panes["api"])
+        seen = await stream.next("state", name="api", timeout=20)
+        assert (seen["state"], seen["unseen"]) == ("idle", False)
+        assert server.option(panes["api"], "@tclaude-unseen") == ""
+        assert server.option(panes["web"], "@tclaude-unseen") == "1"  # not looked at
+    finally:
+        stream.stop()
+
+
 def test_an_older_plugins_seen_hooks_are_replaced(server: Server) -> None:
     old = "if-shell -F '#{==:#{@tclaude-unseen},1}' 'set-option -pu @tclaude-unseen'"
     server.tmux("set-hook", "-g", "client-attached", "set-option -g @mine 1")
