@@ -186,10 +186,12 @@ class Feed:
         tail = bytearray()
         out_pipe: asyncio.BaseTransport | None = None
         errors: tuple[asyncio.Task[None], asyncio.BaseTransport] | None = None
+        unowned: int | None = err_read  # closed here unless a transport took it
         ended = silent = False
         try:
-            # a cancel while a pipe is connected: asyncio closes that one's fd
+            # from the call on, the fd is the transport's (asyncio closes it on a cancel)
             stdout, out_pipe = await _reader(out_read)
+            unowned = None
             errors = await _tail(err_read, tail)
             try:
                 async for line in _lines(stdout, self.silence):
@@ -219,9 +221,9 @@ class Feed:
                 }
                 if silent:  # as good as a link ssh gave up on: list says unreachable
                     self.down.update(code=255, message=f"no word for {self.silence:g}s")
-            if errors is None:
-                os.close(err_read)
-            else:
+            if unowned is not None:
+                os.close(unowned)
+            if errors is not None:
                 errors[0].cancel()
                 errors[1].close()
             if self.connected or ended:
