@@ -68,6 +68,32 @@ def test_relayed_text_and_errors_lose_their_control_characters(
     assert proc.stderr == "tclaude: beta: bad ]0;title thing\n"
 
 
+def test_a_remotes_hints_name_its_instances_as_they_are_named_here(
+    tclaude: Tclaude, remotes: Remotes, beta: Machine
+) -> None:
+    """Found in session 5: a remote's "tclaude wait api ..." relayed as it was would, typed
+    here, wait for (or kill) a local api."""
+    hint = (
+        "tclaude: api is busy; wait for it (tclaude wait api --state idle), or `tclaude kill api`"
+    )
+    _answer_with(beta, "", hint + "\n", code=2)
+    proc = tclaude.run("send", "beta:api", "--text", "hi", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "tclaude: beta: api is busy; wait for it (tclaude wait beta:api --state idle), "
+        "or `tclaude kill beta:api`\n"
+    )
+    _answer_with(beta, "", "tclaude: see `tclaude switch beta:api` and tclaude list --on x\n", 2)
+    proc = tclaude.run("status", "beta:api", check=False)  # named already; not an instance
+    assert proc.stderr == "tclaude: beta: see `tclaude switch beta:api` and tclaude list --on x\n"
+    _answer_with(beta, "", "tclaude: instance 'api' is not running; `tclaude log api` shows\n", 2)
+    proc = tclaude.run("attach", "beta:api", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "tclaude: beta: instance 'api' is not running; `tclaude log beta:api` shows\n"
+    )
+
+
 def test_a_wait_answer_is_checked_and_its_exit_code_kept(
     tclaude: Tclaude, remotes: Remotes, beta: Machine
 ) -> None:

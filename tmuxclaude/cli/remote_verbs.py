@@ -149,6 +149,7 @@ def relay(
             text = printable(line, 1000)
             if text.startswith("tclaude: "):
                 text = text[len("tclaude: ") :]
+            text = replies.hints_here(remote.name, text)
             print(f"tclaude: {remote.name}: {text}", file=sys.stderr)
     return reply.code if 0 <= reply.code < 126 else 1
 

@@ -183,7 +183,7 @@ def _check_there(remote: Remote, target: str | None) -> str | None:
         reply = call(remote, ["status", target, "--json"])
         if reply.code != 0:
             why = last_line(reply.stderr).removeprefix("tclaude: ")
-            raise TclaudeError(f"{remote.name}: {why}")
+            raise TclaudeError(f"{remote.name}: {replies.hints_here(remote.name, why)}")
         try:
             status = replies.parse_json(remote.name, reply.stdout)
         except TclaudeError:

@@ -166,6 +166,19 @@ def usage_figures(value: Any) -> dict[str, Any] | None:
     return kept
 
 
+# a remote's hint naming one of its instances: ``tclaude wait api --state idle``
+_HINT = re.compile(
+    r"\b(tclaude (?:attach|kill|log|peek|review|send|status|switch|wait) )"
+    r"([A-Za-z0-9_+-]+)(?![A-Za-z0-9_+.:-])"
+)
+
+
+def hints_here(remote: str, text: str) -> str:
+    """A remote's message with its ``tclaude VERB NAME`` hints made to work here
+    (``REMOTE:NAME``): as given, they would act on a local instance of that name."""
+    return _HINT.sub(lambda m: f"{m[1]}{remote}:{m[2]}", text)
+
+
 def version(remote: str, text: str) -> str:
     """The version in ``tclaude --version`` output."""
     match = VERSION.fullmatch(text.strip())
