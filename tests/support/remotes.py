@@ -165,6 +165,14 @@ def _kill_under(directory: Path) -> None:
                 os.kill(int(pid), signal.SIGKILL)
 
 
+def real_bashrc() -> str | None:
+    """The ~/.bashrc of this user as sshd's bash finds it (the passwd home), if there is one."""
+    import pwd
+
+    path = os.path.join(pwd.getpwuid(os.getuid()).pw_dir, ".bashrc")
+    return path if os.path.isfile(path) else None
+
+
 def _free_subnet() -> int:
     """N for 10.N.0.0/16 that no interface of this machine uses (another run's machines)."""
     used = _run("ip", "-o", "-4", "addr", "show")
@@ -257,13 +265,22 @@ class Remotes:
             "MaxStartups 100:30:200\n"
             f"ForceCommand {login}\n"
         )
-        # -D: sshd stays our child, so that its end is reaped (a daemon's would not be)
+        # -D: sshd stays our child, so that its end is reaped (a daemon's would not be).
+        # Under sshd, Debian's bash runs ~/.bashrc even for `bash -c` (ForceCommand runs so):
+        # that is the real user's file (passwd's home), never the test's, and pyenv in it made
+        # each login cost 200 ms and once a minute (its rehash lock). In the mount namespace
+        # `ip netns exec` makes, /dev/null stands in for it; the file itself is not touched.
+        rc = real_bashrc()
+        hide = f"mount --bind /dev/null {shlex.quote(rc)} || exit 1; " if rc else ""
         self._sshd[name] = subprocess.Popen(
             [
                 "ip",
                 "netns",
                 "exec",
                 netns,
+                "sh",
+                "-c",
+                hide + 'exec "$0" "$@"',
                 SSHD,
                 "-D",
                 "-f",
