@@ -254,3 +254,23 @@ def test_restore_loads_the_tmux_plugin_again_when_it_was_loaded(
         time.sleep(0.05)
     again = tclaude.run("restore").stdout  # the plugin is loaded: not again
     assert "a: restored" in again and "loaded the tmux plugin" not in again
+
+
+def test_two_restores_at_once_start_each_instance_once(tclaude: Tclaude, tmp_path: Path) -> None:
+    """Found by the new-user trial (session 6): two at once started each instance twice, and
+    kill then left one copy running."""
+    import subprocess
+
+    for name in ("a", "b"):
+        tclaude.run("new", "--name", name, "--cwd", str(tmp_path), "--detached")
+    tclaude.kill_server()
+    argv = [sys.executable, "-m", "tmuxclaude", "restore"]
+    both = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in "12"]
+    for proc in both:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, (out, err)
+    panes = tclaude.tmux("list-panes", "-a", "-F", "#{@tclaude-name}").split()
+    assert sorted(panes) == ["a", "b"]
+    for name in ("a", "b"):
+        tclaude.run("kill", name)
+    assert tclaude.tmux("list-panes", "-a", "-F", "#{@tclaude-name}", check=False).split() == []

@@ -32,9 +32,13 @@ def run(args: argparse.Namespace) -> int:
     from .output import print_json
 
     app = App.load()
-    plans = restore.plan(app.registry, args.names)
-    swept = [] if args.dry_run else restore.sweep_stale()
-    failed = 0 if args.dry_run else restore.relaunch(app, plans)
+    if args.dry_run:
+        plans, swept, failed = restore.plan(app.registry, args.names), [], 0
+    else:
+        with app.state.creating():  # a second restore plans after this one has started all
+            plans = restore.plan(app.registry, args.names)
+            swept = restore.sweep_stale()
+            failed = restore.relaunch(app, plans)
     plugin = None
     if not args.dry_run and any(p.action == "restore" for p in plans):
         from ..tmux_plugin import reapply
