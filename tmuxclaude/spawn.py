@@ -273,17 +273,14 @@ class Spawner:
         if session is not None and not self.tmux.has_session(session):
             try:
                 out = self.tmux.run(
-                    "new-session",
-                    "-s",
-                    literal(session),
-                    "-n",
-                    window_name,
-                    "-x",
-                    "200",
-                    "-y",
-                    "50",
-                    *common,
-                    *argv,
+                    "new-session", "-s", literal(session), "-n", window_name,
+                    "-x", "200", "-y", "50", *common, *argv,
+                )  # fmt: skip
+                # its end (the last instance killed) sends a client looking at it back to
+                # another session, not out of tmux (once, when it is made: a user's own
+                # setting afterwards stands)
+                self.tmux.run(
+                    "set-option", "-t", out.split()[0], "detach-on-destroy", "off", check=False
                 )
                 return out.strip()
             except TmuxError as err:
