@@ -81,3 +81,21 @@ async def test_a_mention_of_a_path_with_a_space_warns(
     plain.write_text("x\n")
     quiet = await asyncio.to_thread(tclaude.run, "send", "api", "--file", f"{plain}:1")
     assert quiet.stderr == ""
+
+
+def test_a_usage_error_is_one_line_pointing_to_help(tclaude: Tclaude) -> None:
+    """Found by the session-6 new-user trial: argparse's usage block came first (3-4 lines)."""
+    cases = {
+        ("watch", "--on", "alpha"): "tclaude watch: unrecognized arguments: --on alpha",
+        ("wait", "l1", "--json"): "tclaude wait: the following arguments are required: --state",
+        ("send", "a", "b", "--text", "x"): "tclaude send: unrecognized arguments: b",
+        ("remote", "frob"): "tclaude remote: argument ACTION: invalid choice: 'frob'",
+        ("--bogus",): "tclaude: unrecognized arguments: --bogus",
+    }
+    for args, start in cases.items():
+        proc = tclaude.run(*args, check=False)
+        assert proc.returncode == 2, args
+        assert proc.stderr.startswith(start), proc.stderr
+        assert proc.stderr.count("\n") == 1, proc.stderr
+        command = start.split(":")[0]
+        assert proc.stderr.endswith(f"(see {command} --help)\n")

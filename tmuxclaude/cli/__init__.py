@@ -16,6 +16,7 @@ import sys
 TYPE_CHECKING = False  # not typing's: the CLI starts without importing typing
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import NoReturn
 
 # name -> (module, one-line summary); the order is the order of --help
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -101,8 +102,15 @@ class RawTextHelpFormatter(HelpFormatter, argparse.RawTextHelpFormatter):
     pass
 
 
+class Parser(argparse.ArgumentParser):
+    """A usage error in one line, as every other error: the usage is a ``--help`` away."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _root_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="tclaude",
         description="Run many Claude Code sessions side by side in tmux.",
         epilog=EPILOG,
@@ -136,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = args[0]
     module_name = COMMANDS[name][0] if name in COMMANDS else HIDDEN.get(name, "default")
     module = importlib.import_module(f"{__name__}.{module_name}")
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="tclaude" if name == "__default__" else f"tclaude {name}",
         description=module.__doc__,
         formatter_class=HelpFormatter,
