@@ -639,9 +639,14 @@ async def test_a_streaming_feed_ends_at_once_whenever_it_is_cancelled(tmp_path: 
         assert await cancelled_after(attempt * 0.0007), f"attempt {attempt}: ran on"
 
 
-def test_watch_remotes_ends_on_sigterm_while_remotes_flood_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flooding", [0.5, 1.0, 2.0])
+def test_watch_remotes_ends_on_sigterm_while_remotes_flood_it(
+    tmp_path: Path, flooding: float
+) -> None:
     """A remote writing one endless line and another endless alive lines: a stream that always
-    has data never let the loop take the signal (found by the hostile trial, session 5)."""
+    has data never let the loop take the signal (found by the hostile trial, session 5); and
+    once read slower than it came, the stream's pipe was paused and wait() never returned
+    (the hostile trial, session 6: 5 hangs in 11)."""
     snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
     synced = {"type": "synced", "seq": 2, "count": 1}
     alive = json.dumps({"type": "alive", "seq": 2})
@@ -660,7 +665,7 @@ def test_watch_remotes_ends_on_sigterm_while_remotes_flood_it(tmp_path: Path) ->
         while not (read_cache("chatty") or {}).get("synced"):
             assert time.monotonic() < deadline and proc.poll() is None, "chatty never synced"
             time.sleep(0.05)
-        time.sleep(1)  # both floods under way
+        time.sleep(flooding)  # both floods under way
         proc.terminate()
         out, err = proc.communicate(timeout=20)
         assert (proc.returncode, out, err) == (0, b"", b"")
