@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import os
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
@@ -219,3 +221,23 @@ async def test_blank_lines_and_stray_answers_are_ignored(
         await client.send({"jsonrpc": "2.0", **stray})
     assert "result" in await client.call("status")
     assert client.inbox == []
+
+
+async def test_a_host_stopped_with_editors_connected_logs_no_traceback(
+    instance: Instance, editors: EditorFactory
+) -> None:
+    """Found by the session-6 hostile trial: SIGTERM with an editor connected wrote asyncio's
+    "Exception in callback StreamReaderProtocol..." (a cancelled handler) to the log."""
+    clients = [await editors("nvim"), await editors()]
+    reply = await clients[1].call("status", {})
+    assert "result" in reply
+    # and one that floods requests and never reads its answers: its handler is busy
+    _, writer = await asyncio.open_unix_connection(instance.host.socket)
+    request = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "status", "params": {}})
+    writer.write((request + "\n").encode() * 20000)
+    await asyncio.sleep(0.5)
+    await instance.host.stop()
+    writer.close()
+    log = Path(os.environ["TCLAUDE_RUNTIME_DIR"]).glob("*.log")
+    texts = [path.read_text(errors="replace") for path in log]
+    assert texts and not any("Exception in callback" in text for text in texts), texts

@@ -295,3 +295,20 @@ def test_a_browser_or_a_foreign_host_is_refused_even_with_the_token(
     assert _option(tclaude, pane, "@tclaude-state") == "idle"  # nothing was taken in
     assert _post(url, {"hook_event_name": "UserPromptSubmit"}) == b"{}"  # claude's still is
     _until_state(tclaude, pane, "busy")
+
+
+async def test_a_host_stopped_with_hook_connections_open_logs_no_traceback(
+    host: HostProcess,
+) -> None:
+    """Like the editor socket's (session-6 hostile trial): a connection's handler cancelled
+    at the host's end made Python 3.11 log "Exception in callback ..." with a traceback."""
+    port, _path = _port_and_path(_host_hook_url(host))
+    conns = [await asyncio.to_thread(_raw, port, b"POST /hook/") for _ in range(3)]
+    try:
+        await asyncio.sleep(0.3)
+        await host.stop()
+    finally:
+        for conn in conns:
+            conn.close()
+    log = (Path(host.env["TCLAUDE_RUNTIME_DIR"]) / f"{host.ready['id']}.log").read_text()
+    assert "Exception in callback" not in log and "Traceback" not in log, log

@@ -206,6 +206,10 @@ class EditorSocket:
                     await self._dispatch(link, line)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            # the host ends: Python 3.11's stream server takes a handler that ends cancelled
+            # for a failure and logs a traceback; this task ends here all the same
+            pass
         finally:
             self.links.discard(link)
             link.gone()

@@ -106,6 +106,8 @@ class HookServer:
                 writer.write(refused.reply)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            pass  # the host ends (see EditorSocket._handle: 3.11 would log a traceback)
         except Exception:  # never a traceback on claude's screen: the log file only
             logger.exception("hook connection failed")
         finally:
