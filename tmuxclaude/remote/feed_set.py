@@ -56,7 +56,8 @@ class FeedSet:
                 await task
         if forget:
             paths.remove_quietly(cache_path(name))
-            # the feed's restarts may have made a master again since remote remove closed it
+            # the feed's restarts may have made a master again since remote remove closed it;
+            # close ends every master of the name, whatever settings made it
             await asyncio.to_thread(close, Remote(name, ssh=name))
 
     async def sync(self, wanted: dict[str, list[str]]) -> None:
