@@ -6,7 +6,9 @@ user option per counted state: ``@tclaude-remote-waiting`` (and ``-limited``,
 instance in that state, summed over the remotes whose feed is connected. The
 plugin's status-right counts add ``#{n:...}`` of them to the local panes'
 (tmux/tclaude.tmux), so no process runs to draw them. They are set in one tmux
-call and only when a value changed, and unset when ``watch-remotes`` exits;
+call, only when a value changed, and at most once per ``APPLY_EVERY`` (the
+latest counts win: a remote flapping between states costs a few tmux calls a
+second, not one per line), and unset when ``watch-remotes`` exits;
 ``@tclaude-remote-watcher`` holds its pid meanwhile.
 
 It follows that server: once the server is gone (a cheap check every
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 COUNTED = ("waiting", "limited", "error", "busy", "done")  # as status-right counts them
 WATCHER = "@tclaude-remote-watcher"
 CHECK_EVERY = 2.0  # seconds between two checks that the tmux server is still there
+APPLY_EVERY = 0.25  # seconds: the options are set at most this often
 
 
 def option(state: str) -> str:
@@ -144,7 +147,8 @@ class StatusCounts:
             self._task = asyncio.get_running_loop().create_task(self._apply())
 
     async def _apply(self) -> None:
-        """Set the options until they are what is wanted (one tmux call at a time)."""
+        """Set the options until they are what is wanted: one tmux call at a time, then a
+        pause of ``APPLY_EVERY`` in which changes only update what is wanted."""
         try:
             while self.wanted != self.applied and not self.gone.is_set():
                 wanted = dict(self.wanted)
@@ -162,6 +166,7 @@ class StatusCounts:
                     self.gone.set()  # the call reached a new server, and did nothing there
                     return
                 self.applied = wanted
+                await asyncio.sleep(APPLY_EVERY)
         finally:
             self._task = None
 
