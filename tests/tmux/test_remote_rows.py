@@ -63,12 +63,12 @@ class Feeds:
         return self.proc.returncode, err.decode()
 
 
-def _configure(env: dict[str, str]) -> None:
+def _configure(env: dict[str, str], timeout: float = 600) -> None:
     """alpha in config.toml: the views read its feed's cache; nothing ssh-es to it here."""
     config = Path(env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     # its own timeout: the file stream has no heartbeat, and must not look silent
-    config.write_text('[remotes.alpha]\nssh = "alpha.invalid"\ntimeout = 600\n')
+    config.write_text(f'[remotes.alpha]\nssh = "alpha.invalid"\ntimeout = {timeout}\n')
 
 
 def _start_feeds(
@@ -306,6 +306,42 @@ def test_a_flapping_remote_sets_the_counts_a_few_times_a_second(
         feeds.event(type="state", id="a1b2c3", name="api", state="error")
         wait_for(lambda: option("error") == "x", 30, "the error count")
         assert sets() == settled + 1  # the renames cost nothing, the change one call
+    finally:
+        feeds.stop()
+
+
+def test_a_silent_feed_is_left_out_of_the_counts_as_list_calls_it_stale(
+    server: Server, isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    """One rule for every view: a feed silent for the remote's timeout (a cut link, long
+    before ssh gives up on it) counts nothing, and counts again when it speaks."""
+    from tmuxclaude import config
+    from tmuxclaude.remote import listing
+
+    def waiting() -> str:
+        return server.tmux("show-options", "-gqv", "@tclaude-remote-waiting").strip()
+
+    def heard_until_counted() -> None:
+        deadline = time.monotonic() + 30  # a hang guard only
+        while waiting() != "x":
+            assert time.monotonic() < deadline, "the remote's waiting instance not counted"
+            feeds.event(type="alive")  # heartbeats, as the remote's watch sends them
+            time.sleep(0.2)
+
+    _configure(isolated_env, timeout=2)
+    feeds = _start_feeds(tmp_path, isolated_env)
+    try:
+        heard_until_counted()
+        synced = feeds.cache().get("synced")
+        wait_for(lambda: waiting() == "", 30, "the silent feed to count nothing")
+        cache = feeds.cache()
+        # left out while its feed still runs (ssh would keep a dead link 15 s), not ended
+        assert cache.get("connected") is True and cache.get("synced") == synced
+        wait_for(  # what the picker and list say meanwhile
+            lambda: listing.known(config.load())[0].stale_for is not None, 30, "list: stale"
+        )
+        heard_until_counted()  # it speaks again: counted again, without a resync
+        assert feeds.cache().get("synced") == synced
     finally:
         feeds.stop()
 

@@ -106,6 +106,7 @@ class Feed:
         backoff: tuple[float, float] = BACKOFF,
         changed: Changed | None = None,
         silence: float = SILENCE,
+        stale_after: float | None = None,
     ) -> None:
         if not watch.NAME_PATTERN.fullmatch(remote):
             raise ValueError(f"invalid remote name {remote!r}")
@@ -115,6 +116,7 @@ class Feed:
         self.backoff = backoff
         self.changed = changed
         self.silence = silence
+        self.stale_after = stale_after  # the remote's timeout: silent longer, it is stale
         self.version: str | None = None  # the remote tclaude's, from its last snapshot
         self.down: dict[str, Any] | None = None  # how and when the last run ended unsynced
         self.instances: dict[str, dict[str, Any]] = {}
@@ -139,6 +141,15 @@ class Feed:
             for entry in cached.get("instances", []):
                 if isinstance(entry, dict) and watch.check_fields(entry, watch.REQUIRED["state"]):
                     self.instances[entry["id"]] = {k: entry.get(k) for k in KEPT}
+
+    def live(self, now: float | None = None) -> bool:
+        """Connected, and heard within ``stale_after`` seconds (of ``now``, a ``time.time()``):
+        the rule of ``list`` and the picker, which show a feed silent for longer stale."""
+        if not self.connected:
+            return False
+        if self.stale_after is None or self.contact is None:
+            return True
+        return (time.time() if now is None else now) - self.contact <= self.stale_after
 
     async def run(self) -> None:
         """Run until cancelled: the stream, and after it ends a wait, then again."""
@@ -239,12 +250,16 @@ class Feed:
         if event is None:
             self._drop(line)
             return False
-        self.contact = time.time()
+        heard = time.time()
+        was_stale = self.connected and not self.live(heard)
+        self.contact = heard
         kind = event["type"]
         if kind == "alive":
             if self.connected and self._save_later is None:
                 with contextlib.suppress(OSError):
                     os.utime(cache_path(self.remote))  # its mtime: the last contact
+            if was_stale:
+                self._changed()  # it speaks again: counted again
             return False
         fields = {k: event.get(k) for k in KEPT}
         fields["unseen"] = bool(fields["unseen"])
