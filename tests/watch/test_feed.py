@@ -392,6 +392,29 @@ async def test_a_state_without_cwd_keeps_the_cached_one(tmp_path: Path) -> None:
         await _stop(task)
 
 
+async def test_a_stopped_instance_keeps_no_port_and_no_target(tmp_path: Path) -> None:
+    """As the remote's own list says: a stopped instance has no pane. Its watcher's state
+    event still carries the ones it knew (a killed tmux server)."""
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "b1", "state": "idle"}
+    pane = {"port": 45412, "target": "tclaude:0.0", "cwd": "/srv/b1"}
+    lines = [
+        json.dumps({**snap, **pane}),
+        json.dumps({**snap, "id": "z9", "name": "old", "state": "stopped", **pane}),
+        json.dumps({"type": "synced", "seq": 2, "count": 2}),
+        json.dumps({**snap, "type": "state", "seq": 3, "state": "stopped", **pane}),
+    ]
+    feed = _stream_feed(tmp_path, "stop", lines)
+    task = await _start(feed)
+    try:
+        await _until("stopped", lambda: _cached("stop").get("b1") == "stopped")
+        by_name = {e["name"]: e for e in (read_cache("stop") or {})["instances"]}
+        for entry in by_name.values():
+            assert (entry["port"], entry["target"]) == (None, None)
+            assert entry["cwd"] == "/srv/b1"  # what a stopped instance still has
+    finally:
+        await _stop(task)
+
+
 @pytest.mark.parametrize("bad", ["\u009b31m", "\u202e", "\u2066", "\x85"])
 async def test_c1_and_bidi_controls_are_refused(tmp_path: Path, bad: str) -> None:
     snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}

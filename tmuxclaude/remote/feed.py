@@ -267,7 +267,7 @@ class Feed:
             if self._pending is None:
                 self._pending = {}  # a new snapshot (a resync): what it says replaces all
             if len(self._pending) < MAX_INSTANCES:
-                self._pending[event["id"]] = fields
+                self._pending[event["id"]] = _paneless_if_stopped(fields)
             return False
         if kind == "synced":
             if self._pending is None:
@@ -298,7 +298,7 @@ class Feed:
             if known is not None:  # what the event does not say stays as it was
                 kept = ("cwd", "target", "port", "created", "usage")
                 fields.update({k: known.get(k) for k in kept if k not in event or k == "usage"})
-            self.instances[event["id"]] = fields
+            self.instances[event["id"]] = _paneless_if_stopped(fields)
             if changed and needs_user(fields):
                 # written before the user is told: what list or the picker shows then agrees
                 self._save_urgent()
@@ -403,6 +403,14 @@ class Feed:
         path = cache_path(self.remote)
         paths.ensure_private_dir(os.path.dirname(path))
         paths.write_atomic(path, json.dumps(data, separators=(",", ":")) + "\n")
+
+
+def _paneless_if_stopped(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` without a port and a target when the instance is stopped: it has no pane
+    (the remote's own list says none), whatever its watcher still remembered of one."""
+    if fields.get("state") == "stopped":
+        fields["port"] = fields["target"] = None
+    return fields
 
 
 class Silent(Exception):
