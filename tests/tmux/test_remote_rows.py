@@ -321,17 +321,17 @@ def test_a_silent_feed_is_left_out_of_the_counts_as_list_calls_it_stale(
     def waiting() -> str:
         return server.tmux("show-options", "-gqv", "@tclaude-remote-waiting").strip()
 
-    def heard_until_counted() -> None:
+    def heard_until_counted(stream: Feeds) -> None:
         deadline = time.monotonic() + 30  # a hang guard only
         while waiting() != "x":
             assert time.monotonic() < deadline, "the remote's waiting instance not counted"
-            feeds.event(type="alive")  # heartbeats, as the remote's watch sends them
+            stream.event(type="alive")  # heartbeats, as the remote's watch sends them
             time.sleep(0.2)
 
     _configure(isolated_env, timeout=2)
     feeds = _start_feeds(tmp_path, isolated_env)
     try:
-        heard_until_counted()
+        heard_until_counted(feeds)
         synced = feeds.cache().get("synced")
         wait_for(lambda: waiting() == "", 30, "the silent feed to count nothing")
         cache = feeds.cache()
@@ -340,7 +340,7 @@ def test_a_silent_feed_is_left_out_of_the_counts_as_list_calls_it_stale(
         wait_for(  # what the picker and list say meanwhile
             lambda: listing.known(config.load())[0].stale_for is not None, 30, "list: stale"
         )
-        heard_until_counted()  # it speaks again: counted again, without a resync
+        heard_until_counted(feeds)  # it speaks again: counted again, without a resync
         assert feeds.cache().get("synced") == synced
     finally:
         feeds.stop()
