@@ -693,3 +693,34 @@ def test_watch_remotes_ends_on_sigterm_while_remotes_flood_it(tmp_path: Path) ->
             proc.kill()
             proc.wait()
         _reap(marker)
+
+
+async def test_a_feed_whose_machine_changed_leaves_no_cache_of_the_old_one(
+    tmp_path: Path,
+) -> None:
+    """An argv with another ControlPath (its digest: another machine) drops what the old
+    machine's feed and list cached; another change (a timeout) keeps it."""
+    from tmuxclaude.remote import listing
+    from tmuxclaude.remote.feed_set import FeedSet
+
+    def argv(control: str, wait: str = "60") -> list[str]:
+        return ["sh", "-c", f"sleep {wait}", f"ControlPath={tmp_path}/{control}"]
+
+    def plant() -> list[Path]:
+        files = [Path(cache_path("box")), Path(listing.cache_path("box"))]
+        for path in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("{}")
+        return files
+
+    feeds = FeedSet(lambda name, words: Feed(name, words))
+    try:
+        await feeds.sync({"box": argv("box.aaaa")})
+        files = plant()
+        await feeds.sync({"box": argv("box.aaaa", "61")})  # the same machine
+        assert all(path.exists() for path in files)
+        await feeds.sync({"box": argv("box.bbbb", "61")})  # another one
+        assert not any(path.exists() for path in files)
+        assert feeds.feeds["box"].argv == argv("box.bbbb", "61")
+    finally:
+        await feeds.stop_all()
