@@ -141,6 +141,61 @@ def test_remote_argv_keeps_the_control_socket_in_a_configured_runtime_dir(
     path.write_text(f'runtime_dir = "{runtime}"\n\n[remotes.gpu]\nssh = "gpu-box"\n')
     monkeypatch.delenv("TCLAUDE_RUNTIME_DIR")
     argv = ssh.remote_argv("gpu", ["list", "--json"])
-    assert f"ControlPath={runtime}/ssh/gpu" in argv
+    assert any(a.startswith(f"ControlPath={runtime}/ssh/gpu.") for a in argv)
     assert argv[-3:] == ["--", "gpu-box", "tclaude list --json"]
     assert (runtime / "ssh").stat().st_mode & 0o777 == 0o700
+
+
+def _home(remote: Remote) -> str:
+    reply = ssh.run_ssh(remote, 'echo "$HOME"')
+    assert reply.code == 0, reply.stderr
+    return reply.stdout.strip()
+
+
+def _gone(path: str) -> bool:
+    """The master of ``path`` has ended (polled: a stopped one ends after its sessions)."""
+    import time
+
+    deadline = time.monotonic() + 30  # a hang guard only
+    while _masters(path) or os.path.exists(path):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_remote_whose_ssh_changed_reaches_the_new_machine(
+    isolated_env: dict[str, str], remotes: Remotes, alpha: Machine, beta: Machine
+) -> None:
+    from tmuxclaude import config
+
+    path = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    before = Remote.named(config.load(), "alpha")
+    assert _home(before) == str(alpha.home)  # its master is up (ControlPersist)
+    old = ssh.control_path(before)
+    assert _masters(old)
+    path.write_text(path.read_text().replace('ssh = "alpha"', 'ssh = "beta"'))
+    after = Remote.named(config.load(), "alpha")
+    assert after.ssh == "beta"
+    assert _home(after) == str(beta.home)  # not over the master to alpha
+    assert ssh.control_path(after) != old
+    assert _gone(old)  # told to stop when the new settings' call found it
+    assert _masters(ssh.control_path(after))
+
+
+def test_removing_a_remote_ends_its_masters_of_any_settings(remotes: Remotes) -> None:
+    first = _remote(remotes, "alpha")
+    assert ssh.call(first, ["--version"]).code == 0
+    path = ssh.control_path(first)
+    assert _masters(path)
+    ssh.close(Remote("alpha", "somewhere-else"))  # by name: what remote remove and a feed know
+    assert _gone(path)
+
+
+def test_a_control_socket_path_stays_short_for_a_long_name(isolated_env: dict[str, str]) -> None:
+    long_name = "n" * 48
+    path = ssh.control_path(Remote(long_name, "box"))
+    name = os.path.basename(path)
+    assert len(name) <= ssh.NAME_KEPT + 1 + ssh.DIGEST_KEPT
+    assert ssh.control_path(Remote("n" * 47 + "m", "box")) != path  # still one per remote
+    assert ssh.control_paths(long_name) == []  # none made yet

@@ -225,7 +225,7 @@ def test_watch_remotes_follows_remote_add_and_remove(
     _until_fed(isolated_env, "beta", ["b1"], holder)
     assert _lock_holder(isolated_env).pid == holder.pid  # the same process
     tclaude.run("remote", "remove", "alpha")
-    master = Path(isolated_env["TCLAUDE_RUNTIME_DIR"]) / "ssh" / "alpha"
+    masters = Path(isolated_env["TCLAUDE_RUNTIME_DIR"]) / "ssh"
     feed_cache = Path(isolated_env["TCLAUDE_STATE_DIR"]) / "remotes" / "alpha.feed.json"
     deadline = time.monotonic() + 30
     while _feed(isolated_env, "alpha").get("connected") is not None or holder.poll() is not None:
@@ -233,12 +233,43 @@ def test_watch_remotes_follows_remote_add_and_remove(
         time.sleep(0.2)
     time.sleep(3)  # past a config check (2 s) and a feed restart (1 s): nothing comes back
     assert not feed_cache.exists(), "a removed remote's feed wrote its cache again"
-    assert not master.exists(), "a removed remote's connection came back"
+    assert not list(masters.glob("alpha.*")), "a removed remote's connection came back"
+    assert list(masters.glob("beta.*"))  # the glob finds a live remote's
     assert _feed(isolated_env, "beta").get("connected") is True
     rows = {r["name"]: r["remote"] for r in tclaude.json("list")}
     assert rows == {"here": None, "b1": "beta"}
     tclaude.kill_server()  # watch-remotes ends with the tmux server it follows
     assert holder.wait(30) is not None
+
+
+def test_watch_remotes_follows_a_remote_whose_ssh_changed(
+    tclaude: Tclaude, remotes: Remotes, isolated_env: dict[str, str]
+) -> None:
+    """alpha's ssh becomes beta's: its feed, list --fresh and new all reach beta, none
+    over the master to alpha that the feed and list had warmed."""
+    config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    config.write_text("remote_timeout = 30.0\n")
+    tclaude.run("new", "--name", "here", "--detached")  # a tmux server: add starts the feeds
+    tclaude.run("remote", "add", "alpha", "--ssh", "alpha", "--ssh-config", str(remotes.ssh_config))
+    tclaude.run("new", "--on", "alpha", "--name", "a1", "--detached")
+    holder = _lock_holder(isolated_env)
+    _until_fed(isolated_env, "alpha", ["a1"], holder)
+    assert [r["name"] for r in tclaude.json("list", "--on", "alpha", "--fresh")] == ["a1"]
+    config.write_text(config.read_text().replace('ssh = "alpha"', 'ssh = "beta"'))
+    assert [r["name"] for r in tclaude.json("list", "--on", "alpha", "--fresh")] == []
+    tclaude.run("new", "--on", "alpha", "--name", "probe1", "--detached")
+    _until_fed(isolated_env, "alpha", ["probe1"], holder)  # the feed followed, to beta
+    for machine, there in (("alpha", ["a1"]), ("beta", ["probe1"])):  # as each says itself
+        proc = remotes.ssh(machine, "tclaude list --json")
+        assert [r["name"] for r in json.loads(proc.stdout)] == there, proc.stderr
+    names = {r["name"]: r["remote"] for r in tclaude.json("list", "--fresh")}
+    assert names == {"here": None, "probe1": "alpha"}
+    assert holder.poll() is None
+    masters = Path(isolated_env["TCLAUDE_RUNTIME_DIR"]) / "ssh"
+    deadline = time.monotonic() + 30  # a hang guard: the feed's old session ends first
+    while len(list(masters.glob("alpha.*"))) != 1:
+        assert time.monotonic() < deadline, "the old machine's master lives on"
+        time.sleep(0.1)
 
 
 class _Holder:

@@ -63,16 +63,19 @@ class Feeds:
         return self.proc.returncode, err.decode()
 
 
-def _configure(env: dict[str, str]) -> None:
+def _configure(env: dict[str, str], timeout: float = 600) -> None:
     """alpha in config.toml: the views read its feed's cache; nothing ssh-es to it here."""
     config = Path(env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     # its own timeout: the file stream has no heartbeat, and must not look silent
-    config.write_text('[remotes.alpha]\nssh = "alpha.invalid"\ntimeout = 600\n')
+    config.write_text(f'[remotes.alpha]\nssh = "alpha.invalid"\ntimeout = {timeout}\n')
 
 
 def _start_feeds(
-    root: Path, env: dict[str, str], snapshot: list[dict[str, str]] = SNAPSHOT
+    root: Path,
+    env: dict[str, str],
+    snapshot: list[dict[str, str]] = SNAPSHOT,
+    proc_env: dict[str, str] | None = None,
 ) -> Feeds:
     stream = root / "alpha.jsonl"
     lines = [{"type": "snapshot", "seq": n, **i} for n, i in enumerate(snapshot, 1)]
@@ -84,6 +87,7 @@ def _start_feeds(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        env=proc_env,
     )
     feeds = Feeds(proc, stream, Path(env["TCLAUDE_STATE_DIR"]))
     try:
@@ -250,6 +254,96 @@ def test_status_counts_include_remote_instances_and_are_cleared_at_exit(
     assert server.tmux("show-options", "-gqv", "@tclaude-remote-watcher").strip() == ""
     right = _right(server)
     assert "◆#[default]1 " in right and "✓" not in right  # the local one only
+
+
+def test_a_flapping_remote_sets_the_counts_a_few_times_a_second(
+    server: Server, isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Every tmux call of watch-remotes goes through a wrapper that logs it: a remote
+    instance flapping busy/idle for a while costs a few calls per second, the last
+    counts win, and lines that change no count cost none."""
+    import shutil
+
+    from tmuxclaude.remote.status_counts import APPLY_EVERY
+
+    real = shutil.which("tmux")
+    assert real is not None
+    wrapper_dir = tmp_path / "wrapped"
+    wrapper_dir.mkdir()
+    log = tmp_path / "tmux-calls.log"
+    (wrapper_dir / "tmux").write_text(
+        f'#!/bin/sh\necho "$*" >> {shlex.quote(str(log))}\nexec {shlex.quote(real)} "$@"\n'
+    )
+    (wrapper_dir / "tmux").chmod(0o755)
+    env = {**os.environ, "PATH": f"{wrapper_dir}{os.pathsep}{os.environ['PATH']}"}
+
+    def sets() -> int:
+        calls = log.read_text().splitlines() if log.exists() else []
+        return sum("if-shell" in call and "@tclaude-remote-busy" in call for call in calls)
+
+    def option(state: str) -> str:
+        return server.tmux("show-options", "-gqv", f"@tclaude-remote-{state}").strip()
+
+    _configure(isolated_env)
+    feeds = _start_feeds(tmp_path, isolated_env, proc_env=env)
+    try:
+        wait_for(lambda: option("busy") == "x", 30, "the first counts")
+        before = sets()
+        assert before >= 1
+        started = time.monotonic()
+        for n in range(300):  # ~2 s of flapping, one line each few ms
+            feeds.event(type="state", id="d4e5f6", name="build", state=("idle", "busy")[n % 2])
+            time.sleep(0.005)
+        feeds.event(type="state", id="d4e5f6", name="build", state="waiting")
+        wait_for(lambda: option("waiting") == "xx" and option("busy") == "", 30, "the last")
+        elapsed = time.monotonic() - started
+        made = sets() - before
+        assert 1 <= made <= elapsed / APPLY_EVERY + 2, (made, elapsed)
+
+        settled = sets()
+        for _ in range(20):  # a rename changes no count
+            feeds.event(type="renamed", id="d4e5f6", name="build2")
+        feeds.event(type="state", id="a1b2c3", name="api", state="error")
+        wait_for(lambda: option("error") == "x", 30, "the error count")
+        assert sets() == settled + 1  # the renames cost nothing, the change one call
+    finally:
+        feeds.stop()
+
+
+def test_a_silent_feed_is_left_out_of_the_counts_as_list_calls_it_stale(
+    server: Server, isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    """One rule for every view: a feed silent for the remote's timeout (a cut link, long
+    before ssh gives up on it) counts nothing, and counts again when it speaks."""
+    from tmuxclaude import config
+    from tmuxclaude.remote import listing
+
+    def waiting() -> str:
+        return server.tmux("show-options", "-gqv", "@tclaude-remote-waiting").strip()
+
+    def heard_until_counted(stream: Feeds) -> None:
+        deadline = time.monotonic() + 30  # a hang guard only
+        while waiting() != "x":
+            assert time.monotonic() < deadline, "the remote's waiting instance not counted"
+            stream.event(type="alive")  # heartbeats, as the remote's watch sends them
+            time.sleep(0.2)
+
+    _configure(isolated_env, timeout=2)
+    feeds = _start_feeds(tmp_path, isolated_env)
+    try:
+        heard_until_counted(feeds)
+        synced = feeds.cache().get("synced")
+        wait_for(lambda: waiting() == "", 30, "the silent feed to count nothing")
+        cache = feeds.cache()
+        # left out while its feed still runs (ssh would keep a dead link 15 s), not ended
+        assert cache.get("connected") is True and cache.get("synced") == synced
+        wait_for(  # what the picker and list say meanwhile
+            lambda: listing.known(config.load())[0].stale_for is not None, 30, "list: stale"
+        )
+        heard_until_counted(feeds)  # it speaks again: counted again, without a resync
+        assert feeds.cache().get("synced") == synced
+    finally:
+        feeds.stop()
 
 
 def test_watch_remotes_exits_when_its_tmux_server_is_gone(

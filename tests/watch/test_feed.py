@@ -392,6 +392,29 @@ async def test_a_state_without_cwd_keeps_the_cached_one(tmp_path: Path) -> None:
         await _stop(task)
 
 
+async def test_a_stopped_instance_keeps_no_port_and_no_target(tmp_path: Path) -> None:
+    """As the remote's own list says: a stopped instance has no pane. Its watcher's state
+    event still carries the ones it knew (a killed tmux server)."""
+    snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "b1", "state": "idle"}
+    pane = {"port": 45412, "target": "tclaude:0.0", "cwd": "/srv/b1"}
+    lines = [
+        json.dumps({**snap, **pane}),
+        json.dumps({**snap, "id": "z9", "name": "old", "state": "stopped", **pane}),
+        json.dumps({"type": "synced", "seq": 2, "count": 2}),
+        json.dumps({**snap, "type": "state", "seq": 3, "state": "stopped", **pane}),
+    ]
+    feed = _stream_feed(tmp_path, "stop", lines)
+    task = await _start(feed)
+    try:
+        await _until("stopped", lambda: _cached("stop").get("b1") == "stopped")
+        by_name = {e["name"]: e for e in (read_cache("stop") or {})["instances"]}
+        for entry in by_name.values():
+            assert (entry["port"], entry["target"]) == (None, None)
+            assert entry["cwd"] == "/srv/b1"  # what a stopped instance still has
+    finally:
+        await _stop(task)
+
+
 @pytest.mark.parametrize("bad", ["\u009b31m", "\u202e", "\u2066", "\x85"])
 async def test_c1_and_bidi_controls_are_refused(tmp_path: Path, bad: str) -> None:
     snap = {"type": "snapshot", "seq": 1, "id": "a1", "name": "api", "state": "idle"}
@@ -675,3 +698,34 @@ def test_watch_remotes_ends_on_sigterm_while_remotes_flood_it(
             proc.kill()
             proc.wait()
         _reap(marker)
+
+
+async def test_a_feed_whose_machine_changed_leaves_no_cache_of_the_old_one(
+    tmp_path: Path,
+) -> None:
+    """An argv with another ControlPath (its digest: another machine) drops what the old
+    machine's feed and list cached; another change (a timeout) keeps it."""
+    from tmuxclaude.remote import listing
+    from tmuxclaude.remote.feed_set import FeedSet
+
+    def argv(control: str, wait: str = "60") -> list[str]:
+        return ["sh", "-c", f"sleep {wait}", f"ControlPath={tmp_path}/{control}"]
+
+    def plant() -> list[Path]:
+        files = [Path(cache_path("box")), Path(listing.cache_path("box"))]
+        for path in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("{}")
+        return files
+
+    feeds = FeedSet(lambda name, words: Feed(name, words))
+    try:
+        await feeds.sync({"box": argv("box.aaaa")})
+        files = plant()
+        await feeds.sync({"box": argv("box.aaaa", "61")})  # the same machine
+        assert all(path.exists() for path in files)
+        await feeds.sync({"box": argv("box.bbbb", "61")})  # another one
+        assert not any(path.exists() for path in files)
+        assert feeds.feeds["box"].argv == argv("box.bbbb", "61")
+    finally:
+        await feeds.stop_all()

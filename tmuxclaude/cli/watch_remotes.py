@@ -79,7 +79,13 @@ def run(args: argparse.Namespace) -> int:
         notify = _announcer(app)
 
         def make(name: str, argv: list[str]) -> feed_types.Feed:
-            return feed.Feed(name, argv, notify=notify, changed=status.changed if status else None)
+            return feed.Feed(
+                name,
+                argv,
+                notify=notify,
+                changed=status.changed if status else None,
+                stale_after=_timeout(name),
+            )
 
         def recount(feeds: list[feed_types.Feed]) -> None:
             if status:
@@ -95,6 +101,21 @@ def run(args: argparse.Namespace) -> int:
     finally:
         os.close(lock)  # after the options are cleared: a successor sets them anew
     return 0
+
+
+def _timeout(name: str) -> float:
+    """Remote ``name``'s timeout as config.toml says now (the default for one not there,
+    or a config that does not load): a feed silent for longer is stale, counted nowhere."""
+    from .. import config as config_module
+    from ..remote.ssh import Remote
+
+    try:
+        config = config_module.load()
+    except TclaudeError:
+        return config_module.Config.remote_timeout
+    if name in config.remotes:
+        return Remote.named(config, name).timeout
+    return config.remote_timeout
 
 
 def _lock(app: App) -> int | None:

@@ -106,6 +106,7 @@ class Feed:
         backoff: tuple[float, float] = BACKOFF,
         changed: Changed | None = None,
         silence: float = SILENCE,
+        stale_after: float | None = None,
     ) -> None:
         if not watch.NAME_PATTERN.fullmatch(remote):
             raise ValueError(f"invalid remote name {remote!r}")
@@ -115,6 +116,7 @@ class Feed:
         self.backoff = backoff
         self.changed = changed
         self.silence = silence
+        self.stale_after = stale_after  # the remote's timeout: silent longer, it is stale
         self.version: str | None = None  # the remote tclaude's, from its last snapshot
         self.down: dict[str, Any] | None = None  # how and when the last run ended unsynced
         self.instances: dict[str, dict[str, Any]] = {}
@@ -139,6 +141,15 @@ class Feed:
             for entry in cached.get("instances", []):
                 if isinstance(entry, dict) and watch.check_fields(entry, watch.REQUIRED["state"]):
                     self.instances[entry["id"]] = {k: entry.get(k) for k in KEPT}
+
+    def live(self, now: float | None = None) -> bool:
+        """Connected, and heard within ``stale_after`` seconds (of ``now``, a ``time.time()``):
+        the rule of ``list`` and the picker, which show a feed silent for longer stale."""
+        if not self.connected:
+            return False
+        if self.stale_after is None or self.contact is None:
+            return True
+        return (time.time() if now is None else now) - self.contact <= self.stale_after
 
     async def run(self) -> None:
         """Run until cancelled: the stream, and after it ends a wait, then again."""
@@ -239,12 +250,16 @@ class Feed:
         if event is None:
             self._drop(line)
             return False
-        self.contact = time.time()
+        heard = time.time()
+        was_stale = self.connected and not self.live(heard)
+        self.contact = heard
         kind = event["type"]
         if kind == "alive":
             if self.connected and self._save_later is None:
                 with contextlib.suppress(OSError):
                     os.utime(cache_path(self.remote))  # its mtime: the last contact
+            if was_stale:
+                self._changed()  # it speaks again: counted again
             return False
         fields = {k: event.get(k) for k in KEPT}
         fields["unseen"] = bool(fields["unseen"])
@@ -252,7 +267,7 @@ class Feed:
             if self._pending is None:
                 self._pending = {}  # a new snapshot (a resync): what it says replaces all
             if len(self._pending) < MAX_INSTANCES:
-                self._pending[event["id"]] = fields
+                self._pending[event["id"]] = _paneless_if_stopped(fields)
             return False
         if kind == "synced":
             if self._pending is None:
@@ -283,7 +298,7 @@ class Feed:
             if known is not None:  # what the event does not say stays as it was
                 kept = ("cwd", "target", "port", "created", "usage")
                 fields.update({k: known.get(k) for k in kept if k not in event or k == "usage"})
-            self.instances[event["id"]] = fields
+            self.instances[event["id"]] = _paneless_if_stopped(fields)
             if changed and needs_user(fields):
                 # written before the user is told: what list or the picker shows then agrees
                 self._save_urgent()
@@ -388,6 +403,14 @@ class Feed:
         path = cache_path(self.remote)
         paths.ensure_private_dir(os.path.dirname(path))
         paths.write_atomic(path, json.dumps(data, separators=(",", ":")) + "\n")
+
+
+def _paneless_if_stopped(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` without a port and a target when the instance is stopped: it has no pane
+    (the remote's own list says none), whatever its watcher still remembered of one."""
+    if fields.get("state") == "stopped":
+        fields["port"] = fields["target"] = None
+    return fields
 
 
 class Silent(Exception):

@@ -7,8 +7,10 @@ set is brought to what the config says: a new remote gets a feed, a removed one'
 feed is stopped, its cache removed and its master connection closed (``remote
 remove`` did both already, but the stopping feed's last write and its restarts
 must not bring them back), a remote whose ssh changed
-is restarted. A config that does not load leaves the feeds as they are (one
-warning in the log).
+is restarted (and when the machine changed, its control path says so, what the
+old machine's feed and list cached is removed: it is no longer that remote's;
+the new argv's ssh settings told the old master to stop). A config that does
+not load leaves the feeds as they are (one warning in the log).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from .. import paths
 from .feed import Feed
 from .feed_cache import cache_path
+from .listing import cache_path as list_cache_path
 from .ssh import Remote, close
 
 logger = logging.getLogger(__name__)
@@ -46,17 +49,22 @@ class FeedSet:
         self.feeds[name] = feed
         self.tasks[name] = asyncio.get_running_loop().create_task(feed.run())
 
-    async def stop(self, name: str, *, forget: bool = False) -> None:
-        """Stop ``name``'s feed; ``forget``: remove its cache too (the remote is gone)."""
+    async def stop(self, name: str, *, forget: bool = False, moved: bool = False) -> None:
+        """Stop ``name``'s feed; ``forget``: remove its cache and end its connections too
+        (the remote is gone); ``moved``: remove its caches (another machine is ``name`` now)."""
         self.feeds.pop(name, None)
         task = self.tasks.pop(name, None)
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if moved:
+            for cached in (cache_path(name), list_cache_path(name)):
+                paths.remove_quietly(cached)
         if forget:
             paths.remove_quietly(cache_path(name))
-            # the feed's restarts may have made a master again since remote remove closed it
+            # the feed's restarts may have made a master again since remote remove closed it;
+            # close ends every master of the name, whatever settings made it
             await asyncio.to_thread(close, Remote(name, ssh=name))
 
     async def sync(self, wanted: dict[str, list[str]]) -> None:
@@ -67,7 +75,8 @@ class FeedSet:
                 await self.stop(name, forget=True)
                 changed = True
             elif self.feeds[name].argv != wanted[name]:
-                await self.stop(name)
+                moved = _machine(self.feeds[name].argv) != _machine(wanted[name])
+                await self.stop(name, moved=moved)
                 changed = True
         for name, argv in wanted.items():
             if name not in self.feeds:
@@ -95,6 +104,12 @@ class FeedSet:
                 logger.warning("config not reloaded, the feeds stay as they are: %s", exc)
                 continue
             await self.sync(now)
+
+
+def _machine(argv: list[str]) -> str | None:
+    """The control path an ssh argv names (it carries a digest of what selects the
+    machine: see ssh.control_path), or None (a ``--feed`` command of its own)."""
+    return next((word for word in argv if word.startswith("ControlPath=")), None)
 
 
 def _stamp(path: str) -> tuple[int, int] | None:

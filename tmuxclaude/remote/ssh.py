@@ -1,11 +1,15 @@
 """ssh command lines for a remote, over one shared ControlMaster, and calls with a timeout.
 
 One connection per remote: ``ControlMaster=auto`` with a control path of
-tclaude's own (``<runtime dir>/ssh/<NAME>``) and ``ControlPersist``, so that
-each call after the first costs a mux round trip (10-20 ms), not a handshake.
-A control socket nobody listens on (a master killed hard) is removed before
-the call. ``BatchMode`` keeps ssh from prompting: a call fails rather than
-waits for a password. What runs on the remote is always the remote's own
+tclaude's own (``<runtime dir>/ssh/<NAME>.<DIGEST>``) and ``ControlPersist``, so
+that each call after the first costs a mux round trip (10-20 ms), not a handshake.
+DIGEST is that of what selects the machine (the ssh alias and the ssh config
+file): a remote whose ``ssh`` changed gets a new master, never the old one's
+machine, and a master of the remote's former settings, when a call finds one, is
+told to stop (it takes no new call and ends with its open sessions). A control
+socket nobody listens on (a master killed hard) is removed before the call.
+``BatchMode`` keeps ssh from prompting: a call fails rather than waits for a
+password. What runs on the remote is always the remote's own
 tclaude, its arguments shell-quoted (ssh joins them into one shell string).
 """
 
@@ -14,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -30,6 +35,9 @@ CONTROL_PERSIST = "600"  # seconds an idle master stays
 STDERR_KEPT = 8192  # bytes: the end of a call's stderr, kept (the rest is read and dropped)
 NOT_FOUND = 127  # the remote shell's "command not found"
 SSH_FAILED = 255  # ssh's own failure (no connection, refused key, ...)
+NAME_KEPT = 24  # characters of a remote's name in its control socket's name, at most
+DIGEST_KEPT = 12  # hex digits of the connection's digest there
+_DIGEST = re.compile(f"[0-9a-f]{{{DIGEST_KEPT}}}")
 
 
 class RemoteError(TclaudeError):
@@ -75,8 +83,44 @@ def control_dir() -> str:
     return paths.ensure_private_dir(os.path.join(paths.runtime_dir(), "ssh"))
 
 
+def _tag(name: str) -> str:
+    """``name``, or a long one cut to 16 characters and a digest of it: the socket's path
+    stays well under the 108 bytes of a unix socket's (ssh adds 17 while it binds)."""
+    if len(name) <= NAME_KEPT:
+        return name
+    return name[:16] + _digest(name)[: NAME_KEPT - 16]
+
+
+def connection_digest(remote: Remote) -> str:
+    """A digest of what selects ``remote``'s machine: its ssh alias and its ssh config file."""
+    config = os.path.abspath(os.path.expanduser(remote.ssh_config)) if remote.ssh_config else ""
+    return _digest(f"{remote.ssh}\0{config}")[:DIGEST_KEPT]
+
+
+def _digest(text: str) -> str:
+    import hashlib  # here: 4 ms of start-up (OpenSSL) that a local command does not need
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def control_path(remote: Remote) -> str:
-    return os.path.join(control_dir(), remote.name)
+    return os.path.join(control_dir(), f"{_tag(remote.name)}.{connection_digest(remote)}")
+
+
+def control_paths(name: str) -> list[str]:
+    """The control sockets of remote ``name`` in the control directory, whatever the
+    settings they were made with (ours: a 0700 directory)."""
+    directory = control_dir()
+    prefix = _tag(name) + "."
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return []
+    return [
+        os.path.join(directory, entry)
+        for entry in sorted(entries)
+        if entry.startswith(prefix) and _DIGEST.fullmatch(entry[len(prefix) :])
+    ]
 
 
 def clear_stale(path: str) -> bool:
@@ -106,6 +150,7 @@ def ssh_argv(remote: Remote, *, tty: bool = False) -> list[str]:
     """``ssh [options] -- ALIAS``: add the remote command (one shell string) after it."""
     path = control_path(remote)
     clear_stale(path)
+    retire_others(remote)
     argv = ["ssh"]
     if remote.ssh_config:
         argv += ["-F", os.path.expanduser(remote.ssh_config)]
@@ -305,14 +350,31 @@ def last_line(text: str) -> str:
     return printable(lines[-1]) if lines else "no message"
 
 
+def retire_others(remote: Remote) -> None:
+    """Tell each master of ``remote``'s name made with other settings to stop (``-O stop``:
+    it takes no new call, and ends once its open sessions, an attach say, have)."""
+    own = control_path(remote)
+    for path in control_paths(remote.name):
+        if path != own:
+            _control(path, "stop")
+
+
 def close(remote: Remote) -> None:
-    """Stop the remote's master connection, if one runs (``ssh -O exit``)."""
-    path = control_path(remote)
+    """End every master connection of ``remote``'s name (``-O exit``), those made with
+    its former settings too; only its name is used."""
+    for path in control_paths(remote.name):
+        _control(path, "exit")
+
+
+def _control(path: str, command: str) -> None:
+    """``ssh -O COMMAND`` to the master at ``path``; a socket nobody listens on is removed."""
     if clear_stale(path) or not os.path.exists(path):
         return
     with contextlib.suppress(OSError, subprocess.TimeoutExpired):
         subprocess.run(
-            ["ssh", "-o", f"ControlPath={path}", "-O", "exit", "--", remote.ssh],
+            # no ssh config read: the control path is all that names the master
+            ["ssh", "-F", "/dev/null", "-o", f"ControlPath={path}", "-O", command, "--", "tclaude"],
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=5,
             check=False,

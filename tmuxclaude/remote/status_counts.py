@@ -3,10 +3,13 @@
 ``watch-remotes`` keeps, on the tmux server it was started from, one global
 user option per counted state: ``@tclaude-remote-waiting`` (and ``-limited``,
 ``-error``, ``-busy``, ``-done``: idle, not seen yet) holds one ``x`` per
-instance in that state, summed over the remotes whose feed is connected. The
+instance in that state, summed over the remotes whose feed is connected and
+heard within the remote's timeout (``Feed.live``: what ``list`` shows fresh). The
 plugin's status-right counts add ``#{n:...}`` of them to the local panes'
 (tmux/tclaude.tmux), so no process runs to draw them. They are set in one tmux
-call and only when a value changed, and unset when ``watch-remotes`` exits;
+call, only when a value changed, and at most once per ``APPLY_EVERY`` (the
+latest counts win: a remote flapping between states costs a few tmux calls a
+second, not one per line), and unset when ``watch-remotes`` exits;
 ``@tclaude-remote-watcher`` holds its pid meanwhile.
 
 It follows that server: once the server is gone (a cheap check every
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,17 +35,21 @@ logger = logging.getLogger(__name__)
 COUNTED = ("waiting", "limited", "error", "busy", "done")  # as status-right counts them
 WATCHER = "@tclaude-remote-watcher"
 CHECK_EVERY = 2.0  # seconds between two checks that the tmux server is still there
+APPLY_EVERY = 0.25  # seconds: the options are set at most this often
+STALE_SLACK = 0.05  # seconds after a feed's due heartbeat before it is looked at again
 
 
 def option(state: str) -> str:
     return f"@tclaude-remote-{state}"
 
 
-def counts(feeds: Iterable[Feed]) -> dict[str, int]:
-    """Instances per counted state over the connected feeds (a disconnected one's are old)."""
+def counts(feeds: Iterable[Feed], now: float | None = None) -> dict[str, int]:
+    """Instances per counted state over the live feeds (a disconnected or silent one's are
+    old); ``now`` is a ``time.time()``."""
+    now = time.time() if now is None else now
     found = dict.fromkeys(COUNTED, 0)
     for feed in feeds:
-        if not feed.connected:
+        if not feed.live(now):
             continue
         for instance in feed.instances.values():
             state = instance.get("state")
@@ -116,6 +124,7 @@ class StatusCounts:
         self.wanted = dict(self.applied)
         self._gone: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stale_check: asyncio.TimerHandle | None = None
 
     @classmethod
     def start(cls, tmux: Tmux) -> StatusCounts | None:
@@ -138,13 +147,32 @@ class StatusCounts:
         self.recount()
 
     def recount(self) -> None:
-        """Set the options if a count changed (a feed's, or the set of feeds)."""
-        self.wanted = counts(self.feeds)
+        """Set the options if a count changed (a feed's, or the set of feeds), and look
+        again when the next counted feed would turn stale (its heartbeats call nobody)."""
+        now = time.time()
+        self.wanted = counts(self.feeds, now)
+        loop = asyncio.get_running_loop()
         if self.wanted != self.applied and self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._apply())
+            self._task = loop.create_task(self._apply())
+        if self._stale_check is not None:
+            self._stale_check.cancel()
+            self._stale_check = None
+        ends = [
+            feed.contact + feed.stale_after
+            for feed in self.feeds
+            if feed.live(now) and feed.contact is not None and feed.stale_after is not None
+        ]
+        if ends:
+            delay = max(0.0, min(ends) - now) + STALE_SLACK
+            self._stale_check = loop.call_later(delay, self._look_again)
+
+    def _look_again(self) -> None:
+        self._stale_check = None
+        self.recount()
 
     async def _apply(self) -> None:
-        """Set the options until they are what is wanted (one tmux call at a time)."""
+        """Set the options until they are what is wanted: one tmux call at a time, then a
+        pause of ``APPLY_EVERY`` in which changes only update what is wanted."""
         try:
             while self.wanted != self.applied and not self.gone.is_set():
                 wanted = dict(self.wanted)
@@ -162,6 +190,7 @@ class StatusCounts:
                     self.gone.set()  # the call reached a new server, and did nothing there
                     return
                 self.applied = wanted
+                await asyncio.sleep(APPLY_EVERY)
         finally:
             self._task = None
 
