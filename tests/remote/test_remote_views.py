@@ -115,7 +115,14 @@ def test_a_menu_item_switches_to_a_remote_instance(
     wait_for(lambda: _fed(isolated_env, "beta", "w1"), 60, "beta's feed")
     server.source()
     client.keys("C-b", "C-e")
-    client.wait_screen("beta:w1")
+    try:
+        client.wait_screen("beta:w1")
+    except AssertionError as err:  # seen once in a full run under load: say what menu knew
+        cache = Path(isolated_env["TCLAUDE_STATE_DIR"]) / "remotes" / "beta.feed.json"
+        menu = tclaude.run("menu", "--print", check=False)
+        raise AssertionError(
+            f"{err}\nfeed cache: {cache.read_text()}\nmenu --print: {menu.stdout}{menu.stderr}"
+        ) from None
     client.type("1")  # no local instance: the remote one is the first item
     wait_for(
         lambda: server.tmux("display-message", "-p", "#{window_name}").strip() == "beta:w1",
