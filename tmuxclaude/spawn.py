@@ -322,7 +322,9 @@ class Spawner:
         elif entry.layout == "split":
             commands += [["set-option", "-w", "-t", pane_id, SPLIT_WINDOW_OPTION, "1"]]
         if not request.detached:
-            commands += focus_commands(pane_id, client=inside_tmux())
+            from .views import focus_commands as in_client_session
+
+            commands += in_client_session(self.tmux, pane_id, client=inside_tmux())
         # the session name (and whether the tmux plugin is loaded) come back from
         # the same tmux call
         from .tmux_plugin import FORMAT, remember

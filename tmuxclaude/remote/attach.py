@@ -54,7 +54,7 @@ def attach_remote(
     tmux. ``client`` (a ``#{client_name}``) is moved there, else the current client; a new
     window goes after ``origin``'s (a pane id), else after the window ``client`` shows, else
     after ``$TMUX_PANE``'s: an explicit client wins over the pane the command runs in."""
-    from ..spawn import focus_commands
+    from ..views import client_session, focus_commands
 
     if verb == "switch" and target is None:
         raise TclaudeError("switch to a remote instance needs its name: tclaude switch REMOTE:NAME")
@@ -74,7 +74,9 @@ def attach_remote(
         if name is not None and name != target:
             label = f"{remote.name}:{name}"
             pane = find_window(app, label)
-    if pane is None:
+    if pane is not None:
+        _link_here(app, pane, client_session(app.tmux, client))
+    else:
         window = _window_of(app, origin, client, os.environ.get("TMUX_PANE"))
         where = ["-a", "-t", window] if window else []  # after the caller's window
         made = app.tmux.run(
@@ -83,8 +85,20 @@ def attach_remote(
         ).split()  # fmt: skip
         pane = made[0]
         app.tmux.run("set-option", "-w", "-t", made[1], MARK, label)
-    app.tmux.sequence(focus_commands(pane, client=True, client_name=client))
+    app.tmux.sequence(focus_commands(app.tmux, pane, client=True, client_name=client))
     return 0
+
+
+def _link_here(app: App, pane: str, session: str | None) -> None:
+    """Link the window of ``pane`` into ``session`` (a client's) when it is not in it yet:
+    the client then shows it in its own session, instead of being moved into another
+    session and sharing that session's current window with its clients."""
+    if session is None:
+        return
+    window = app.tmux.display("#{window_id}", pane, check=False).strip()
+    listed = app.tmux.run("list-windows", "-t", session, "-F", "#{window_id}", check=False)
+    if window.startswith("@") and window not in listed.split():
+        app.tmux.run("link-window", "-d", "-s", window, "-t", f"{session}:", check=False)
 
 
 def switch_to_known(app: App, state: str, client: str | None = None) -> bool:
