@@ -19,28 +19,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .errors import TmuxError
 from .tmux import SEP, joined
 
 if TYPE_CHECKING:
     from .tmux import Tmux
 
 VIEW = "@tclaude-view"
-# a view whose instance's window goes ends: its client exits (remotely: ssh, and
-# with it the local window attached to that instance)
-END_WITH_INSTANCE = f'if-shell -F "#{{==:#{{hook_window}},#{{{VIEW}}}}}" kill-session'
 
 
-def attach_commands(session: str, pane_id: str, window_id: str) -> list[list[str]]:
-    """The tmux commands that attach this terminal to a new view of ``session`` showing
-    ``pane_id`` (in ``window_id``); run as one ``tmux`` call, which becomes the client."""
-    return [
-        ["new-session", "-t", f"={session}"],
-        ["set-option", "destroy-unattached", "on"],
-        ["set-option", VIEW, window_id],
-        ["set-hook", "window-unlinked", END_WITH_INSTANCE],
-        ["select-window", "-t", f":{window_id}"],  # in the new session, the current one
-        ["select-pane", "-t", pane_id],
-    ]
+# A view whose instance's window goes ends: its client exits (remotely: ssh, and with it
+# the local window attached to that instance). A global hook, in a slot of its own: tmux
+# runs a window-unlinked hook in whichever session it finds best, not the one the window
+# left, so each view's own hook would be another's; this one looks at every view.
+END_HOOK = "window-unlinked[7707]"
+END_WITH_INSTANCE = (
+    f'run-shell -C "#{{S:#{{?#{{==:#{{{VIEW}}},#{{hook_window}}}},'
+    'kill-session -t #{session_id} ; ,}}"'
+)
 
 
 def client_session(tmux: Tmux, client_name: str | None) -> str | None:
@@ -61,14 +57,34 @@ def client_session(tmux: Tmux, client_name: str | None) -> str | None:
 def attach_argv(tmux: Tmux, session: str, pane_id: str) -> list[str]:
     """The argv (to exec) that attaches this terminal to a new view of ``session`` showing
     ``pane_id``; the instance is marked seen, and becomes the session's own current one
-    (where ``tclaude attach`` without a name comes back to)."""
+    (where ``tclaude attach`` without a name comes back to). The view is destroyed with
+    its client only once attached (tmux destroys an unattached one at once)."""
     from .spawn import seen_commands
 
-    window = tmux.display("#{window_id}", pane_id).strip()
+    made = tmux.sequence(
+        [
+            ["display-message", "-p", "-t", pane_id, "#{window_id}"],
+            ["new-session", "-d", "-t", f"={session}", "-P", "-F", "#{session_id}"],
+        ]
+    ).split()
+    if len(made) != 2 or not made[0].startswith("@") or not made[1].startswith("$"):
+        raise TmuxError(f"tmux: no view of session {session!r} made")
+    window, view = made
     tmux.sequence(
-        [["select-window", "-t", f"={session}:{window}"], *seen_commands(pane_id)], check=False
+        [
+            ["set-option", "-t", view, VIEW, window],
+            ["set-hook", "-g", END_HOOK, END_WITH_INSTANCE],
+            ["select-window", "-t", f"{view}:{window}"],
+            ["select-window", "-t", f"={session}:{window}"],
+            ["select-pane", "-t", pane_id],
+            *seen_commands(pane_id),
+        ]
     )
-    return tmux.argv(*joined(attach_commands(session, pane_id, window)))
+    return tmux.argv(
+        *joined(
+            [["attach-session", "-t", view], ["set-option", "-t", view, "destroy-unattached", "on"]]
+        )
+    )
 
 
 def focus_commands(
