@@ -23,10 +23,12 @@ from .names import PANE_ID, check_instance
 from .ssh import SSH_FAILED, Remote, RemoteError, call, last_line, remote_argv
 
 MARK = "@tclaude-remote"
-# what a tmux client sets on its terminal and undoes when it ends: the alternate screen,
-# scroll region, keypad and cursor modes, mouse, focus and bracketed-paste reporting
+# what a tmux client sets on its terminal and undoes when it ends: the scroll region,
+# the alternate screen, keypad and cursor modes, mouse, focus and bracketed-paste
+# reporting. The scroll region first: resetting it moves the cursor home, and leaving
+# the alternate screen then puts it back below the command line, where the next line goes
 TERMINAL_RESET = (
-    "\x1b[?1049l\x1b[r\x1b[?1l\x1b>\x1b[?12l\x1b[?25h\x1b[0m"
+    "\x1b[r\x1b[?1049l\x1b[?1l\x1b>\x1b[?12l\x1b[?25h\x1b[0m"
     "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1004l\x1b[?2004l"
 )
 
