@@ -3,6 +3,7 @@ instance, whatever the others do (new-user trial, session 6)."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -115,3 +116,17 @@ def _client_name(tclaude: Tclaude, pid: str) -> str:
         if line.split("\t")[0] == pid:
             return line.split("\t")[1]
     raise AssertionError(f"no client {pid}")
+
+
+def test_an_instance_started_while_a_view_is_attached_belongs_to_the_instances_session(
+    tclaude: Tclaude, tmp_path: Path, terminals: Callable[[list[str]], Terminal]
+) -> None:
+    """tmux picked the view (the session active last) for the new pane: its name, gone
+    with the view, was what restore would have made the instance in."""
+    tclaude.run("new", "--name", "a", "--cwd", str(tmp_path), "--detached")
+    _attach(tclaude, terminals, "a")
+    tclaude.run("new", "--name", "b", "--cwd", str(tmp_path), "--detached")
+    state = Path(os.environ["TCLAUDE_STATE_DIR"]) / "instances.json"
+    entries = json.loads(state.read_text())["instances"].values()
+    sessions = {entry["name"]: entry["session"] for entry in entries}
+    assert sessions == {"a": "tclaude", "b": "tclaude"}, sessions
