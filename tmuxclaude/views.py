@@ -122,6 +122,9 @@ def focus_commands(
         ["select-window", "-t", f"{session}:{window}"],
         ["select-pane", "-t", pane_id],
         *seen_commands(pane_id),
+        # into its own session again: no move, but that session becomes the one active
+        # last, which tmux takes for a command given no target (as before views)
+        ["switch-client", "-c", wanted, "-t", f"{session}:{window}"],
     ]
     if view:  # the view now ends with this instance
         commands.append(["set-option", "-t", session, VIEW, window])
