@@ -143,10 +143,12 @@ OFF="#{==:#{@tclaude-status},off}"
 WINDOW_PIECE="#{?$OFF,,#{P:#{?#{@tclaude-port}, #[none]$GLYPH,}}}"
 
 # count CONDITION GLYPH (escaped) STATE: "GLYPH<n> " when n > 0, n = an x per matching
-# pane (windows in 2 sessions count twice) and per remote instance in STATE, which
-# watch-remotes keeps in @tclaude-remote-STATE (tmuxclaude/remote/status_counts.py)
+# pane (windows in 2 sessions count twice; a view, a session grouped by tclaude attach
+# and marked @tclaude-view, not at all: tmuxclaude/views.py) and per remote instance in
+# STATE, which watch-remotes keeps in @tclaude-remote-STATE (remote/status_counts.py)
 count() {
-  panes="#{S:#{W:#{P:#{?#{&&:#{@tclaude-port},$1},x,}}}}#{@tclaude-remote-$3}"
+  mine="#{&&:#{@tclaude-port},#{==:#{@tclaude-view},}}"
+  panes="#{S:#{W:#{P:#{?#{&&:$mine,$1},x,}}}}#{@tclaude-remote-$3}"
   printf '#{?%s,%s#[default]#{n:%s} ,}' "$panes" "$2" "$panes"
 }
 RIGHT_PIECE="#{?$OFF,,#[default] $(count "$(is waiting)" "$esc_glyph_waiting" waiting)\

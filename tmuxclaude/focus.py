@@ -18,12 +18,12 @@ LAST_OPTION = "@tclaude-last"  # the instance focused before the current one
 def focus(app: App, target: Instance, current: Instance | None, client: str | None = None) -> bool:
     """Focus ``target``; ``client`` (a ``#{client_name}``) is moved there, else the
     current client, if any. False: no client is attached to show it."""
-    from .spawn import focus_commands
     from .tmux import inside_tmux
+    from .views import focus_commands
 
     assert target.pane is not None
     clients = bool(client) or inside_tmux() or bool(app.tmux.clients("x"))
-    commands = focus_commands(target.pane.pane_id, client=clients, client_name=client)
+    commands = focus_commands(app.tmux, target.pane.pane_id, client=clients, client_name=client)
     if current is not None and current.id != target.id:
         commands.append(["set-option", "-g", LAST_OPTION, current.id])
     app.tmux.sequence(commands)

@@ -157,9 +157,11 @@ def _bare_shells(tmux: Tmux) -> list[tuple[str, str, str]]:
         ]
     )
     out = tmux.run("list-panes", "-a", "-F", fmt, check=False)
-    shells = []
+    shells: list[tuple[str, str, str]] = []
     for line in out.splitlines():
         parts = line.split(SEP, 4)
+        if any(shell[0] == parts[0] for shell in shells):
+            continue  # a pane listed again, in a view of its session (views.py)
         if len(parts) == 5 and not parts[3] and parts[2] in SHELLS:
             shells.append((parts[0], parts[1], os.path.realpath(parts[4])))
     return shells

@@ -319,12 +319,18 @@ class Spawner:
         elif entry.layout == "split":
             commands += [["set-option", "-w", "-t", pane_id, SPLIT_WINDOW_OPTION, "1"]]
         if not request.detached:
-            commands += focus_commands(pane_id, client=inside_tmux())
+            from .views import focus_commands as in_client_session
+
+            commands += in_client_session(self.tmux, pane_id, client=inside_tmux())
         # the session name (and whether the tmux plugin is loaded) come back from
         # the same tmux call
         from .tmux_plugin import FORMAT, remember
+        from .views import VIEW
 
-        commands.append(["display-message", "-p", "-t", pane_id, "#{session_name}\t" + FORMAT])
+        # tmux picks a session for the pane: a view of the instances' (views.py) names its
+        # group, the instances' own session
+        session_of = f"#{{?#{{{VIEW}}},#{{session_group}},#{{session_name}}}}"
+        commands.append(["display-message", "-p", "-t", pane_id, session_of + "\t" + FORMAT])
         session, _, plugin = (
             self.tmux.sequence(commands).strip("\n").splitlines()[-1].partition("\t")
         )

@@ -58,8 +58,10 @@ SERVER_GONE = (
     "no current target",
 )
 # Only the host sets @tclaude-port, and only on its own pane; @tclaude-id is also
-# set on tabbed windows, which a shell split into that window would inherit.
-INSTANCE_FILTER = "#{@tclaude-port}"
+# set on tabbed windows, which a shell split into that window would inherit. A view
+# (views.py: a session grouped with the instances', marked @tclaude-view) lists the
+# same panes again: they are read in the sessions that are no view.
+INSTANCE_FILTER = "#{&&:#{@tclaude-port},#{==:#{@tclaude-view},}}"
 PANE_FORMAT = SEP.join("#{" + field + "}" for field in PANE_FIELDS)
 
 

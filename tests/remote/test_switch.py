@@ -182,3 +182,34 @@ def test_one_window_per_remote_instance_however_it_is_named(
         tclaude.run("switch", f"alpha:{target}", env=inside)
         windows = tclaude.tmux("list-windows", "-a", "-F", "#{window_name}\t#{@tclaude-remote}")
         assert windows.splitlines()[1:] == ["alpha:a1\talpha:a1"], (target, windows)
+
+
+def test_the_lost_connection_line_starts_on_a_line_of_its_own(
+    tclaude: Tclaude, remotes: Remotes, alpha: Machine
+) -> None:
+    """Resetting the scroll region after leaving the alternate screen moved the cursor
+    home: the line overwrote the command line (new-user trial). A local tmux pane is the
+    terminal, and its screen what the user reads."""
+    tclaude.run("new", "--on", "alpha", "--name", "api", "--detached")
+    tclaude.tmux("new-session", "-d", "-s", "term", "-x", "100", "-y", "30", "/bin/sh")
+    pane = tclaude.tmux("display", "-p", "-t", "term", "#{pane_id}").strip()
+    command = f"env -u TMUX {sys.executable} -m tmuxclaude attach alpha:api; echo rc=$?"
+    tclaude.tmux("send-keys", "-t", pane, "-l", command)
+    tclaude.tmux("send-keys", "-t", pane, "Enter")
+    deadline = time.monotonic() + 60
+    while not alpha.tmux("list-clients").stdout.strip():
+        assert time.monotonic() < deadline, "no client attached on alpha"
+        time.sleep(0.1)
+    alpha.link_up(False)
+    try:
+        deadline = time.monotonic() + 120
+        while "rc=" not in (screen := tclaude.tmux("capture-pane", "-p", "-J", "-t", pane)):
+            assert time.monotonic() < deadline, screen
+            time.sleep(0.2)
+    finally:
+        alpha.link_up(True)
+    lines = screen.splitlines()
+    typed = next((i for i, line in enumerate(lines) if line.endswith(command)), None)
+    assert typed is not None, screen  # the command line is still there
+    assert lines[typed + 1] == "tclaude: remote alpha: the connection was lost", screen
+    assert lines[typed + 2] == "rc=2", screen

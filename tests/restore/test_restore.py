@@ -274,3 +274,24 @@ def test_two_restores_at_once_start_each_instance_once(tclaude: Tclaude, tmp_pat
     for name in ("a", "b"):
         tclaude.run("kill", name)
     assert tclaude.tmux("list-panes", "-a", "-F", "#{@tclaude-name}", check=False).split() == []
+
+
+def test_a_shell_seen_twice_through_a_view_is_reused_once(tclaude: Tclaude, tmp_path: Path) -> None:
+    """A view (a session grouped with the instances', tclaude attach) lists the shell's
+    pane again: two instances were planned into that one pane."""
+    for name in ("a", "b"):
+        tclaude.run("new", "--name", name, "--cwd", str(tmp_path), "--detached")
+    tclaude.kill_server()
+    tclaude.tmux("new-session", "-d", "-s", "tclaude", "-n", "tclaude", "-c", str(tmp_path), "sh")
+    view = tclaude.tmux("new-session", "-d", "-t", "=tclaude", "-P", "-F", "#{session_id}")
+    tclaude.tmux("set-option", "-t", view.strip(), "@tclaude-view", "@0")
+    shell_pane = tclaude.tmux("display", "-p", "-t", "tclaude:tclaude", "#{pane_id}").strip()
+    deadline = time.monotonic() + 5
+    while (
+        tclaude.tmux("display", "-p", "-t", shell_pane, "#{pane_current_command}").strip() != "sh"
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    out = tclaude.run("restore").stdout
+    assert out.count(f"reusing the shell tmux-resurrect left in {shell_pane}") == 1, out
+    assert sorted(i["state"] != "stopped" for i in tclaude.json("list")) == [True, True]

@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import pytest
 
 from tests.cli.conftest import Tclaude
 from tests.support.hosts import ControlServer, FakeCli
+from tests.support.terminal import Terminal
 
 
 def _option(tclaude: Tclaude, pane: str, name: str) -> str:
@@ -304,6 +306,31 @@ async def test_a_turn_finishing_in_the_pane_in_view_is_not_unseen(
         await _until(tclaude, pane, "@tclaude-state", "idle")
     assert _option(tclaude, pane_a, "@tclaude-unseen") == ""  # finished in front of the user
     assert _option(tclaude, pane_b, "@tclaude-unseen") == "1"
+
+
+async def test_a_turn_finishing_in_a_view_of_the_pane_is_not_unseen(
+    tclaude: Tclaude, tmp_path: Path, control: ControlServer
+) -> None:
+    """Shown in a terminal's own view (tclaude attach) while another terminal's view,
+    attached later, shows another instance: tmux picked that view for the pane."""
+    made = [await _new(tclaude, control, name, tmp_path) for name in ("a", "b", "c")]
+    for pane, _ in made:
+        await _until(tclaude, pane, "@tclaude-state", "idle")
+    terminals = []
+    try:
+        for name, (pane, _) in zip(("a", "b"), made, strict=False):
+            terminals.append(Terminal([sys.executable, "-m", "tmuxclaude", "attach", name]))
+            await _until(tclaude, pane, "#{window_active_clients}", "1")
+        for pane, cli in made:
+            await cli.hook("UserPromptSubmit")
+            await _until(tclaude, pane, "@tclaude-state", "busy")
+            await cli.hook("Stop")
+            await _until(tclaude, pane, "@tclaude-state", "idle")
+        unseen = [_option(tclaude, pane, "@tclaude-unseen") for pane, _ in made]
+        assert unseen == ["", "", "1"]  # a and b finished in front of the user, c not
+    finally:
+        for terminal in terminals:
+            terminal.close()
 
 
 async def test_notices_close_together_make_one_message_naming_all(

@@ -19,8 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..spawn import focus_commands
     from ..tmux import inside_tmux
+    from ..views import attach_argv, focus_commands
 
     app = App.load()
     running = [i for i in app.registry.instances() if i.running]
@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
         raise TclaudeError("no running instances; start one with tclaude new, or tclaude restore")
     assert target.pane is not None
     if inside_tmux():
-        app.tmux.sequence(focus_commands(target.pane.pane_id, client=True))
+        app.tmux.sequence(focus_commands(app.tmux, target.pane.pane_id, client=True))
         return 0
-    app.tmux.sequence(focus_commands(target.pane.pane_id, client=False))
-    argv = app.tmux.argv("attach-session", "-t", f"={target.pane.session}")
+    # a view of its own (views.py): other terminals keep what they show
+    argv = attach_argv(app.tmux, target.pane.session, target.pane.pane_id)
     os.execv(argv[0], argv)

@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..focus import current
-    from ..spawn import Spawner, SpawnRequest, focus_commands
+    from ..spawn import Spawner, SpawnRequest
     from ..tmux import inside_tmux
     from .switch import focused
 
@@ -40,8 +40,9 @@ def run(args: argparse.Namespace) -> int:
     if not created and (inside_tmux() or not sys.stdout.isatty()):
         return focused(app, found, current(app, [i for i in instances if i.running]))
     if not inside_tmux() and sys.stdin.isatty() and sys.stdout.isatty() and found.pane:
-        app.tmux.sequence(focus_commands(found.pane.pane_id, client=False))
-        argv = app.tmux.argv("attach-session", "-t", f"={found.pane.session}")
+        from ..views import attach_argv
+
+        argv = attach_argv(app.tmux, found.pane.session, found.pane.pane_id)
         os.execv(argv[0], argv)
     return 0
 

@@ -20,8 +20,9 @@ logger = logging.getLogger(__name__)
 
 UNSEEN = "@tclaude-unseen"
 # 0 when an attached client shows the pane: a turn finishing there is seen already
-# (tmux 3.3 has no #{!:...})
-NOT_IN_VIEW = "#{?#{&&:#{pane_active},#{&&:#{window_active},#{session_attached}}},0,1}"
+# (tmux 3.3 has no #{!:...}); counted over all clients, as the pane's window may be
+# shown in a view (views.py) while the session tmux picks for the pane is not attached
+NOT_IN_VIEW = "#{?#{&&:#{pane_active},#{window_active_clients}},0,1}"
 
 
 class PaneOptions:

@@ -23,10 +23,12 @@ from .names import PANE_ID, check_instance
 from .ssh import SSH_FAILED, Remote, RemoteError, call, last_line, remote_argv
 
 MARK = "@tclaude-remote"
-# what a tmux client sets on its terminal and undoes when it ends: the alternate screen,
-# scroll region, keypad and cursor modes, mouse, focus and bracketed-paste reporting
+# what a tmux client sets on its terminal and undoes when it ends: the scroll region,
+# the alternate screen, keypad and cursor modes, mouse, focus and bracketed-paste
+# reporting. The scroll region first: resetting it moves the cursor home, and leaving
+# the alternate screen then puts it back below the command line, where the next line goes
 TERMINAL_RESET = (
-    "\x1b[?1049l\x1b[r\x1b[?1l\x1b>\x1b[?12l\x1b[?25h\x1b[0m"
+    "\x1b[r\x1b[?1049l\x1b[?1l\x1b>\x1b[?12l\x1b[?25h\x1b[0m"
     "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1004l\x1b[?2004l"
 )
 
@@ -54,7 +56,7 @@ def attach_remote(
     tmux. ``client`` (a ``#{client_name}``) is moved there, else the current client; a new
     window goes after ``origin``'s (a pane id), else after the window ``client`` shows, else
     after ``$TMUX_PANE``'s: an explicit client wins over the pane the command runs in."""
-    from ..spawn import focus_commands
+    from ..views import client_session, focus_commands
 
     if verb == "switch" and target is None:
         raise TclaudeError("switch to a remote instance needs its name: tclaude switch REMOTE:NAME")
@@ -74,7 +76,9 @@ def attach_remote(
         if name is not None and name != target:
             label = f"{remote.name}:{name}"
             pane = find_window(app, label)
-    if pane is None:
+    if pane is not None:
+        _link_here(app, pane, client_session(app.tmux, client))
+    else:
         window = _window_of(app, origin, client, os.environ.get("TMUX_PANE"))
         where = ["-a", "-t", window] if window else []  # after the caller's window
         made = app.tmux.run(
@@ -83,8 +87,20 @@ def attach_remote(
         ).split()  # fmt: skip
         pane = made[0]
         app.tmux.run("set-option", "-w", "-t", made[1], MARK, label)
-    app.tmux.sequence(focus_commands(pane, client=True, client_name=client))
+    app.tmux.sequence(focus_commands(app.tmux, pane, client=True, client_name=client))
     return 0
+
+
+def _link_here(app: App, pane: str, session: str | None) -> None:
+    """Link the window of ``pane`` into ``session`` (a client's) when it is not in it yet:
+    the client then shows it in its own session, instead of being moved into another
+    session and sharing that session's current window with its clients."""
+    if session is None:
+        return
+    window = app.tmux.display("#{window_id}", pane, check=False).strip()
+    listed = app.tmux.run("list-windows", "-t", session, "-F", "#{window_id}", check=False)
+    if window.startswith("@") and window not in listed.split():
+        app.tmux.run("link-window", "-d", "-s", window, "-t", f"{session}:", check=False)
 
 
 def switch_to_known(app: App, state: str, client: str | None = None) -> bool:
