@@ -295,3 +295,21 @@ def test_a_shell_seen_twice_through_a_view_is_reused_once(tclaude: Tclaude, tmp_
     out = tclaude.run("restore").stdout
     assert out.count(f"reusing the shell tmux-resurrect left in {shell_pane}") == 1, out
     assert sorted(i["state"] != "stopped" for i in tclaude.json("list")) == [True, True]
+
+
+def test_a_restore_during_a_new_does_not_start_that_instance_again(
+    tclaude: Tclaude, tmp_path: Path
+) -> None:
+    """Found by the session-6 re-check: new writes its entry before its pane is there, and a
+    restore planning meanwhile took it for a stopped instance (5 twins in 8)."""
+    import subprocess
+
+    new = [sys.executable, "-m", "tmuxclaude", "new", "--detached", "--cwd", str(tmp_path)]
+    restore = [sys.executable, "-m", "tmuxclaude", "restore"]
+    for k in range(4):
+        making = subprocess.Popen([*new, "--name", f"nr{k}"], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.03 * k)
+        subprocess.run(restore, capture_output=True, check=True, timeout=60)
+        assert making.wait(timeout=60) == 0
+    names = tclaude.tmux("list-panes", "-a", "-F", "#{@tclaude-name}").split()
+    assert sorted(names) == [f"nr{k}" for k in range(4)], names

@@ -107,7 +107,10 @@ def run(args: argparse.Namespace) -> int:
         made = make_for(
             app, request, args.worktree, args.base, args.path, None if args.json else say
         )
-    entry, ready = Spawner(app.config, app.tmux, app.state).spawn(request)
+    # the create lock, as restore's: a restore planning meanwhile would take the entry,
+    # written before its pane is there, for a stopped instance and start it a second time
+    with app.state.creating():
+        entry, ready = Spawner(app.config, app.tmux, app.state).spawn(request)
     print_instance(app, entry.id, ready, args.json, made)
     return 0
 
