@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import subprocess
@@ -199,3 +200,13 @@ def test_a_control_socket_path_stays_short_for_a_long_name(isolated_env: dict[st
     assert len(name) <= ssh.NAME_KEPT + 1 + ssh.DIGEST_KEPT
     assert ssh.control_path(Remote("n" * 47 + "m", "box")) != path  # still one per remote
     assert ssh.control_paths(long_name) == []  # none made yet
+    # found by the session-6 re-check: another remote could be named as the long one's tag
+    # (16 characters and 8 hex digits); a tag now holds a "~", which no remote's name does
+    tag = name.split(".")[0]
+    assert "~" in tag
+    digest = hashlib.sha256(long_name.encode()).hexdigest()
+    for other in (long_name[:16] + digest[:8], long_name[:16] + digest[:7]):
+        made = ssh.control_path(Remote(other, "box"))
+        Path(made).touch()
+        assert ssh.control_paths(long_name) == []  # the other's socket is not the long one's
+        assert ssh.control_paths(other) == [made]

@@ -55,6 +55,20 @@ def test_add_and_remove_keep_the_rest_of_the_file(
     assert tclaude.json("remote", "list") == []
 
 
+def test_a_relative_ssh_config_is_kept_as_the_file_it_names_here(
+    tclaude: Tclaude, tmp_path: Path
+) -> None:
+    """Found by the session-6 re-check: stored as written, it named another file (or none)
+    from any other directory."""
+    (tmp_path / "ssh_config").write_text("Host box\n  HostName 127.0.0.1\n")
+    tclaude.run(
+        "remote", "add", "rel", "--ssh", "box", "--ssh-config", "ssh_config", cwd=str(tmp_path)
+    )
+    tclaude.run("remote", "add", "home", "--ssh", "box", "--ssh-config", "~/.ssh/other")
+    rows = {row["name"]: row["ssh_config"] for row in tclaude.json("remote", "list")}
+    assert rows == {"rel": str(tmp_path / "ssh_config"), "home": "~/.ssh/other"}
+
+
 def test_remove_then_add_again_leaves_no_debris(
     tclaude: Tclaude, isolated_env: dict[str, str]
 ) -> None:

@@ -14,6 +14,7 @@ examples:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..app import App
@@ -46,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "add":
         table = {"ssh": args.ssh}
         if args.ssh_config:
-            table["ssh_config"] = args.ssh_config
+            path = args.ssh_config
+            # as given from here: a relative one would name another file from elsewhere
+            table["ssh_config"] = path if path.startswith(("~", "/")) else os.path.abspath(path)
         if args.tclaude:
             table["tclaude"] = args.tclaude
         config_file.add(paths.config_file(), args.name, table)

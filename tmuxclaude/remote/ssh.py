@@ -88,7 +88,8 @@ def _tag(name: str) -> str:
     stays well under the 108 bytes of a unix socket's (ssh adds 17 while it binds)."""
     if len(name) <= NAME_KEPT:
         return name
-    return name[:16] + _digest(name)[: NAME_KEPT - 16]
+    # "~" is in no remote's name: a long one's tag is never another remote's own name
+    return name[:16] + "~" + _digest(name)[: NAME_KEPT - 17]
 
 
 def connection_digest(remote: Remote) -> str:
