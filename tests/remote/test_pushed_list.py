@@ -272,6 +272,34 @@ def test_watch_remotes_follows_a_remote_whose_ssh_changed(
         time.sleep(0.1)
 
 
+def test_watch_remotes_follows_a_host_changed_in_the_ssh_config_file(
+    tclaude: Tclaude, remotes: Remotes, isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Found by the session-6 re-check: alpha's HostName edited in its ssh config file (the
+    usual case: an alias in ~/.ssh/config) kept the master to the old machine for 600 s."""
+    ssh_config = tmp_path / "ssh_config"  # a copy of the machines': only this test edits it
+    ssh_config.write_text(remotes.ssh_config.read_text())
+    config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
+    config.write_text("remote_timeout = 30.0\n")
+    tclaude.run("new", "--name", "here", "--detached")  # a tmux server: add starts the feeds
+    tclaude.run("remote", "add", "alpha", "--ssh", "alpha", "--ssh-config", str(ssh_config))
+    tclaude.run("new", "--on", "alpha", "--name", "a1", "--detached")
+    holder = _lock_holder(isolated_env)
+    _until_fed(isolated_env, "alpha", ["a1"], holder)
+    alpha, beta = remotes.machines["alpha"], remotes.machines["beta"]
+    text = ssh_config.read_text()
+    ssh_config.write_text(
+        text.replace(f"HostName {alpha.address}\n", f"HostName {beta.address}\n", 1)
+    )
+    assert [r["name"] for r in tclaude.json("list", "--on", "alpha", "--fresh")] == []
+    tclaude.run("new", "--on", "alpha", "--name", "probe1", "--detached")
+    _until_fed(isolated_env, "alpha", ["probe1"], holder)  # the feed followed, to beta
+    for machine, there in (("alpha", ["a1"]), ("beta", ["probe1"])):  # as each says itself
+        proc = remotes.ssh(machine, "tclaude list --json")
+        assert [r["name"] for r in json.loads(proc.stdout)] == there, proc.stderr
+    assert holder.poll() is None
+
+
 class _Holder:
     """The watch-remotes process holding the lock (started by remote add, not by the test)."""
 

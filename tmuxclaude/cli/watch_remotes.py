@@ -170,7 +170,16 @@ async def _main(
         def wanted() -> dict[str, list[str]]:
             return feed.configured(App.load().config)
 
-        helpers.append(loop.create_task(feeds.follow(paths.config_file(), wanted)))
+        def watched() -> list[str]:  # what changes a remote's feed: the ssh files too
+            from ..remote.ssh import config_file, configured
+
+            try:
+                files = [config_file(remote) for remote in configured(App.load().config)]
+            except TclaudeError:
+                files = []
+            return [paths.config_file(), *sorted(set(files))]
+
+        helpers.append(loop.create_task(feeds.follow(watched, wanted)))
     await stop.wait()
     for helper in helpers:
         helper.cancel()

@@ -89,12 +89,13 @@ class FeedSet:
         for name in list(self.feeds):
             await self.stop(name)
 
-    async def follow(self, config_path: str, wanted: Wanted) -> None:
-        """Until cancelled: ``sync`` with ``wanted()`` whenever ``config_path`` changes."""
-        seen = _stamp(config_path)
+    async def follow(self, watched: Callable[[], list[str]], wanted: Wanted) -> None:
+        """Until cancelled: ``sync`` with ``wanted()`` whenever a file of ``watched()`` (the
+        config, the remotes' ssh config files) changes."""
+        seen = [_stamp(path) for path in watched()]
         while True:
             await asyncio.sleep(CHECK_EVERY)
-            stamp = _stamp(config_path)
+            stamp = [_stamp(path) for path in watched()]
             if stamp == seen:
                 continue
             seen = stamp

@@ -92,10 +92,30 @@ def _tag(name: str) -> str:
     return name[:16] + "~" + _digest(name)[: NAME_KEPT - 17]
 
 
+MAX_CONFIG_READ = 1 << 20  # bytes of an ssh config file that go into the digest
+
+
+def config_file(remote: Remote) -> str:
+    """The ssh config file ``remote``'s ssh reads: its ``ssh_config``, else ``~/.ssh/config``
+    of the passwd home (ssh's own, whatever $HOME says)."""
+    if remote.ssh_config:
+        return os.path.abspath(os.path.expanduser(remote.ssh_config))
+    import pwd
+
+    return os.path.join(pwd.getpwuid(os.getuid()).pw_dir, ".ssh", "config")
+
+
 def connection_digest(remote: Remote) -> str:
-    """A digest of what selects ``remote``'s machine: its ssh alias and its ssh config file."""
-    config = os.path.abspath(os.path.expanduser(remote.ssh_config)) if remote.ssh_config else ""
-    return _digest(f"{remote.ssh}\0{config}")[:DIGEST_KEPT]
+    """A digest of what selects ``remote``'s machine: its ssh alias, its ssh config file and
+    what that file says (a changed HostName is another machine; a file it includes is not
+    read)."""
+    path = config_file(remote)
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(MAX_CONFIG_READ)
+    except OSError:
+        text = b""
+    return _digest(f"{remote.ssh}\0{path}\0{text.hex()}")[:DIGEST_KEPT]
 
 
 def _digest(text: str) -> str:
