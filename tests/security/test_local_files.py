@@ -154,6 +154,7 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_state_file_whole(
         assert str(state) in line and "No space left on device" in line
         assert state.read_bytes() == before
         assert sorted(p.name for p in (small / "tclaude").iterdir()) == [
+            "create.lock",  # new's, since it holds the create lock (as restore does)
             "instances.json",
             "instances.lock",
         ]  # no temp file left
