@@ -209,16 +209,25 @@ async def test_a_remote_instance_needing_you_is_told_here_and_listed_waiting(
         client.close()
 
 
-def test_watch_remotes_follows_remote_add_and_remove(
-    tclaude: Tclaude, remotes: Remotes, isolated_env: dict[str, str]
-) -> None:
+def _alpha_fed(
+    tclaude: Tclaude, isolated_env: dict[str, str], ssh_config: Path
+) -> tuple[Path, _Holder]:
+    """A local instance (a tmux server: remote add starts the feeds), remote alpha added with
+    ``ssh_config``, alpha:a1 started and fed here: config.toml's path and watch-remotes."""
     config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
     config.write_text("remote_timeout = 30.0\n")
-    tclaude.run("new", "--name", "here", "--detached")  # a tmux server: add starts the feeds
-    tclaude.run("remote", "add", "alpha", "--ssh", "alpha", "--ssh-config", str(remotes.ssh_config))
+    tclaude.run("new", "--name", "here", "--detached")
+    tclaude.run("remote", "add", "alpha", "--ssh", "alpha", "--ssh-config", str(ssh_config))
     tclaude.run("new", "--on", "alpha", "--name", "a1", "--detached")
     holder = _lock_holder(isolated_env)
     _until_fed(isolated_env, "alpha", ["a1"], holder)
+    return config, holder
+
+
+def test_watch_remotes_follows_remote_add_and_remove(
+    tclaude: Tclaude, remotes: Remotes, isolated_env: dict[str, str]
+) -> None:
+    _, holder = _alpha_fed(tclaude, isolated_env, remotes.ssh_config)
     # a second remote, added while watch-remotes runs: the running one takes it on
     tclaude.run("remote", "add", "beta", "--ssh", "beta", "--ssh-config", str(remotes.ssh_config))
     tclaude.run("new", "--on", "beta", "--name", "b1", "--detached")
@@ -247,13 +256,7 @@ def test_watch_remotes_follows_a_remote_whose_ssh_changed(
 ) -> None:
     """alpha's ssh becomes beta's: its feed, list --fresh and new all reach beta, none
     over the master to alpha that the feed and list had warmed."""
-    config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
-    config.write_text("remote_timeout = 30.0\n")
-    tclaude.run("new", "--name", "here", "--detached")  # a tmux server: add starts the feeds
-    tclaude.run("remote", "add", "alpha", "--ssh", "alpha", "--ssh-config", str(remotes.ssh_config))
-    tclaude.run("new", "--on", "alpha", "--name", "a1", "--detached")
-    holder = _lock_holder(isolated_env)
-    _until_fed(isolated_env, "alpha", ["a1"], holder)
+    config, holder = _alpha_fed(tclaude, isolated_env, remotes.ssh_config)
     assert [r["name"] for r in tclaude.json("list", "--on", "alpha", "--fresh")] == ["a1"]
     config.write_text(config.read_text().replace('ssh = "alpha"', 'ssh = "beta"'))
     assert [r["name"] for r in tclaude.json("list", "--on", "alpha", "--fresh")] == []
@@ -279,13 +282,7 @@ def test_watch_remotes_follows_a_host_changed_in_the_ssh_config_file(
     usual case: an alias in ~/.ssh/config) kept the master to the old machine for 600 s."""
     ssh_config = tmp_path / "ssh_config"  # a copy of the machines': only this test edits it
     ssh_config.write_text(remotes.ssh_config.read_text())
-    config = Path(isolated_env["XDG_CONFIG_HOME"]) / "tclaude" / "config.toml"
-    config.write_text("remote_timeout = 30.0\n")
-    tclaude.run("new", "--name", "here", "--detached")  # a tmux server: add starts the feeds
-    tclaude.run("remote", "add", "alpha", "--ssh", "alpha", "--ssh-config", str(ssh_config))
-    tclaude.run("new", "--on", "alpha", "--name", "a1", "--detached")
-    holder = _lock_holder(isolated_env)
-    _until_fed(isolated_env, "alpha", ["a1"], holder)
+    _, holder = _alpha_fed(tclaude, isolated_env, ssh_config)
     alpha, beta = remotes.machines["alpha"], remotes.machines["beta"]
     text = ssh_config.read_text()
     ssh_config.write_text(
